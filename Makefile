@@ -1,0 +1,105 @@
+# tremmasterd: GNU make (gmake on the BSDs).
+
+PROG	= tremmasterd
+PREFIX	?= /usr/local
+SBINDIR	?= $(PREFIX)/sbin
+MANDIR	?= $(PREFIX)/share/man
+DESTDIR	?=
+CC	?= cc
+PYTHON	?= python3
+
+ifeq ($(SANITIZE),1)
+BUILD	?= build-san
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	   -fno-omit-frame-pointer
+else
+BUILD	?= build
+SANFLAGS =
+endif
+
+# Each library with the Debian package that provides it.
+DEPS	= libevent:libevent-dev sqlite3:libsqlite3-dev tdb:libtdb-dev \
+	  libbsd-overlay:libbsd-dev
+MISSING != for d in $(DEPS); do pkg-config --exists $${d%%:*} 2>/dev/null || \
+	   printf '%s ' "$${d%%:*} (Debian package $${d\#\#*:})"; done; \
+	   printf '\#include <wslay/wslay.h>\n' | $(CC) -E -x c - >/dev/null 2>&1 || \
+	   printf '%s ' "wslay (Debian package libwslay-dev)"
+
+PKGCFLAGS != pkg-config --cflags libevent sqlite3 tdb libbsd-overlay 2>/dev/null
+PKGLIBS	  != pkg-config --libs libevent sqlite3 tdb libbsd-overlay 2>/dev/null
+
+OS	!= uname -s
+ifeq ($(OS),OpenBSD)
+OSDEP	= common/osdep-openbsd.c
+else
+OSDEP	= common/osdep-linux.c
+endif
+
+WARNINGS = -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wmissing-declarations -Wshadow -Wpointer-arith -Wcast-qual \
+	   -Wsign-compare
+CFLAGS	?= -O2 -g
+ALL_CFLAGS = $(CFLAGS) $(WARNINGS) $(SANFLAGS) -D_GNU_SOURCE \
+	   -DLIBBSD_OPENBSD_VIS -Icommon -Imaster -Inetd -Ilogd $(PKGCFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+LIBS	= $(PKGLIBS) -lwslay
+
+COMMON_SRCS = common/ipc.c common/log.c common/util.c $(OSDEP)
+MASTER_SRCS = master/master.c master/options.c master/files.c master/listen.c
+NETD_SRCS   = netd/netd.c
+LOGD_SRCS   = logd/logd.c
+SRCS	= $(COMMON_SRCS) $(MASTER_SRCS) $(NETD_SRCS) $(LOGD_SRCS)
+OBJS	= $(SRCS:%.c=$(BUILD)/%.o)
+
+UNIT_TESTS = test_ipc test_options test_files
+UNIT_BINS  = $(UNIT_TESTS:%=$(BUILD)/tests/%)
+
+.PHONY: all deps test test-san check run install clean
+
+all: deps $(BUILD)/$(PROG)
+
+deps:
+ifneq ($(strip $(MISSING)),)
+	@echo "missing libraries: $(MISSING)" >&2
+	@echo "install them with: sh tools/install-deps.sh" >&2
+	@exit 1
+endif
+
+$(BUILD)/$(PROG): $(OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(OBJS) $(LIBS)
+
+$(BUILD)/%.o: %.c common/*.h master/*.h netd/*.h logd/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# Unit tests link the module under test straight in, with cmocka.
+TEST_OBJS = $(BUILD)/common/ipc.o $(BUILD)/common/log.o \
+	    $(BUILD)/common/util.o $(BUILD)/master/options.o \
+	    $(BUILD)/master/files.o
+
+$(BUILD)/tests/%: tests/unit/%.c $(TEST_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(TEST_OBJS) $(LIBS) \
+	    -lcmocka
+
+test: all $(UNIT_BINS)
+	$(PYTHON) tests/run.py $(BUILD)
+
+test-san:
+	$(MAKE) SANITIZE=1 test
+
+# Both builds, one summary: what the README and CI run.
+check: all $(UNIT_BINS)
+	$(MAKE) SANITIZE=1 all $(UNIT_TESTS:%=build-san/tests/%)
+	$(PYTHON) tests/run.py $(BUILD) build-san
+
+run: all
+	./$(BUILD)/$(PROG) -v
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(BUILD)/$(PROG) $(DESTDIR)$(SBINDIR)/$(PROG)
+	install -m 0644 man/$(PROG).8 $(DESTDIR)$(MANDIR)/man8/$(PROG).8
+
+clean:
+	rm -rf build build-san

@@ -1,0 +1,266 @@
+/*
+ * Logging: timestamped lines on standard output in the foreground, or
+ * syslog(3) when asked.  Every process calls log_init() before it drops
+ * privileges, so that syslog and the time zone are ready in the chroot.
+ */
+
+#include "compat.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+#include <vis.h>
+
+#include "log.h"
+
+static int		 log_to_syslog;
+static int		 log_verbose_level = LOGLEVEL_DEFAULT;
+static const char	*log_procname = "master";
+
+static void	vlog(int, const char *, va_list)
+		    __attribute__((__format__ (printf, 2, 0)));
+static void	vlog_errno(int, const char *, va_list)
+		    __attribute__((__format__ (printf, 2, 0)));
+static void	logit(int, const char *, ...)
+		    __attribute__((__format__ (printf, 2, 3)));
+
+/*
+ * Choose where lines go (0: standard output, 1: syslog) and the level
+ * above which they are dropped.
+ */
+void
+log_init(int use_syslog, int level)
+{
+	log_to_syslog = use_syslog;
+	log_setverbose(level);
+	tzset();
+	if (log_to_syslog)
+		openlog("tremmasterd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void
+log_procinit(const char *name)
+{
+	if (name != NULL)
+		log_procname = name;
+}
+
+void
+log_setverbose(int level)
+{
+	if (level < LOGLEVEL_ALWAYS)
+		level = LOGLEVEL_ALWAYS;
+	if (level > LOGLEVEL_DEBUG)
+		level = LOGLEVEL_DEBUG;
+	log_verbose_level = level;
+}
+
+int
+log_getverbose(void)
+{
+	return (log_verbose_level);
+}
+
+int
+log_level_enabled(int level)
+{
+	return (level <= log_verbose_level);
+}
+
+/* Write one whole line with a single write(2), so processes never mix. */
+static void
+vlog(int level, const char *fmt, va_list ap)
+{
+	static const int prio[] = {
+		LOG_CRIT, LOG_ERR, LOG_NOTICE, LOG_INFO, LOG_DEBUG
+	};
+	char		 line[2048], stamp[32];
+	struct tm	*tm;
+	time_t		 now;
+	int		 saved_errno = errno, n, m;
+
+	if (level > log_verbose_level)
+		return;
+	if (log_to_syslog) {
+		n = snprintf(line, sizeof(line), "%s: ", log_procname);
+		if (n < 0 || (size_t)n >= sizeof(line))
+			n = 0;
+		(void)vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+		syslog(prio[level], "%s", line);
+		errno = saved_errno;
+		return;
+	}
+	now = time(NULL);
+	if ((tm = localtime(&now)) == NULL ||
+	    strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", tm) == 0)
+		(void)strlcpy(stamp, "-", sizeof(stamp));
+	n = snprintf(line, sizeof(line), "%s %s: ", stamp, log_procname);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		n = 0;
+	m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	if (m < 0)
+		m = 0;
+	if ((size_t)(n + m) >= sizeof(line) - 1)
+		m = sizeof(line) - 2 - n;
+	line[n + m] = '\n';
+	(void)write(STDOUT_FILENO, line, n + m + 1);
+	errno = saved_errno;
+}
+
+/* Like vlog(), with ": strerror(errno)" appended. */
+static void
+vlog_errno(int level, const char *fmt, va_list ap)
+{
+	char	 buf[1024];
+	int	 saved_errno = errno;
+
+	if (fmt == NULL) {
+		(void)snprintf(buf, sizeof(buf), "%s", strerror(saved_errno));
+	} else {
+		(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+		(void)strlcat(buf, ": ", sizeof(buf));
+		(void)strlcat(buf, strerror(saved_errno), sizeof(buf));
+	}
+	errno = saved_errno;
+	logit(level, "%s", buf);
+}
+
+static void
+logit(int level, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(level, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_always(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOGLEVEL_ALWAYS, fmt, ap);
+	va_end(ap);
+}
+
+/* An error with the reason from errno. */
+void
+log_warn(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (!log_level_enabled(LOGLEVEL_ERROR))
+		return;
+	va_start(ap, fmt);
+	vlog_errno(LOGLEVEL_ERROR, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOGLEVEL_ERROR, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOGLEVEL_PRINT, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_verbose(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (!log_level_enabled(LOGLEVEL_VERBOSE))
+		return;
+	va_start(ap, fmt);
+	vlog(LOGLEVEL_VERBOSE, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (!log_level_enabled(LOGLEVEL_DEBUG))
+		return;
+	va_start(ap, fmt);
+	vlog(LOGLEVEL_DEBUG, fmt, ap);
+	va_end(ap);
+}
+
+/* Log at ALWAYS, with errno's reason, and end the process. */
+void
+fatal(const char *fmt, ...)
+{
+	char	 buf[1024];
+	va_list	 ap;
+	int	 saved_errno = errno;
+
+	if (fmt == NULL)
+		buf[0] = '\0';
+	else {
+		va_start(ap, fmt);
+		(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+		va_end(ap);
+	}
+	if (saved_errno != 0)
+		logit(LOGLEVEL_ALWAYS, "fatal in %s: %s%s%s", log_procname,
+		    buf, buf[0] != '\0' ? ": " : "", strerror(saved_errno));
+	else
+		logit(LOGLEVEL_ALWAYS, "fatal in %s: %s", log_procname, buf);
+	exit(1);
+}
+
+/* Log at ALWAYS and end the process. */
+void
+fatalx(const char *fmt, ...)
+{
+	char	 buf[1024];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	logit(LOGLEVEL_ALWAYS, "fatal in %s: %s", log_procname, buf);
+	exit(1);
+}
+
+/*
+ * Make bytes from the network safe for a log line: at most LOG_PREVIEW of
+ * them, escaped with vis(3) in C style, with "..." when cut.
+ */
+const char *
+log_vis(const void *data, size_t len, char *out, size_t outsz)
+{
+	size_t	 n = len > LOG_PREVIEW ? LOG_PREVIEW : len;
+
+	if (outsz < LOG_VISBUF) {
+		if (outsz > 0)
+			out[0] = '\0';
+		return (out);
+	}
+	(void)strnvisx(out, outsz - 4, data, n,
+	    VIS_CSTYLE | VIS_OCTAL | VIS_NL | VIS_TAB);
+	if (n < len)
+		(void)strlcat(out, "...", outsz);
+	return (out);
+}

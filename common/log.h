@@ -1,0 +1,48 @@
+/*
+ * Logging at the five levels of the contract: ALWAYS, ERROR, PRINT,
+ * VERBOSE and DEBUG.
+ */
+
+#ifndef LOG_H
+#define LOG_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#define LOGLEVEL_ALWAYS		0
+#define LOGLEVEL_ERROR		1
+#define LOGLEVEL_PRINT		2
+#define LOGLEVEL_VERBOSE	3
+#define LOGLEVEL_DEBUG		4
+#define LOGLEVEL_DEFAULT	LOGLEVEL_PRINT
+
+/* Bytes of network input shown in a log line. */
+#define LOG_PREVIEW		100
+
+void	log_init(int, int);
+void	log_procinit(const char *);
+void	log_setverbose(int);
+int	log_getverbose(void);
+int	log_level_enabled(int);
+void	log_always(const char *, ...)
+	    __attribute__((__format__ (printf, 1, 2)));
+void	log_warn(const char *, ...)
+	    __attribute__((__format__ (printf, 1, 2)));
+void	log_warnx(const char *, ...)
+	    __attribute__((__format__ (printf, 1, 2)));
+void	log_info(const char *, ...)
+	    __attribute__((__format__ (printf, 1, 2)));
+void	log_verbose(const char *, ...)
+	    __attribute__((__format__ (printf, 1, 2)));
+void	log_debug(const char *, ...)
+	    __attribute__((__format__ (printf, 1, 2)));
+void	fatal(const char *, ...) __dead
+	    __attribute__((__format__ (printf, 1, 2)));
+void	fatalx(const char *, ...) __dead
+	    __attribute__((__format__ (printf, 1, 2)));
+const char *log_vis(const void *, size_t, char *, size_t);
+
+/* Size of a buffer that log_vis() never truncates below LOG_PREVIEW. */
+#define LOG_VISBUF		(LOG_PREVIEW * 4 + 8)
+
+#endif /* LOG_H */

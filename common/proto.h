@@ -1,0 +1,79 @@
+/*
+ * Messages between the parent, netd and logd, with their payloads.  Every
+ * payload is a plain struct of fixed size, zeroed before it is filled.
+ */
+
+#ifndef PROTO_H
+#define PROTO_H
+
+#include <sys/types.h>
+
+#include <stdint.h>
+
+#define PARENT_SOCK_FILENO	3	/* a child's channel to the parent */
+
+#define MAX_LABEL		32	/* featured label, NUL included */
+#define MAX_MOTD		1024	/* motd text, NUL included */
+
+enum ipc_type {
+	IMSG_NONE,
+	IMSG_SOCKET,		/* parent -> netd, fd: a listening socket */
+	IMSG_LINK,		/* parent -> netd, logd, fd: netd-logd link */
+	IMSG_RECONF_START,	/* parent -> netd: new data files follow */
+	IMSG_RECONF_LABEL,	/* parent -> netd: featured group */
+	IMSG_RECONF_FEATURED,	/* parent -> netd: address in the group */
+	IMSG_RECONF_IGNORE,	/* parent -> netd: blacklisted range */
+	IMSG_RECONF_MOTD,	/* parent -> netd: message of the day */
+	IMSG_RECONF_END,	/* parent -> netd: swap in the new set */
+	IMSG_SERVER,		/* parent <-> netd: a saved server address */
+	IMSG_SERVERS_END,	/* parent <-> netd: end of the server list */
+	IMSG_STARTUP,		/* parent -> netd, logd: configuration done */
+	IMSG_SHUTDOWN,		/* parent -> netd, logd: finish and exit */
+	IMSG_HELLO,		/* netd <-> logd: first message on the link */
+	IMSG_MAX
+};
+
+/* Roles of the sockets the parent binds. */
+enum sock_role {
+	SOCK_REQUEST,		/* UDP request port (-p) */
+	SOCK_CHALLENGE,		/* UDP challenge port (-P) */
+	SOCK_WEBSOCKET,		/* TCP WebSocket listener (-W) */
+	SOCK_ROLE_MAX
+};
+
+/* An IPv4 or IPv6 address with a port, both in network byte order. */
+struct ipc_addr {
+	uint8_t		family;		/* AF_INET or AF_INET6 */
+	uint8_t		pad;
+	uint16_t	port;
+	uint8_t		addr[16];
+};
+
+struct ipc_socket {
+	uint32_t	role;		/* enum sock_role */
+	uint32_t	family;
+	uint16_t	port;		/* host byte order */
+	uint16_t	pad;
+};
+
+struct ipc_link {
+	int32_t		peer_pid;	/* pid of the process at the other end */
+};
+
+struct ipc_label {
+	char		label[MAX_LABEL];
+};
+
+struct ipc_ignore {
+	struct ipc_addr	addr;
+	uint8_t		prefixlen;
+	uint8_t		pad[3];
+};
+
+struct ipc_motd {
+	char		text[MAX_MOTD];
+};
+
+const char	*ipc_typename(uint32_t);
+
+#endif /* PROTO_H */

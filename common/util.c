@@ -1,0 +1,211 @@
+/*
+ * Address conversion and formatting, message names, and the privilege drop
+ * that netd and logd make after exec.
+ */
+
+#include "compat.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proto.h"
+#include "util.h"
+
+/* "1.2.3.4:30720" or "[2001:db8::1]:30720". */
+const char *
+addr_str(const struct ipc_addr *a, char *buf, size_t len)
+{
+	char	 host[INET6_ADDRSTRLEN];
+	int	 n;
+
+	if (a->family != AF_INET && a->family != AF_INET6) {
+		(void)strlcpy(buf, "(unknown family)", len);
+		return (buf);
+	}
+	if (inet_ntop(a->family, a->addr, host, sizeof(host)) == NULL)
+		(void)strlcpy(host, "?", sizeof(host));
+	if (a->family == AF_INET6)
+		n = snprintf(buf, len, "[%s]:%u", host, ntohs(a->port));
+	else
+		n = snprintf(buf, len, "%s:%u", host, ntohs(a->port));
+	if (n < 0 || (size_t)n >= len)
+		(void)strlcpy(buf, "(address too long)", len);
+	return (buf);
+}
+
+/* Returns -1 for a family other than IPv4 and IPv6. */
+int
+addr_from_sa(struct ipc_addr *a, const struct sockaddr *sa)
+{
+	const struct sockaddr_in	*sin;
+	const struct sockaddr_in6	*sin6;
+
+	memset(a, 0, sizeof(*a));
+	switch (sa->sa_family) {
+	case AF_INET:
+		sin = (const struct sockaddr_in *)sa;
+		a->family = AF_INET;
+		a->port = sin->sin_port;
+		memcpy(a->addr, &sin->sin_addr, sizeof(sin->sin_addr));
+		return (0);
+	case AF_INET6:
+		sin6 = (const struct sockaddr_in6 *)sa;
+		a->family = AF_INET6;
+		a->port = sin6->sin6_port;
+		memcpy(a->addr, &sin6->sin6_addr, sizeof(sin6->sin6_addr));
+		return (0);
+	}
+	return (-1);
+}
+
+socklen_t
+addr_to_sa(const struct ipc_addr *a, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in	*sin;
+	struct sockaddr_in6	*sin6;
+
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == AF_INET) {
+		sin = (struct sockaddr_in *)ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = a->port;
+		memcpy(&sin->sin_addr, a->addr, sizeof(sin->sin_addr));
+		return (sizeof(*sin));
+	}
+	sin6 = (struct sockaddr_in6 *)ss;
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = a->port;
+	memcpy(&sin6->sin6_addr, a->addr, sizeof(sin6->sin6_addr));
+	return (sizeof(*sin6));
+}
+
+/*
+ * Parse a numeric "1.2.3.4:port", "[v6]:port" or "v6:port" (port after the
+ * last colon, as featured.txt writes it).  Returns -1 when it is not one.
+ */
+int
+addr_parse(const char *s, struct ipc_addr *a)
+{
+	char		 host[INET6_ADDRSTRLEN + 2];
+	const char	*colon, *errstr;
+	size_t		 hlen;
+	long long	 port;
+
+	memset(a, 0, sizeof(*a));
+	if ((colon = strrchr(s, ':')) == NULL)
+		return (-1);
+	port = strtonum(colon + 1, 1, 65535, &errstr);
+	if (errstr != NULL)
+		return (-1);
+	hlen = colon - s;
+	if (hlen >= 2 && s[0] == '[' && s[hlen - 1] == ']') {
+		s++;
+		hlen -= 2;
+	}
+	if (hlen == 0 || hlen >= sizeof(host))
+		return (-1);
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	if (inet_pton(AF_INET, host, a->addr) == 1)
+		a->family = AF_INET;
+	else if (inet_pton(AF_INET6, host, a->addr) == 1)
+		a->family = AF_INET6;
+	else
+		return (-1);
+	a->port = htons((uint16_t)port);
+	return (0);
+}
+
+const char *
+family_name(int af)
+{
+	switch (af) {
+	case AF_INET:
+		return ("IPv4");
+	case AF_INET6:
+		return ("IPv6");
+	}
+	return ("unknown family");
+}
+
+const char *
+ipc_typename(uint32_t type)
+{
+	static const char *names[] = {
+		"none", "socket", "link", "reconf-start", "reconf-label",
+		"reconf-featured", "reconf-ignore", "reconf-motd",
+		"reconf-end", "server", "servers-end", "startup", "shutdown",
+		"hello"
+	};
+	static char	 buf[32];
+
+	if (type < nitems(names))
+		return (names[type]);
+	(void)snprintf(buf, sizeof(buf), "unknown type %u", type);
+	return (buf);
+}
+
+/*
+ * Enter root (when not NULL) and become pw for good: groups first, then the
+ * group ids, then the user ids.  Fatal unless root is out of reach after.
+ */
+void
+privdrop(const struct passwd *pw, const char *root)
+{
+	gid_t	 gid = pw->pw_gid;
+	uid_t	 uid = pw->pw_uid;
+
+	if (root != NULL) {
+		if (chroot(root) == -1)
+			fatal("chroot %s", root);
+		if (chdir("/") == -1)
+			fatal("chdir /");
+	}
+	if (setgroups(1, &gid) == -1)
+		fatal("setgroups");
+	if (setresgid(gid, gid, gid) == -1)
+		fatal("setresgid %lu", (unsigned long)gid);
+	if (setresuid(uid, uid, uid) == -1)
+		fatal("setresuid %lu", (unsigned long)uid);
+	if (uid != 0 && (setuid(0) != -1 || seteuid(0) != -1))
+		fatalx("privilege drop failed: uid 0 can be regained");
+	if (gid != 0 && (setgid(0) != -1 || setegid(0) != -1))
+		fatalx("privilege drop failed: gid 0 can be regained");
+	if (getuid() != uid || geteuid() != uid || getgid() != gid ||
+	    getegid() != gid)
+		fatalx("privilege drop failed: ids are not %lu:%lu",
+		    (unsigned long)uid, (unsigned long)gid);
+}
+
+/*
+ * The first steps of netd and logd after exec: logging, then (as root)
+ * the chroot and the drop to user, then the process title.
+ */
+void
+proc_start(const char *name, int use_syslog, int verbose, const char *user,
+    const char *root)
+{
+	struct passwd	*pw;
+
+	log_init(use_syslog, verbose);
+	log_procinit(name);
+	if (geteuid() == 0) {
+		if ((pw = getpwnam(user)) == NULL)
+			fatalx("unknown user %s", user);
+		privdrop(pw, root);
+		log_debug("running as %s in %s", user, root);
+	}
+	setproctitle("%s", name);
+}

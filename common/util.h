@@ -1,0 +1,28 @@
+/*
+ * Helpers shared by the three processes: addresses, names of things, and
+ * the privilege drop.
+ */
+
+#ifndef UTIL_H
+#define UTIL_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <pwd.h>
+
+struct ipc_addr;
+
+/* Room for "[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535". */
+#define ADDRSTRLEN	64
+
+const char	*addr_str(const struct ipc_addr *, char *, size_t);
+int		 addr_from_sa(struct ipc_addr *, const struct sockaddr *);
+socklen_t	 addr_to_sa(const struct ipc_addr *, struct sockaddr_storage *);
+int		 addr_parse(const char *, struct ipc_addr *);
+const char	*family_name(int);
+void		 privdrop(const struct passwd *, const char *);
+void		 proc_start(const char *, int, int, const char *,
+		    const char *);
+
+#endif /* UTIL_H */

@@ -1,0 +1,531 @@
+/*
+ * Parsers for the data files, with the rules of the Python master, and the
+ * atomic writer of serverlist.txt.  A missing file is an empty one; any
+ * other problem is reported with file and line, and the caller keeps what
+ * it had.
+ */
+
+#include "compat.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "files.h"
+#include "log.h"
+#include "proto.h"
+#include "util.h"
+
+#define MAX_LINE	1024
+#define MAX_IGNORE	1000000
+
+static int	read_line(FILE *, char *, size_t, int *);
+static FILE	*open_data(const char *, const char *, char *, size_t);
+static int	featured_add(struct featured *, const struct ipc_addr *);
+static int	featured_has(const struct datafiles *,
+		    const struct ipc_addr *);
+static int	ignore_token(const char *, struct ipc_ignore *);
+
+void
+datafiles_init(struct datafiles *df)
+{
+	memset(df, 0, sizeof(*df));
+	TAILQ_INIT(&df->featured);
+}
+
+void
+datafiles_free(struct datafiles *df)
+{
+	struct featured	*f;
+
+	while ((f = TAILQ_FIRST(&df->featured)) != NULL) {
+		TAILQ_REMOVE(&df->featured, f, entry);
+		free(f->addrs);
+		free(f);
+	}
+	free(df->ignore);
+	datafiles_init(df);
+}
+
+/*
+ * Read one line without its newline.  Returns 1 for a line, 0 at the end,
+ * -1 for a line that is too long or holds a NUL byte.
+ */
+static int
+read_line(FILE *f, char *buf, size_t len, int *lineno)
+{
+	size_t	 n;
+
+	if (fgets(buf, len, f) == NULL)
+		return (0);
+	(*lineno)++;
+	n = strlen(buf);
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	else if (!feof(f))
+		return (-1);
+	return (1);
+}
+
+/* Open dir/name; *path gets the name used in messages. */
+static FILE *
+open_data(const char *dir, const char *name, char *path, size_t len)
+{
+	int	 n;
+
+	n = snprintf(path, len, "%s/%s", dir, name);
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return (NULL);
+	}
+	return (fopen(path, "r"));
+}
+
+static int
+featured_has(const struct datafiles *df, const struct ipc_addr *a)
+{
+	const struct featured	*f;
+	size_t			 i;
+
+	TAILQ_FOREACH(f, &df->featured, entry)
+		for (i = 0; i < f->naddrs; i++)
+			if (memcmp(&f->addrs[i], a, sizeof(*a)) == 0)
+				return (1);
+	return (0);
+}
+
+static int
+featured_add(struct featured *f, const struct ipc_addr *a)
+{
+	struct ipc_addr	*p;
+
+	if ((p = reallocarray(f->addrs, f->naddrs + 1, sizeof(*p))) == NULL)
+		return (-1);
+	f->addrs = p;
+	f->addrs[f->naddrs++] = *a;
+	return (0);
+}
+
+size_t
+featured_count(const struct datafiles *df)
+{
+	const struct featured	*f;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(f, &df->featured, entry)
+		n += f->naddrs;
+	return (n);
+}
+
+/*
+ * featured.txt: a line at column 0 is a label, an indented line is a
+ * host:port of the current label, resolved now (IPv4 and IPv6 addresses
+ * both kept).  Blank lines and # comments are skipped.
+ */
+int
+featured_parse(FILE *fp, const char *name, struct datafiles *df)
+{
+	struct addrinfo	 hints, *res, *ai;
+	struct ipc_addr	 a;
+	struct featured	*cur = NULL;
+	char		 line[MAX_LINE], *s, *colon, *host;
+	const char	*errstr;
+	size_t		 len;
+	long long	 port;
+	int		 lineno = 0, r, error, added;
+
+	while ((r = read_line(fp, line, sizeof(line), &lineno)) == 1) {
+		len = strlen(line);
+		while (len > 0 && isspace((unsigned char)line[len - 1]))
+			line[--len] = '\0';
+		s = line + strspn(line, " \t");
+		if (*s == '\0' || *s == '#')
+			continue;
+		if (s == line) {
+			if (cur != NULL && cur->naddrs == 0) {
+				log_warnx("%s:%d: label \"%s\" has no server",
+				    name, lineno - 1, cur->label);
+				return (-1);
+			}
+			if (strpbrk(line, "\\/") != NULL) {
+				log_warnx("%s:%d: a label may not contain "
+				    "\\ or /", name, lineno);
+				return (-1);
+			}
+			if (len >= MAX_LABEL) {
+				log_warnx("%s:%d: label longer than %d "
+				    "characters", name, lineno, MAX_LABEL - 1);
+				return (-1);
+			}
+			if ((cur = calloc(1, sizeof(*cur))) == NULL)
+				fatal(NULL);
+			(void)strlcpy(cur->label, line, sizeof(cur->label));
+			TAILQ_INSERT_TAIL(&df->featured, cur, entry);
+			continue;
+		}
+		if (cur == NULL) {
+			log_warnx("%s:%d: server address before any label",
+			    name, lineno);
+			return (-1);
+		}
+		host = s;
+		if ((colon = strrchr(host, ':')) == NULL) {
+			log_warnx("%s:%d: \"%s\" is not host:port", name,
+			    lineno, host);
+			return (-1);
+		}
+		*colon = '\0';
+		port = strtonum(colon + 1, 1, 65535, &errstr);
+		if (errstr != NULL) {
+			log_warnx("%s:%d: port \"%s\" is %s", name, lineno,
+			    colon + 1, errstr);
+			return (-1);
+		}
+		len = strlen(host);
+		if (len >= 2 && host[0] == '[' && host[len - 1] == ']') {
+			host[len - 1] = '\0';
+			host++;
+		}
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_DGRAM;
+		if ((error = getaddrinfo(host, NULL, &hints, &res)) != 0) {
+			log_warnx("%s:%d: cannot resolve \"%s\": %s", name,
+			    lineno, host, gai_strerror(error));
+			return (-1);
+		}
+		added = 0;
+		for (ai = res; ai != NULL; ai = ai->ai_next) {
+			if (addr_from_sa(&a, ai->ai_addr) == -1)
+				continue;
+			a.port = htons((uint16_t)port);
+			if (featured_has(df, &a)) {
+				log_info("%s:%d: %s:%lld is listed twice, "
+				    "the first label wins", name, lineno,
+				    host, port);
+				continue;
+			}
+			if (featured_add(cur, &a) == -1)
+				fatal(NULL);
+			added++;
+		}
+		freeaddrinfo(res);
+		(void)added;
+	}
+	if (r == -1) {
+		log_warnx("%s:%d: line too long or holds a NUL byte", name,
+		    lineno + 1);
+		return (-1);
+	}
+	return (0);
+}
+
+/* One ignore.txt token: an address, or address/bits. */
+static int
+ignore_token(const char *tok, struct ipc_ignore *ig)
+{
+	char		 buf[INET6_ADDRSTRLEN + 8], *slash;
+	const char	*errstr;
+	int		 bits, maxbits, i;
+
+	memset(ig, 0, sizeof(*ig));
+	if (strlcpy(buf, tok, sizeof(buf)) >= sizeof(buf))
+		return (-1);
+	if ((slash = strchr(buf, '/')) != NULL)
+		*slash++ = '\0';
+	if (inet_pton(AF_INET, buf, ig->addr.addr) == 1) {
+		ig->addr.family = AF_INET;
+		maxbits = 32;
+	} else if (inet_pton(AF_INET6, buf, ig->addr.addr) == 1) {
+		ig->addr.family = AF_INET6;
+		maxbits = 128;
+	} else
+		return (-1);
+	bits = maxbits;
+	if (slash != NULL) {
+		bits = (int)strtonum(slash, 0, maxbits, &errstr);
+		if (errstr != NULL)
+			return (-1);
+	}
+	ig->prefixlen = (uint8_t)bits;
+	/* Clear the host bits, so that 10.1.2.3/8 means 10.0.0.0/8. */
+	for (i = 0; i < maxbits / 8; i++) {
+		if (bits >= 8)
+			bits -= 8;
+		else {
+			ig->addr.addr[i] &= (uint8_t)(0xff00 >> bits);
+			bits = 0;
+		}
+	}
+	return (0);
+}
+
+/*
+ * ignore.txt: whitespace-separated addresses and CIDR ranges, IPv4 or
+ * IPv6; a line or the rest of a line from # on is a comment.
+ */
+int
+ignore_parse(FILE *fp, const char *name, struct datafiles *df)
+{
+	struct ipc_ignore	 ig, *p;
+	char			 line[MAX_LINE], *tok, *last;
+	int			 lineno = 0, r;
+
+	while ((r = read_line(fp, line, sizeof(line), &lineno)) == 1) {
+		for (tok = strtok_r(line, " \t\r\f\v", &last); tok != NULL;
+		    tok = strtok_r(NULL, " \t\r\f\v", &last)) {
+			if (*tok == '#')
+				break;
+			if (ignore_token(tok, &ig) == -1) {
+				log_warnx("%s:%d: \"%s\" is not an address or "
+				    "address/bits", name, lineno, tok);
+				return (-1);
+			}
+			if (df->nignore >= MAX_IGNORE) {
+				log_warnx("%s:%d: more than %d entries", name,
+				    lineno, MAX_IGNORE);
+				return (-1);
+			}
+			if ((p = reallocarray(df->ignore, df->nignore + 1,
+			    sizeof(*p))) == NULL)
+				fatal(NULL);
+			df->ignore = p;
+			df->ignore[df->nignore++] = ig;
+		}
+	}
+	if (r == -1) {
+		log_warnx("%s:%d: line too long or holds a NUL byte", name,
+		    lineno + 1);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * motd.txt: the whole file, trailing newlines removed.  Clients stop at a
+ * newline and the reply is an infostring, so the text must be one line
+ * without \, " or control characters.
+ */
+int
+motd_parse(FILE *fp, const char *name, struct datafiles *df)
+{
+	char	 buf[MAX_MOTD + 1];
+	size_t	 n, i;
+	int	 lineno = 1;
+
+	n = fread(buf, 1, sizeof(buf), fp);
+	if (ferror(fp)) {
+		log_warn("%s", name);
+		return (-1);
+	}
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	if (n >= MAX_MOTD) {
+		log_warnx("%s: longer than %d bytes", name, MAX_MOTD - 1);
+		return (-1);
+	}
+	for (i = 0; i < n; i++) {
+		if (buf[i] == '\n') {
+			log_warnx("%s:%d: the message must be one line", name,
+			    lineno);
+			return (-1);
+		}
+		if (buf[i] == '\\' || buf[i] == '"' ||
+		    iscntrl((unsigned char)buf[i])) {
+			log_warnx("%s:%d: \\, \" and control characters "
+			    "are not allowed", name, lineno);
+			return (-1);
+		}
+	}
+	memcpy(df->motd, buf, n);
+	df->motd[n] = '\0';
+	return (0);
+}
+
+/*
+ * Load the three data files from dir into df, which must be empty.
+ * Returns -1, with df emptied, when any of them is invalid.
+ */
+int
+datafiles_load(const char *dir, struct datafiles *df)
+{
+	static const struct {
+		const char	*name;
+		int		(*parse)(FILE *, const char *,
+				    struct datafiles *);
+	} files[] = {
+		{ FEATURED_FILE, featured_parse },
+		{ IGNORE_FILE, ignore_parse },
+		{ MOTD_FILE, motd_parse }
+	};
+	char	 path[PATH_MAX];
+	FILE	*fp;
+	size_t	 i;
+	int	 rv;
+
+	datafiles_init(df);
+	for (i = 0; i < nitems(files); i++) {
+		if ((fp = open_data(dir, files[i].name, path,
+		    sizeof(path))) == NULL) {
+			if (errno == ENOENT)
+				continue;
+			log_warn("%s", path);
+			datafiles_free(df);
+			return (-1);
+		}
+		rv = files[i].parse(fp, path, df);
+		(void)fclose(fp);
+		if (rv == -1) {
+			datafiles_free(df);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+void
+serverlist_add(struct serverlist *sl, const struct ipc_addr *a)
+{
+	struct ipc_addr	*p;
+	size_t		 cap;
+
+	if (sl->n == sl->cap) {
+		cap = sl->cap == 0 ? 64 : sl->cap * 2;
+		if ((p = reallocarray(sl->addrs, cap, sizeof(*p))) == NULL)
+			fatal(NULL);
+		sl->addrs = p;
+		sl->cap = cap;
+	}
+	sl->addrs[sl->n++] = *a;
+}
+
+void
+serverlist_free(struct serverlist *sl)
+{
+	free(sl->addrs);
+	memset(sl, 0, sizeof(*sl));
+}
+
+/*
+ * serverlist.txt: one "a.b.c.d:port" or "[v6]:port" a line.  Lines that do
+ * not parse are logged and skipped; the servers are challenged again
+ * anyway.  Returns the number of lines skipped.
+ */
+int
+serverlist_parse(FILE *fp, const char *name, struct serverlist *sl)
+{
+	struct ipc_addr	 a;
+	char		 line[MAX_LINE], *s;
+	size_t		 len;
+	int		 lineno = 0, r, skipped = 0;
+
+	while ((r = read_line(fp, line, sizeof(line), &lineno)) != 0) {
+		if (r == -1) {
+			log_warnx("%s:%d: line too long, skipped", name,
+			    lineno);
+			skipped++;
+			/* Skip the rest of the long line. */
+			while (r == -1)
+				r = read_line(fp, line, sizeof(line),
+				    &lineno);
+			continue;
+		}
+		len = strlen(line);
+		while (len > 0 && isspace((unsigned char)line[len - 1]))
+			line[--len] = '\0';
+		s = line + strspn(line, " \t");
+		if (*s == '\0')
+			continue;
+		if (addr_parse(s, &a) == -1) {
+			log_warnx("%s:%d: not an address, skipped", name,
+			    lineno);
+			skipped++;
+			continue;
+		}
+		serverlist_add(sl, &a);
+	}
+	return (skipped);
+}
+
+int
+serverlist_read(const char *dir, struct serverlist *sl)
+{
+	char	 path[PATH_MAX];
+	FILE	*fp;
+
+	if ((fp = open_data(dir, SERVERLIST_FILE, path, sizeof(path))) ==
+	    NULL) {
+		if (errno == ENOENT)
+			return (0);
+		log_warn("%s", path);
+		return (-1);
+	}
+	(void)serverlist_parse(fp, path, sl);
+	(void)fclose(fp);
+	return (0);
+}
+
+/*
+ * Replace serverlist.txt atomically: write a temporary file beside it,
+ * flush it to disk, and rename it over the old one.
+ */
+int
+serverlist_write(const char *dir, const struct serverlist *sl)
+{
+	char	 path[PATH_MAX], tmp[PATH_MAX], buf[ADDRSTRLEN];
+	FILE	*fp;
+	size_t	 i;
+	int	 fd, n;
+
+	n = snprintf(path, sizeof(path), "%s/%s", dir, SERVERLIST_FILE);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		goto toolong;
+	n = snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, SERVERLIST_FILE);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		goto toolong;
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0644)) == -1) {
+		log_warn("%s", tmp);
+		return (-1);
+	}
+	if ((fp = fdopen(fd, "w")) == NULL) {
+		log_warn("%s", tmp);
+		(void)close(fd);
+		(void)unlink(tmp);
+		return (-1);
+	}
+	for (i = 0; i < sl->n; i++)
+		fprintf(fp, "%s\n", addr_str(&sl->addrs[i], buf, sizeof(buf)));
+	if (fflush(fp) == EOF || ferror(fp) || fsync(fileno(fp)) == -1) {
+		log_warn("%s", tmp);
+		(void)fclose(fp);
+		(void)unlink(tmp);
+		return (-1);
+	}
+	if (fclose(fp) == EOF) {
+		log_warn("%s", tmp);
+		(void)unlink(tmp);
+		return (-1);
+	}
+	if (rename(tmp, path) == -1) {
+		log_warn("rename %s to %s", tmp, path);
+		(void)unlink(tmp);
+		return (-1);
+	}
+	return (0);
+ toolong:
+	log_warnx("%s/%s: path too long", dir, SERVERLIST_FILE);
+	return (-1);
+}

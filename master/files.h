@@ -1,0 +1,55 @@
+/*
+ * The data files the parent reads (featured.txt, ignore.txt, motd.txt) and
+ * the server list it keeps (serverlist.txt).
+ */
+
+#ifndef FILES_H
+#define FILES_H
+
+#include <sys/queue.h>
+
+#include <stdio.h>
+
+#include "proto.h"
+
+#define FEATURED_FILE		"featured.txt"
+#define IGNORE_FILE		"ignore.txt"
+#define MOTD_FILE		"motd.txt"
+#define SERVERLIST_FILE		"serverlist.txt"
+
+struct featured {
+	TAILQ_ENTRY(featured)	 entry;
+	char			 label[MAX_LABEL];
+	struct ipc_addr		*addrs;
+	size_t			 naddrs;
+};
+TAILQ_HEAD(featured_head, featured);
+
+struct datafiles {
+	struct featured_head	 featured;
+	struct ipc_ignore	*ignore;
+	size_t			 nignore;
+	char			 motd[MAX_MOTD];
+};
+
+struct serverlist {
+	struct ipc_addr		*addrs;
+	size_t			 n;
+	size_t			 cap;
+};
+
+void	datafiles_init(struct datafiles *);
+void	datafiles_free(struct datafiles *);
+int	datafiles_load(const char *, struct datafiles *);
+size_t	featured_count(const struct datafiles *);
+int	featured_parse(FILE *, const char *, struct datafiles *);
+int	ignore_parse(FILE *, const char *, struct datafiles *);
+int	motd_parse(FILE *, const char *, struct datafiles *);
+
+void	serverlist_add(struct serverlist *, const struct ipc_addr *);
+void	serverlist_free(struct serverlist *);
+int	serverlist_parse(FILE *, const char *, struct serverlist *);
+int	serverlist_read(const char *, struct serverlist *);
+int	serverlist_write(const char *, const struct serverlist *);
+
+#endif /* FILES_H */

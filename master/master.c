@@ -1,0 +1,572 @@
+/*
+ * tremmasterd: a master server for Tremulous.
+ *
+ * The parent parses the command line and the data files, binds every
+ * socket, then runs netd (the network) and logd (the statistics) as
+ * unprivileged children, each a fresh exec of this binary.  It keeps no
+ * network input and no database; it writes serverlist.txt from the list
+ * netd hands it, and re-reads the data files on SIGHUP.
+ */
+
+#include "compat.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <err.h>
+#include <errno.h>
+#include <event.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "files.h"
+#include "ipc.h"
+#include "log.h"
+#include "logd.h"
+#include "master.h"
+#include "netd.h"
+#include "options.h"
+#include "osdep.h"
+#include "proto.h"
+#include "util.h"
+
+#define SHUTDOWN_GRACE	10	/* seconds children get to finish */
+
+extern char	**environ;
+
+struct child {
+	const char	*name;
+	pid_t		 pid;		/* 0 once reaped */
+	struct ipcev	 iev;
+	int		 open;		/* channel not at EOF */
+	int		 told;		/* sent IMSG_SHUTDOWN */
+};
+
+static struct options		 opts;
+static struct child		 netd, logd;
+static struct datafiles		 files;
+static struct serverlist	 saved;		/* from serverlist.txt */
+static struct serverlist	 incoming;	/* from netd */
+static struct listener_head	 listeners;
+static struct event		 ev_sigterm, ev_sigint, ev_sighup, ev_sigchld;
+static struct event		 ev_grace;
+static char			 datadir[PATH_MAX];
+static char			 selfpath[PATH_MAX];
+static char			**saved_argv;
+static int			 saved_argc;
+static int			 shutting_down;
+static int			 exit_status;
+
+static void	main_sig_handler(int, short, void *);
+static void	main_dispatch_netd(int, short, void *);
+static void	main_dispatch_logd(int, short, void *);
+static void	main_reload(void);
+static void	main_shutdown(int);
+static void	main_grace(int, short, void *);
+static void	main_check_done(void);
+static void	main_send_files(void);
+static void	main_child_lost(struct child *);
+static void	main_tell_shutdown(struct child *);
+static pid_t	start_child(enum proc_id, int);
+static void	check_dir(const char *, int);
+static char	**copy_argv(int, char **);
+
+/* setproctitle() overwrites argv, so keep a copy for exec. */
+static char **
+copy_argv(int argc, char **argv)
+{
+	char	**copy;
+	int	  i;
+
+	if ((copy = calloc(argc + 1, sizeof(*copy))) == NULL)
+		err(1, NULL);
+	for (i = 0; i < argc; i++)
+		if ((copy[i] = strdup(argv[i])) == NULL)
+			err(1, NULL);
+	return (copy);
+}
+
+/*
+ * A directory a child will chroot to must belong to root and must not be
+ * writable by others; with must_be_empty_ok the empty default is created.
+ */
+static void
+check_dir(const char *dir, int create)
+{
+	struct stat	 st;
+
+	if (create && mkdir(dir, 0755) == -1 && errno != EEXIST)
+		err(1, "mkdir %s", dir);
+	if (stat(dir, &st) == -1)
+		err(1, "%s", dir);
+	if (!S_ISDIR(st.st_mode))
+		errx(1, "%s: not a directory", dir);
+	if (st.st_uid != 0)
+		errx(1, "%s: chroot directory must be owned by root", dir);
+	if (st.st_mode & S_IWOTH)
+		errx(1, "%s: chroot directory must not be writable by "
+		    "others", dir);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct passwd	*pw;
+	struct listener	*l;
+	struct ipc_socket sock;
+	struct ipc_link	 link;
+	char		 errbuf[256];
+	int		 is_root, pipe_netd[2], pipe_logd[2], pipe_link[2];
+	size_t		 i;
+
+	saved_argc = argc;
+	saved_argv = copy_argv(argc, argv);
+	setproctitle_init(argc, argv, environ);
+
+	if (options_parse(argc, argv, &opts, errbuf, sizeof(errbuf)) == -1) {
+		fprintf(stderr, "tremmasterd: %s\n", errbuf);
+		return (1);
+	}
+	if (opts.proc == PROC_NETD)
+		netd_main(&opts);
+	if (opts.proc == PROC_LOGD)
+		logd_main(&opts);
+	if (opts.action == ACTION_HELP) {
+		usage_print(1);
+		return (0);
+	}
+	if (opts.action == ACTION_VERSION) {
+		printf("tremmasterd %s\n", VERSION);
+		return (0);
+	}
+
+	is_root = geteuid() == 0;
+	if (options_check(&opts, is_root, errbuf, sizeof(errbuf)) == -1) {
+		fprintf(stderr, "tremmasterd: %s\n", errbuf);
+		return (1);
+	}
+	if (is_root) {
+		if ((pw = getpwnam(options_user(&opts))) == NULL)
+			errx(1, "-u: unknown user %s", options_user(&opts));
+		if (pw->pw_uid == 0)
+			errx(1, "-u: refusing to run netd and logd as root "
+			    "(user %s)", pw->pw_name);
+	}
+	if (options_datadir(&opts, datadir, sizeof(datadir)) == -1)
+		err(1, "data directory");
+	if (osdep_self_path(saved_argv[0], selfpath, sizeof(selfpath)) == -1)
+		err(1, "cannot find my own binary from \"%s\"", saved_argv[0]);
+
+	log_init(0, opts.verbose);
+	if (datafiles_load(datadir, &files) == -1)
+		errx(1, "invalid data files in %s", datadir);
+	if (serverlist_read(datadir, &saved) == -1)
+		errx(1, "cannot read %s/%s", datadir, SERVERLIST_FILE);
+	if (opts.action == ACTION_CHECK) {
+		printf("configuration OK: %zu featured servers, %zu ignore "
+		    "entries, motd of %zu bytes, %zu saved servers\n",
+		    featured_count(&files), files.nignore, strlen(files.motd),
+		    saved.n);
+		return (0);
+	}
+
+	if (listen_open(&opts, &listeners) == -1)
+		return (1);
+	if (is_root) {
+		if (opts.jail != NULL)
+			check_dir(datadir, 0);
+		else
+			check_dir(EMPTY_DIR, 1);
+	}
+
+	if (opts.daemonize && daemon(1, 0) == -1)
+		err(1, "daemon");
+	log_init(opts.use_syslog, opts.verbose);
+	if (!is_root)
+		log_info("not started as root: netd and logd keep this user "
+		    "and are not chrooted");
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0, pipe_netd) == -1 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0, pipe_logd) == -1 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0, pipe_link) == -1)
+		fatal("socketpair");
+
+	signal(SIGPIPE, SIG_IGN);
+	logd.name = "logd";
+	logd.pid = start_child(PROC_LOGD, pipe_logd[1]);
+	netd.name = "netd";
+	netd.pid = start_child(PROC_NETD, pipe_netd[1]);
+	(void)close(pipe_logd[1]);
+	(void)close(pipe_netd[1]);
+
+	if (unveil(datadir, "rwc") == -1 || unveil("/etc/hosts", "r") == -1 ||
+	    unveil("/etc/resolv.conf", "r") == -1 ||
+	    unveil(NULL, NULL) == -1)
+		fatal("unveil");
+	if (pledge("stdio rpath wpath cpath dns sendfd proc", NULL) == -1)
+		fatal("pledge");
+
+	event_init();
+	signal_set(&ev_sigterm, SIGTERM, main_sig_handler, NULL);
+	signal_set(&ev_sigint, SIGINT, main_sig_handler, NULL);
+	signal_set(&ev_sighup, SIGHUP, main_sig_handler, NULL);
+	signal_set(&ev_sigchld, SIGCHLD, main_sig_handler, NULL);
+	signal_add(&ev_sigterm, NULL);
+	signal_add(&ev_sigint, NULL);
+	signal_add(&ev_sighup, NULL);
+	signal_add(&ev_sigchld, NULL);
+	evtimer_set(&ev_grace, main_grace, NULL);
+
+	ipcev_init(&netd.iev, pipe_netd[0], "netd", main_dispatch_netd, NULL);
+	netd.iev.peer_pid = netd.pid;
+	netd.open = 1;
+	ipcev_init(&logd.iev, pipe_logd[0], "logd", main_dispatch_logd, NULL);
+	logd.iev.peer_pid = logd.pid;
+	logd.open = 1;
+
+	/* The two ends of the netd-logd link. */
+	memset(&link, 0, sizeof(link));
+	link.peer_pid = logd.pid;
+	if (ipcev_compose(&netd.iev, IMSG_LINK, 0, pipe_link[0], &link,
+	    sizeof(link)) == -1)
+		fatal("compose link");
+	link.peer_pid = netd.pid;
+	if (ipcev_compose(&logd.iev, IMSG_LINK, 0, pipe_link[1], &link,
+	    sizeof(link)) == -1)
+		fatal("compose link");
+
+	/* Each listener in its own message. */
+	while ((l = TAILQ_FIRST(&listeners)) != NULL) {
+		TAILQ_REMOVE(&listeners, l, entry);
+		memset(&sock, 0, sizeof(sock));
+		sock.role = l->role;
+		sock.family = l->family;
+		sock.port = l->port;
+		if (ipcev_compose(&netd.iev, IMSG_SOCKET, 0, l->fd, &sock,
+		    sizeof(sock)) == -1)
+			fatal("compose socket");
+		free(l);
+	}
+	main_send_files();
+	for (i = 0; i < saved.n; i++)
+		if (ipcev_compose(&netd.iev, IMSG_SERVER, 0, -1,
+		    &saved.addrs[i], sizeof(saved.addrs[i])) == -1)
+			fatal("compose server");
+	if (ipcev_compose(&netd.iev, IMSG_SERVERS_END, 0, -1, NULL, 0) == -1 ||
+	    ipcev_compose(&netd.iev, IMSG_STARTUP, 0, -1, NULL, 0) == -1 ||
+	    ipcev_compose(&logd.iev, IMSG_STARTUP, 0, -1, NULL, 0) == -1)
+		fatal("compose startup");
+	serverlist_free(&saved);
+	ipcev_add(&netd.iev);
+	ipcev_add(&logd.iev);
+
+	log_info("tremmasterd %s started: data directory %s, request ports "
+	    "%d, challenge port %u, WebSocket ports %d", VERSION, datadir,
+	    opts.nports, opts.challenge_port, opts.use_ws ? opts.nws_ports : 0);
+
+	event_dispatch();
+
+	datafiles_free(&files);
+	serverlist_free(&incoming);
+	log_info("exiting");
+	return (exit_status);
+}
+
+/*
+ * Fork and exec this binary as a child, with its channel to us on fd 3
+ * and the original arguments.
+ */
+static pid_t
+start_child(enum proc_id proc, int fd)
+{
+	char	**argv;
+	pid_t	  pid;
+	int	  i, n = 0;
+
+	switch (pid = fork()) {
+	case -1:
+		fatal("fork");
+	case 0:
+		break;
+	default:
+		return (pid);
+	}
+
+	if (fd != PARENT_SOCK_FILENO) {
+		if (dup2(fd, PARENT_SOCK_FILENO) == -1)
+			fatal("dup2");
+	} else if (fcntl(fd, F_SETFD, 0) == -1)
+		fatal("fcntl");
+	if ((argv = calloc(saved_argc + 3, sizeof(*argv))) == NULL)
+		fatal(NULL);
+	argv[n++] = saved_argv[0];
+	argv[n++] = "--proc";
+	argv[n++] = proc == PROC_NETD ? "netd" : "logd";
+	for (i = 1; i < saved_argc; i++)
+		argv[n++] = saved_argv[i];
+	argv[n] = NULL;
+	execv(selfpath, argv);
+	fatal("execv %s", selfpath);
+}
+
+/* The data files, as one RECONF sequence; also the SIGHUP path. */
+static void
+main_send_files(void)
+{
+	struct featured		*f;
+	struct ipc_label	 label;
+	struct ipc_motd		 motd;
+	size_t			 i;
+
+	if (ipcev_compose(&netd.iev, IMSG_RECONF_START, 0, -1, NULL, 0) == -1)
+		fatal("%s", __func__);
+	TAILQ_FOREACH(f, &files.featured, entry) {
+		memset(&label, 0, sizeof(label));
+		(void)strlcpy(label.label, f->label, sizeof(label.label));
+		if (ipcev_compose(&netd.iev, IMSG_RECONF_LABEL, 0, -1, &label,
+		    sizeof(label)) == -1)
+			fatal("%s", __func__);
+		for (i = 0; i < f->naddrs; i++)
+			if (ipcev_compose(&netd.iev, IMSG_RECONF_FEATURED, 0,
+			    -1, &f->addrs[i], sizeof(f->addrs[i])) == -1)
+				fatal("%s", __func__);
+	}
+	for (i = 0; i < files.nignore; i++)
+		if (ipcev_compose(&netd.iev, IMSG_RECONF_IGNORE, 0, -1,
+		    &files.ignore[i], sizeof(files.ignore[i])) == -1)
+			fatal("%s", __func__);
+	memset(&motd, 0, sizeof(motd));
+	(void)strlcpy(motd.text, files.motd, sizeof(motd.text));
+	if (ipcev_compose(&netd.iev, IMSG_RECONF_MOTD, 0, -1, &motd,
+	    sizeof(motd)) == -1 ||
+	    ipcev_compose(&netd.iev, IMSG_RECONF_END, 0, -1, NULL, 0) == -1)
+		fatal("%s", __func__);
+}
+
+/* SIGHUP: read the data files again; keep the old ones if any is bad. */
+static void
+main_reload(void)
+{
+	struct datafiles	 df;
+
+	if (shutting_down)
+		return;
+	if (datafiles_load(datadir, &df) == -1) {
+		log_warnx("reload failed: keeping the data files loaded "
+		    "before");
+		return;
+	}
+	datafiles_free(&files);
+	files = df;
+	/* The lists were copied by value: point them at the new head. */
+	TAILQ_INIT(&files.featured);
+	TAILQ_CONCAT(&files.featured, &df.featured, entry);
+	main_send_files();
+	log_info("reloaded data files: %zu featured servers, %zu ignore "
+	    "entries, motd of %zu bytes", featured_count(&files),
+	    files.nignore, strlen(files.motd));
+}
+
+static void
+main_sig_handler(int sig, short event __unused, void *arg __unused)
+{
+	struct child	*c;
+	pid_t		 pid;
+	int		 status;
+
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		log_info("received signal %d, shutting down", sig);
+		main_shutdown(0);
+		break;
+	case SIGHUP:
+		log_info("received SIGHUP, reloading data files");
+		main_reload();
+		break;
+	case SIGCHLD:
+		for (;;) {
+			pid = waitpid(WAIT_ANY, &status, WNOHANG);
+			if (pid == -1 && errno == EINTR)
+				continue;
+			if (pid <= 0)
+				break;
+			if (pid == netd.pid)
+				c = &netd;
+			else if (pid == logd.pid)
+				c = &logd;
+			else
+				continue;
+			c->pid = 0;
+			if (WIFSIGNALED(status))
+				log_warnx("lost child: %s terminated; signal "
+				    "%d", c->name, WTERMSIG(status));
+			else if (WIFEXITED(status) &&
+			    (WEXITSTATUS(status) != 0 || !shutting_down))
+				log_warnx("lost child: %s exited with status "
+				    "%d", c->name, WEXITSTATUS(status));
+			else
+				log_debug("%s exited", c->name);
+			if (!shutting_down || !WIFEXITED(status) ||
+			    WEXITSTATUS(status) != 0)
+				main_shutdown(1);
+		}
+		main_check_done();
+		break;
+	}
+}
+
+/*
+ * Shut down in order: netd hands over its server list, which is written,
+ * then logd commits and closes the database.  failed makes the exit
+ * status non-zero.
+ */
+static void
+main_shutdown(int failed)
+{
+	struct timeval	 tv = { SHUTDOWN_GRACE, 0 };
+
+	if (failed)
+		exit_status = 1;
+	if (shutting_down)
+		return;
+	shutting_down = 1;
+	evtimer_add(&ev_grace, &tv);
+	if (netd.open)
+		main_tell_shutdown(&netd);
+	else
+		main_tell_shutdown(&logd);
+}
+
+/* Ask a child, once, to finish and exit. */
+static void
+main_tell_shutdown(struct child *c)
+{
+	if (!c->open || c->told)
+		return;
+	c->told = 1;
+	if (ipcev_compose(&c->iev, IMSG_SHUTDOWN, 0, -1, NULL, 0) == -1)
+		fatal("%s", __func__);
+}
+
+/* Children that did not finish in time are killed. */
+static void
+main_grace(int fd __unused, short event __unused, void *arg __unused)
+{
+	log_warnx("children did not exit within %d seconds, killing them",
+	    SHUTDOWN_GRACE);
+	exit_status = 1;
+	if (netd.pid != 0)
+		(void)kill(netd.pid, SIGKILL);
+	if (logd.pid != 0)
+		(void)kill(logd.pid, SIGKILL);
+	if (netd.open)
+		main_child_lost(&netd);
+	if (logd.open)
+		main_child_lost(&logd);
+}
+
+/* The channel to a child is gone. */
+static void
+main_child_lost(struct child *c)
+{
+	ipcev_del(&c->iev);
+	ipc_clear(&c->iev.ibuf);
+	(void)close(c->iev.ibuf.fd);
+	c->iev.ibuf.fd = -1;
+	c->open = 0;
+	if (!shutting_down) {
+		log_warnx("lost connection to %s", c->name);
+		main_shutdown(1);
+	}
+	/* netd is done: logd is next. */
+	if (c == &netd)
+		main_tell_shutdown(&logd);
+	main_check_done();
+}
+
+/* Leave the loop once both children are reaped and both channels read. */
+static void
+main_check_done(void)
+{
+	if (netd.pid == 0 && logd.pid == 0 && !netd.open && !logd.open)
+		event_loopexit(NULL);
+}
+
+static void
+main_dispatch_netd(int fd __unused, short event, void *arg __unused)
+{
+	struct ipcev	*iev = &netd.iev;
+	struct ipc_msg	 msg;
+	struct ipc_addr	 a;
+	int		 shut;
+
+	ipcev_handle(iev, event, &shut);
+	while (ipcev_get(iev, &msg) == 1) {
+		if (msg.fd != -1)
+			fatalx("netd sent a descriptor with %s",
+			    ipc_typename(msg.hdr.type));
+		switch (msg.hdr.type) {
+		case IMSG_SERVER:
+			if (msg.datalen != sizeof(a))
+				fatalx("netd: %s of %zu bytes",
+				    ipc_typename(msg.hdr.type), msg.datalen);
+			memcpy(&a, msg.data, sizeof(a));
+			if (a.family != AF_INET && a.family != AF_INET6)
+				fatalx("netd: server of family %u", a.family);
+			serverlist_add(&incoming, &a);
+			break;
+		case IMSG_SERVERS_END:
+			if (msg.datalen != 0)
+				fatalx("netd: %s of %zu bytes",
+				    ipc_typename(msg.hdr.type), msg.datalen);
+			if (serverlist_write(datadir, &incoming) == 0)
+				log_verbose("wrote %zu servers to %s",
+				    incoming.n, SERVERLIST_FILE);
+			incoming.n = 0;
+			if (shutting_down)
+				main_tell_shutdown(&logd);
+			break;
+		default:
+			fatalx("netd sent unexpected message %s",
+			    ipc_typename(msg.hdr.type));
+		}
+	}
+	if (shut) {
+		main_child_lost(&netd);
+		return;
+	}
+	ipcev_add(iev);
+}
+
+static void
+main_dispatch_logd(int fd __unused, short event, void *arg __unused)
+{
+	struct ipcev	*iev = &logd.iev;
+	struct ipc_msg	 msg;
+	int		 shut;
+
+	ipcev_handle(iev, event, &shut);
+	while (ipcev_get(iev, &msg) == 1) {
+		if (msg.fd != -1)
+			(void)close(msg.fd);
+		fatalx("logd sent unexpected message %s",
+		    ipc_typename(msg.hdr.type));
+	}
+	if (shut) {
+		main_child_lost(&logd);
+		return;
+	}
+	ipcev_add(iev);
+}

@@ -1,0 +1,480 @@
+/*
+ * Command line parsing.  The options and defaults are those of the Python
+ * master; the long-only ones are ours.  Parsing never exits: it returns -1
+ * with one line in err that names the option.
+ */
+
+#include "compat.h"
+
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "options.h"
+
+enum {
+	OPT_VERBOSE = 256,
+	OPT_CHALLENGE_TIMEOUT,
+	OPT_SERVER_TIMEOUT,
+	OPT_DAEMON,
+	OPT_SYSLOG,
+	OPT_CHECK,
+	OPT_PROC
+};
+
+static const struct option longopts[] = {
+	{ "help",		no_argument,		NULL, 'h' },
+	{ "ipv4",		no_argument,		NULL, '4' },
+	{ "ipv6",		no_argument,		NULL, '6' },
+	{ "db",			required_argument,	NULL, 'd' },
+	{ "jail",		required_argument,	NULL, 'j' },
+	{ "listen-addr",	required_argument,	NULL, 'l' },
+	{ "listen6-addr",	required_argument,	NULL, 'L' },
+	{ "max-servers",	required_argument,	NULL, 'n' },
+	{ "port",		required_argument,	NULL, 'p' },
+	{ "challengeport",	required_argument,	NULL, 'P' },
+	{ "user",		required_argument,	NULL, 'u' },
+	{ "verbose",		required_argument,	NULL, OPT_VERBOSE },
+	{ "version",		no_argument,		NULL, 'V' },
+	{ "use_ws",		no_argument,		NULL, 'w' },
+	{ "ws_ports",		required_argument,	NULL, 'W' },
+	{ "challenge-timeout",	required_argument,	NULL,
+	    OPT_CHALLENGE_TIMEOUT },
+	{ "server-timeout",	required_argument,	NULL,
+	    OPT_SERVER_TIMEOUT },
+	{ "daemon",		no_argument,		NULL, OPT_DAEMON },
+	{ "syslog",		no_argument,		NULL, OPT_SYSLOG },
+	{ "check",		no_argument,		NULL, OPT_CHECK },
+	{ "proc",		required_argument,	NULL, OPT_PROC },
+	{ NULL,			0,			NULL, 0 }
+};
+
+static const char shortopts[] = "+h46d:j:l:L:n:p:P:qu:vVwW:";
+
+static int	seterr(char *, size_t, const char *, ...)
+		    __attribute__((__format__ (printf, 3, 4)));
+static int	parse_port(const char *, const char *, uint16_t *, char *,
+		    size_t);
+static int	add_port(uint16_t *, int *, uint16_t, const char *, char *,
+		    size_t);
+static uint16_t	default_challenge_port(const struct options *);
+
+static int
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return (-1);
+}
+
+static int
+parse_port(const char *opt, const char *arg, uint16_t *port, char *err,
+    size_t errlen)
+{
+	const char	*errstr;
+	long long	 n;
+
+	n = strtonum(arg, 1, 65535, &errstr);
+	if (errstr != NULL)
+		return (seterr(err, errlen, "%s: port \"%s\" is %s "
+		    "(1-65535)", opt, arg, errstr));
+	*port = (uint16_t)n;
+	return (0);
+}
+
+static int
+add_port(uint16_t *ports, int *nports, uint16_t port, const char *opt,
+    char *err, size_t errlen)
+{
+	int	 i;
+
+	for (i = 0; i < *nports; i++)
+		if (ports[i] == port)
+			return (0);
+	if (*nports >= MAX_PORTS)
+		return (seterr(err, errlen, "%s: at most %d ports", opt,
+		    MAX_PORTS));
+	ports[(*nports)++] = port;
+	return (0);
+}
+
+/*
+ * The highest request port plus one, skipping request ports and wrapping
+ * past 65535, as the Python master chose it.
+ */
+static uint16_t
+default_challenge_port(const struct options *o)
+{
+	unsigned int	 port = 0;
+	int		 i, again;
+
+	for (i = 0; i < o->nports; i++)
+		if (o->ports[i] > port)
+			port = o->ports[i];
+	do {
+		port = port >= 65535 ? 1 : port + 1;
+		again = 0;
+		for (i = 0; i < o->nports; i++)
+			if (o->ports[i] == port)
+				again = 1;
+	} while (again);
+	return ((uint16_t)port);
+}
+
+/*
+ * Fill o from the command line.  Returns 0, or -1 with a message in err.
+ * Checks that need the system (users, directories, root) are left to
+ * options_check().
+ */
+int
+options_parse(int argc, char **argv, struct options *o, char *err,
+    size_t errlen)
+{
+	const char	*errstr;
+	char		 optname[64];
+	long long	 n;
+	uint16_t	 port = 0;
+	int		 ch, level;
+
+	memset(o, 0, sizeof(*o));
+	o->action = ACTION_RUN;
+	o->proc = PROC_PARENT;
+	o->family = AF_UNSPEC;
+	o->db = DB_AUTO;
+	o->verbose = LOGLEVEL_DEFAULT;
+	o->use_ws = 1;
+	o->challenge_timeout = DEFAULT_CHALLENGE_TIMEOUT;
+	o->server_timeout = DEFAULT_SERVER_TIMEOUT;
+	err[0] = '\0';
+
+	optind = 0;	/* full reset, so that tests may call us again */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) !=
+	    -1) {
+		/* The option as written, for messages. */
+		if (optind > 0 && optind <= argc && argv[optind - 1] != NULL &&
+		    strncmp(argv[optind - 1], "--", 2) == 0) {
+			(void)strlcpy(optname, argv[optind - 1],
+			    sizeof(optname));
+			optname[strcspn(optname, "=")] = '\0';
+		} else
+			(void)snprintf(optname, sizeof(optname), "-%c",
+			    ch == '?' || ch == ':' ? optopt : ch);
+
+		switch (ch) {
+		case 'h':
+			o->action = ACTION_HELP;
+			break;
+		case '4':
+			if (o->family == AF_INET6)
+				return (seterr(err, errlen,
+				    "-4 and -6 cannot be used together"));
+			o->family = AF_INET;
+			break;
+		case '6':
+			if (o->family == AF_INET)
+				return (seterr(err, errlen,
+				    "-4 and -6 cannot be used together"));
+			o->family = AF_INET6;
+			break;
+		case 'd':
+			if (strcmp(optarg, "none") == 0)
+				o->db = DB_NONE;
+			else if (strcmp(optarg, "tdb") == 0)
+				o->db = DB_TDB;
+			else if (strcmp(optarg, "sqlite") == 0)
+				o->db = DB_SQLITE;
+			else if (strcmp(optarg, "auto") == 0)
+				o->db = DB_AUTO;
+			else
+				return (seterr(err, errlen, "%s: unknown "
+				    "database \"%s\" (none, tdb, sqlite or "
+				    "auto)", optname, optarg));
+			break;
+		case 'j':
+			if (optarg[0] == '\0')
+				return (seterr(err, errlen,
+				    "%s: empty directory", optname));
+			o->jail = optarg;
+			break;
+		case 'l':
+			o->listen4 = optarg;
+			break;
+		case 'L':
+			o->listen6 = optarg;
+			break;
+		case 'n':
+			n = strtonum(optarg, 0, 100000000, &errstr);
+			if (errstr != NULL)
+				return (seterr(err, errlen, "%s: number of "
+				    "servers \"%s\" is %s (0-100000000)",
+				    optname, optarg, errstr));
+			o->max_servers = (int)n;
+			break;
+		case 'p':
+			if (parse_port(optname, optarg, &port, err,
+			    errlen) == -1 || add_port(o->ports, &o->nports,
+			    port, optname, err, errlen) == -1)
+				return (-1);
+			break;
+		case 'P':
+			if (parse_port(optname, optarg, &o->challenge_port,
+			    err, errlen) == -1)
+				return (-1);
+			break;
+		case 'q':
+			o->verbose--;
+			break;
+		case 'u':
+			if (optarg[0] == '\0')
+				return (seterr(err, errlen, "%s: empty user "
+				    "name", optname));
+			o->user = optarg;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case OPT_VERBOSE:
+			level = (int)strtonum(optarg, 0, 4, &errstr);
+			if (errstr != NULL)
+				return (seterr(err, errlen, "%s: level \"%s\" "
+				    "is %s (0-4)", optname, optarg, errstr));
+			o->verbose = level;
+			break;
+		case 'V':
+			if (o->action != ACTION_HELP)
+				o->action = ACTION_VERSION;
+			break;
+		case 'w':
+			o->use_ws = 1;
+			break;
+		case 'W':
+			if (parse_port(optname, optarg, &port, err,
+			    errlen) == -1 || add_port(o->ws_ports,
+			    &o->nws_ports, port, optname, err, errlen) == -1)
+				return (-1);
+			break;
+		case OPT_CHALLENGE_TIMEOUT:
+			n = strtonum(optarg, 1, 3600, &errstr);
+			if (errstr != NULL)
+				return (seterr(err, errlen, "%s: \"%s\" "
+				    "seconds is %s (1-3600)", optname, optarg,
+				    errstr));
+			o->challenge_timeout = (int)n;
+			break;
+		case OPT_SERVER_TIMEOUT:
+			n = strtonum(optarg, 1, 86400, &errstr);
+			if (errstr != NULL)
+				return (seterr(err, errlen, "%s: \"%s\" "
+				    "seconds is %s (1-86400)", optname, optarg,
+				    errstr));
+			o->server_timeout = (int)n;
+			break;
+		case OPT_DAEMON:
+			o->daemonize = 1;
+			o->use_syslog = 1;
+			break;
+		case OPT_SYSLOG:
+			o->use_syslog = 1;
+			break;
+		case OPT_CHECK:
+			if (o->action == ACTION_RUN)
+				o->action = ACTION_CHECK;
+			break;
+		case OPT_PROC:
+			if (strcmp(optarg, "netd") == 0)
+				o->proc = PROC_NETD;
+			else if (strcmp(optarg, "logd") == 0)
+				o->proc = PROC_LOGD;
+			else
+				return (seterr(err, errlen, "%s: unknown "
+				    "process \"%s\"", optname, optarg));
+			break;
+		case ':':
+			return (seterr(err, errlen, "%s: missing argument",
+			    optname));
+		default:
+			if (optopt == 0 || strncmp(optname, "--", 2) == 0)
+				return (seterr(err, errlen, "unknown option "
+				    "%s", optname));
+			return (seterr(err, errlen, "unknown option -%c",
+			    optopt));
+		}
+	}
+	if (optind < argc)
+		return (seterr(err, errlen, "unexpected argument \"%s\"",
+		    argv[optind]));
+
+	if (o->verbose < LOGLEVEL_ALWAYS)
+		o->verbose = LOGLEVEL_ALWAYS;
+	if (o->verbose > LOGLEVEL_DEBUG)
+		o->verbose = LOGLEVEL_DEBUG;
+	if (o->nports == 0)
+		o->ports[o->nports++] = DEFAULT_PORT;
+	if (o->challenge_port == 0)
+		o->challenge_port = default_challenge_port(o);
+	else {
+		for (n = 0; n < o->nports; n++)
+			if (o->ports[n] == o->challenge_port)
+				return (seterr(err, errlen, "-P: challenge "
+				    "port %u is also a request port (-p)",
+				    o->challenge_port));
+	}
+	return (0);
+}
+
+/*
+ * Checks against the system, made by the parent before it binds anything:
+ * -u and -j need root, the user must exist, the jail must be a directory.
+ */
+int
+options_check(struct options *o, int is_root, char *err, size_t errlen)
+{
+	struct stat	 st;
+
+	if (o->user != NULL && !is_root)
+		return (seterr(err, errlen, "-u: only root can switch to "
+		    "user %s", o->user));
+	if (o->jail != NULL && !is_root)
+		return (seterr(err, errlen, "-j: only root can chroot to %s",
+		    o->jail));
+	if (o->user != NULL && getpwnam(o->user) == NULL)
+		return (seterr(err, errlen, "-u: unknown user %s", o->user));
+	if (o->jail != NULL) {
+		if (stat(o->jail, &st) == -1)
+			return (seterr(err, errlen, "-j: %s: %s", o->jail,
+			    strerror(errno)));
+		if (!S_ISDIR(st.st_mode))
+			return (seterr(err, errlen, "-j: %s: not a directory",
+			    o->jail));
+	}
+	return (0);
+}
+
+/* The user netd and logd run as when started by root. */
+const char *
+options_user(const struct options *o)
+{
+	return (o->user != NULL ? o->user : DEFAULT_USER);
+}
+
+/*
+ * The directory of the data files, as an absolute path: the jail, or the
+ * working directory as with the Python master.
+ */
+int
+options_datadir(const struct options *o, char *buf, size_t len)
+{
+	char	 path[PATH_MAX];
+
+	if (o->jail != NULL) {
+		if (realpath(o->jail, path) == NULL)
+			return (-1);
+	} else if (getcwd(path, sizeof(path)) == NULL)
+		return (-1);
+	if (strlcpy(buf, path, len) >= len) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	return (0);
+}
+
+const char *
+db_name(enum db_backend db)
+{
+	switch (db) {
+	case DB_NONE:
+		return ("none");
+	case DB_TDB:
+		return ("tdb");
+	case DB_SQLITE:
+		return ("sqlite");
+	case DB_AUTO:
+		break;
+	}
+	return ("auto");
+}
+
+/* The synopsis of the manual, and with full set the option list too. */
+void
+usage_print(int full)
+{
+	FILE	*f = full ? stdout : stderr;
+
+	fprintf(f, "usage: tremmasterd [-46hqVvw] [-d none|tdb|sqlite|auto] "
+	    "[-j dir] [-L addr6]\n"
+	    "                   [-l addr] [-n max-servers] [-P port] "
+	    "[-p port] [-u user]\n"
+	    "                   [-W port] [--challenge-timeout seconds] "
+	    "[--check] [--daemon]\n"
+	    "                   [--server-timeout seconds] [--syslog] "
+	    "[--verbose level]\n");
+	if (!full)
+		return;
+	fprintf(f, "\n"
+	    "  -h, --help               show this help and exit\n"
+	    "  -4, --ipv4               only use IPv4\n"
+	    "  -6, --ipv6               only use IPv6\n"
+	    "  -d, --db BACKEND         statistics database: none, tdb, "
+	    "sqlite or auto\n"
+	    "                           (default: auto, SQLite then TDB)\n"
+	    "  -j, --jail DIR           data directory and chroot "
+	    "(default: the working\n"
+	    "                           directory, no chroot)\n"
+	    "  -l, --listen-addr ADDR   IPv4 address to listen on "
+	    "(default: all)\n"
+	    "  -L, --listen6-addr ADDR  IPv6 address to listen on "
+	    "(default: all)\n"
+	    "  -n, --max-servers NUM    maximum number of servers tracked "
+	    "(default: 0,\n"
+	    "                           no limit)\n"
+	    "  -p, --port NUM           UDP port for requests, repeatable "
+	    "(default: %d)\n"
+	    "  -P, --challengeport NUM  UDP port challenges are sent from\n"
+	    "                           (default: highest -p port plus "
+	    "one)\n"
+	    "  -q                       decrease the verbose level, "
+	    "repeatable\n"
+	    "  -u, --user USER          user to run netd and logd as "
+	    "(root only;\n"
+	    "                           default: nobody)\n"
+	    "  -v                       increase the verbose level, "
+	    "repeatable\n"
+	    "      --verbose LEVEL      set the verbose level: 0 ALWAYS, "
+	    "1 ERROR,\n"
+	    "                           2 PRINT (default), 3 VERBOSE, "
+	    "4 DEBUG\n"
+	    "  -V, --version            show the version and exit\n"
+	    "  -w, --use_ws             enable WebSockets (default: "
+	    "enabled)\n"
+	    "  -W, --ws_ports NUM       TCP port for WebSocket clients, "
+	    "repeatable\n"
+	    "      --challenge-timeout SECONDS\n"
+	    "                           time a server has to answer a "
+	    "challenge\n"
+	    "                           (default: %d)\n"
+	    "      --server-timeout SECONDS\n"
+	    "                           time a server stays listed after "
+	    "its last\n"
+	    "                           verified heartbeat (default: %d)\n"
+	    "      --daemon             detach and log to syslog\n"
+	    "      --syslog             log to syslog instead of standard "
+	    "output\n"
+	    "      --check              check the options and data files, "
+	    "then exit\n",
+	    DEFAULT_PORT, DEFAULT_CHALLENGE_TIMEOUT, DEFAULT_SERVER_TIMEOUT);
+}

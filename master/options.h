@@ -1,0 +1,57 @@
+/*
+ * The command line, shared by the parent and, through exec, by netd and
+ * logd.
+ */
+
+#ifndef OPTIONS_H
+#define OPTIONS_H
+
+#include <sys/types.h>
+
+#include <stdint.h>
+
+#define MAX_PORTS		32
+#define DEFAULT_PORT		30710
+#define DEFAULT_CHALLENGE_TIMEOUT 5
+#define DEFAULT_SERVER_TIMEOUT	660
+#define DEFAULT_USER		"nobody"
+#ifndef EMPTY_DIR
+#define EMPTY_DIR		"/var/empty"
+#endif
+#define VERSION			"0.1.0"
+
+enum db_backend { DB_AUTO, DB_NONE, DB_TDB, DB_SQLITE };
+enum proc_id { PROC_PARENT, PROC_NETD, PROC_LOGD };
+enum opt_action { ACTION_RUN, ACTION_HELP, ACTION_VERSION, ACTION_CHECK };
+
+struct options {
+	enum opt_action	 action;
+	enum proc_id	 proc;
+	int		 family;	/* AF_UNSPEC, AF_INET or AF_INET6 */
+	enum db_backend	 db;
+	const char	*jail;
+	const char	*listen4;
+	const char	*listen6;
+	int		 max_servers;	/* 0: no limit */
+	uint16_t	 ports[MAX_PORTS];
+	int		 nports;
+	uint16_t	 challenge_port;	/* 0 until chosen */
+	int		 verbose;
+	const char	*user;
+	int		 use_ws;
+	uint16_t	 ws_ports[MAX_PORTS];
+	int		 nws_ports;
+	int		 challenge_timeout;
+	int		 server_timeout;
+	int		 daemonize;
+	int		 use_syslog;
+};
+
+int		 options_parse(int, char **, struct options *, char *, size_t);
+int		 options_check(struct options *, int, char *, size_t);
+const char	*db_name(enum db_backend);
+const char	*options_user(const struct options *);
+int		 options_datadir(const struct options *, char *, size_t);
+void		 usage_print(int);
+
+#endif /* OPTIONS_H */
