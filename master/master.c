@@ -76,7 +76,7 @@ static void	main_send_files(void);
 static void	main_child_lost(struct child *);
 static void	main_tell_shutdown(struct child *);
 static pid_t	start_child(enum proc_id, int);
-static void	check_dir(const char *, int);
+static void	check_dir(const char *, int, uid_t);
 static char	**copy_argv(int, char **);
 
 /* setproctitle() overwrites argv, so keep a copy for exec. */
@@ -95,11 +95,12 @@ copy_argv(int argc, char **argv)
 }
 
 /*
- * A directory a child will chroot to must belong to root and must not be
- * writable by others; with must_be_empty_ok the empty default is created.
+ * A directory a child will chroot to must belong to root (or, for the -j
+ * jail that logd writes its database in, to the user) and must not be
+ * writable by others.  The empty default is created when missing.
  */
 static void
-check_dir(const char *dir, int create)
+check_dir(const char *dir, int create, uid_t user)
 {
 	struct stat	 st;
 
@@ -109,8 +110,9 @@ check_dir(const char *dir, int create)
 		err(1, "%s", dir);
 	if (!S_ISDIR(st.st_mode))
 		errx(1, "%s: not a directory", dir);
-	if (st.st_uid != 0)
-		errx(1, "%s: chroot directory must be owned by root", dir);
+	if (st.st_uid != 0 && st.st_uid != user)
+		errx(1, "%s: chroot directory must be owned by root%s", dir,
+		    user != 0 ? " or by the -u user" : "");
 	if (st.st_mode & S_IWOTH)
 		errx(1, "%s: chroot directory must not be writable by "
 		    "others", dir);
@@ -119,7 +121,8 @@ check_dir(const char *dir, int create)
 int
 main(int argc, char *argv[])
 {
-	struct passwd	*pw;
+	struct passwd	*pw = NULL;
+	struct stat	 st;
 	struct listener	*l;
 	struct ipc_socket sock;
 	struct ipc_link	 link;
@@ -135,6 +138,9 @@ main(int argc, char *argv[])
 		fprintf(stderr, "tremmasterd: %s\n", errbuf);
 		return (1);
 	}
+	if (opts.proc != PROC_PARENT && (fstat(PARENT_SOCK_FILENO, &st) == -1 ||
+	    !S_ISSOCK(st.st_mode)))
+		errx(1, "--proc is for tremmasterd's own children");
 	if (opts.proc == PROC_NETD)
 		netd_main(&opts);
 	if (opts.proc == PROC_LOGD)
@@ -182,9 +188,9 @@ main(int argc, char *argv[])
 		return (1);
 	if (is_root) {
 		if (opts.jail != NULL)
-			check_dir(datadir, 0);
+			check_dir(datadir, 0, pw->pw_uid);
 		else
-			check_dir(EMPTY_DIR, 1);
+			check_dir(EMPTY_DIR, 1, 0);
 	}
 
 	if (opts.daemonize && daemon(1, 0) == -1)
