@@ -30,6 +30,8 @@ enum ipc_type {
 	IMSG_STARTUP,		/* parent -> netd, logd: configuration done */
 	IMSG_SHUTDOWN,		/* parent -> netd, logd: finish and exit */
 	IMSG_HELLO,		/* netd <-> logd: first message on the link */
+	IMSG_STAT_CLIENT,	/* netd -> logd: a client record (getmotd) */
+	IMSG_STAT_GAME,		/* netd -> logd: a game record (gamestat) */
 	IMSG_MAX
 };
 
@@ -72,6 +74,24 @@ struct ipc_ignore {
 
 struct ipc_motd {
 	char		text[MAX_MOTD];
+};
+
+#define STAT_VERSION_MAX	128	/* client version, NUL included */
+#define STAT_RENDERER_MAX	256	/* client renderer, NUL included */
+#define STAT_GAME_MAX		2048	/* gamestat data */
+
+struct ipc_stat_client {
+	struct ipc_addr	addr;
+	char		version[STAT_VERSION_MAX];
+	char		renderer[STAT_RENDERER_MAX];
+};
+
+struct ipc_stat_game {
+	struct ipc_addr	addr;
+	int64_t		time;		/* unix seconds */
+	uint16_t	len;
+	uint8_t		pad[6];
+	uint8_t		data[STAT_GAME_MAX];
 };
 
 const char	*ipc_typename(uint32_t);

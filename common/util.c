@@ -147,7 +147,7 @@ ipc_typename(uint32_t type)
 		"none", "socket", "link", "reconf-start", "reconf-label",
 		"reconf-featured", "reconf-ignore", "reconf-motd",
 		"reconf-end", "server", "servers-end", "startup", "shutdown",
-		"hello"
+		"hello", "stat-client", "stat-game"
 	};
 	static char	 buf[32];
 

@@ -8,6 +8,8 @@
 
 #include <sys/types.h>
 
+#include <sys/socket.h>
+
 #include <event.h>
 #include <limits.h>
 #include <signal.h>
@@ -25,11 +27,14 @@
 static struct ipcev	 iev_main, iev_netd;
 static struct event	 ev_sigterm;
 static int		 started, have_link, netd_hello;
+static unsigned long long nclients, ngames;
 
 static void	logd_sig_handler(int, short, void *);
 static void	logd_dispatch_main(int, short, void *);
 static void	logd_dispatch_netd(int, short, void *);
 static void	logd_shutdown(void) __dead;
+static void	logd_client(const struct ipc_msg *);
+static void	logd_game(const struct ipc_msg *);
 
 void
 logd_main(const struct options *o)
@@ -76,7 +81,8 @@ logd_shutdown(void)
 		if (ipc_read(&iev_netd.ibuf) == 1)
 			logd_dispatch_netd(iev_netd.ibuf.fd, 0, NULL);
 	}
-	log_debug("exiting");
+	log_verbose("exiting: %llu client and %llu game records received",
+	    nclients, ngames);
 	exit(0);
 }
 
@@ -127,6 +133,47 @@ logd_dispatch_main(int fd __unused, short event, void *arg __unused)
 	ipcev_add(iev);
 }
 
+/* A client record from getmotd, checked field by field. */
+static void
+logd_client(const struct ipc_msg *msg)
+{
+	struct ipc_stat_client	 st;
+	char			 abuf[ADDRSTRLEN], v[LOG_VISBUF], r[LOG_VISBUF];
+
+	ipc_check(msg, "netd", sizeof(st), 0);
+	memcpy(&st, msg->data, sizeof(st));
+	if ((st.addr.family != AF_INET && st.addr.family != AF_INET6) ||
+	    memchr(st.version, '\0', sizeof(st.version)) == NULL ||
+	    memchr(st.renderer, '\0', sizeof(st.renderer)) == NULL)
+		fatalx("malformed client record from netd");
+	nclients++;
+	if (log_level_enabled(LOGLEVEL_DEBUG))
+		log_debug("client %s: version \"%s\", renderer \"%s\"",
+		    addr_str(&st.addr, abuf, sizeof(abuf)),
+		    log_vis(st.version, strlen(st.version), v, sizeof(v)),
+		    log_vis(st.renderer, strlen(st.renderer), r, sizeof(r)));
+}
+
+/* A game record from gamestat. */
+static void
+logd_game(const struct ipc_msg *msg)
+{
+	struct ipc_stat_game	 st;
+	char			 abuf[ADDRSTRLEN], d[LOG_VISBUF];
+
+	ipc_check(msg, "netd", sizeof(st), 0);
+	memcpy(&st, msg->data, sizeof(st));
+	if ((st.addr.family != AF_INET && st.addr.family != AF_INET6) ||
+	    st.len > sizeof(st.data))
+		fatalx("malformed game record from netd");
+	ngames++;
+	if (log_level_enabled(LOGLEVEL_DEBUG))
+		log_debug("game %s at %lld: %s",
+		    addr_str(&st.addr, abuf, sizeof(abuf)),
+		    (long long)st.time, log_vis(st.data, st.len, d,
+		    sizeof(d)));
+}
+
 static void
 logd_dispatch_netd(int fd __unused, short event, void *arg __unused)
 {
@@ -144,6 +191,12 @@ logd_dispatch_netd(int fd __unused, short event, void *arg __unused)
 				fatalx("second hello from netd");
 			netd_hello = 1;
 			log_debug("link to netd is up");
+			break;
+		case IMSG_STAT_CLIENT:
+			logd_client(&msg);
+			break;
+		case IMSG_STAT_GAME:
+			logd_game(&msg);
 			break;
 		default:
 			fatalx("unexpected %s from netd",

@@ -30,6 +30,9 @@ enum {
 	OPT_DAEMON,
 	OPT_SYSLOG,
 	OPT_CHECK,
+	OPT_MAX_PER_IP,
+	OPT_THROTTLE_BURST,
+	OPT_THROTTLE_RATE,
 	OPT_PROC
 };
 
@@ -56,6 +59,11 @@ static const struct option longopts[] = {
 	{ "daemon",		no_argument,		NULL, OPT_DAEMON },
 	{ "syslog",		no_argument,		NULL, OPT_SYSLOG },
 	{ "check",		no_argument,		NULL, OPT_CHECK },
+	{ "max-per-ip",		required_argument,	NULL, OPT_MAX_PER_IP },
+	{ "throttle-burst",	required_argument,	NULL,
+	    OPT_THROTTLE_BURST },
+	{ "throttle-rate",	required_argument,	NULL,
+	    OPT_THROTTLE_RATE },
 	{ "proc",		required_argument,	NULL, OPT_PROC },
 	{ NULL,			0,			NULL, 0 }
 };
@@ -159,6 +167,9 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 	o->use_ws = 1;
 	o->challenge_timeout = DEFAULT_CHALLENGE_TIMEOUT;
 	o->server_timeout = DEFAULT_SERVER_TIMEOUT;
+	o->max_per_ip = DEFAULT_MAX_PER_IP;
+	o->throttle_burst = DEFAULT_THROTTLE_BURST;
+	o->throttle_rate = DEFAULT_THROTTLE_RATE;
 	err[0] = '\0';
 
 	optind = 0;	/* full reset, so that tests may call us again */
@@ -283,6 +294,30 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 				    "seconds is %s (1-86400)", optname, optarg,
 				    errstr));
 			o->server_timeout = (int)n;
+			break;
+		case OPT_MAX_PER_IP:
+			n = strtonum(optarg, 0, 1000000, &errstr);
+			if (errstr != NULL)
+				return (seterr(err, errlen, "%s: \"%s\" "
+				    "is %s (0-1000000)", optname, optarg,
+				    errstr));
+			o->max_per_ip = (int)n;
+			break;
+		case OPT_THROTTLE_BURST:
+			n = strtonum(optarg, 0, 1000000, &errstr);
+			if (errstr != NULL)
+				return (seterr(err, errlen, "%s: \"%s\" "
+				    "is %s (0-1000000)", optname, optarg,
+				    errstr));
+			o->throttle_burst = (int)n;
+			break;
+		case OPT_THROTTLE_RATE:
+			n = strtonum(optarg, 1, 1000000, &errstr);
+			if (errstr != NULL)
+				return (seterr(err, errlen, "%s: \"%s\" "
+				    "is %s (1-1000000)", optname, optarg,
+				    errstr));
+			o->throttle_rate = (int)n;
 			break;
 		case OPT_DAEMON:
 			o->daemonize = 1;
@@ -471,10 +506,21 @@ usage_print(int full)
 	    "                           time a server stays listed after "
 	    "its last\n"
 	    "                           verified heartbeat (default: %d)\n"
+	    "      --max-per-ip NUM     servers tracked per IP address "
+	    "(default: %d;\n"
+	    "                           0, no limit)\n"
+	    "      --throttle-burst NUM list and motd requests answered per "
+	    "address\n"
+	    "                           in a burst (default: %d; 0, no "
+	    "throttle)\n"
+	    "      --throttle-rate NUM  requests per second an address "
+	    "regains\n"
+	    "                           (default: %d)\n"
 	    "      --daemon             detach and log to syslog\n"
 	    "      --syslog             log to syslog instead of standard "
 	    "output\n"
 	    "      --check              check the options and data files, "
 	    "then exit\n",
-	    DEFAULT_PORT, DEFAULT_CHALLENGE_TIMEOUT, DEFAULT_SERVER_TIMEOUT);
+	    DEFAULT_PORT, DEFAULT_CHALLENGE_TIMEOUT, DEFAULT_SERVER_TIMEOUT,
+	    DEFAULT_MAX_PER_IP, DEFAULT_THROTTLE_BURST, DEFAULT_THROTTLE_RATE);
 }

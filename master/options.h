@@ -14,6 +14,9 @@
 #define DEFAULT_PORT		30710
 #define DEFAULT_CHALLENGE_TIMEOUT 5
 #define DEFAULT_SERVER_TIMEOUT	660
+#define DEFAULT_MAX_PER_IP	32
+#define DEFAULT_THROTTLE_BURST	10
+#define DEFAULT_THROTTLE_RATE	1
 #define DEFAULT_USER		"nobody"
 #ifndef EMPTY_DIR
 #define EMPTY_DIR		"/var/empty"
@@ -43,6 +46,9 @@ struct options {
 	int		 nws_ports;
 	int		 challenge_timeout;
 	int		 server_timeout;
+	int		 max_per_ip;	/* 0: no limit */
+	int		 throttle_burst;	/* 0: no throttle */
+	int		 throttle_rate;	/* requests a second */
 	int		 daemonize;
 	int		 use_syslog;
 };

@@ -1,7 +1,7 @@
 /*
  * netd: the unprivileged, chrooted network process.  It receives its
- * sockets, the data files and the saved server list from the parent, and
- * owns everything that reads the network.
+ * sockets, the data files and the saved server list from the parent, owns
+ * the server table, and hands statistics records to logd.
  */
 
 #include "compat.h"
@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ipc.h"
@@ -27,48 +28,33 @@
 #include "proto.h"
 #include "util.h"
 
-#define NETD_RECV_BATCH	64	/* datagrams read per wake-up */
-#define NETD_MAX_PACKET	2048
+#define EXPIRE_INTERVAL		1	/* seconds between expiry runs */
+#define SAVE_INTERVAL		300	/* seconds between list saves */
+#define SUMMARY_INTERVAL	60	/* seconds between drop summaries */
+#define LOGD_QUEUE_MAX		(4 * 1024 * 1024)	/* bytes to logd */
 
-struct netsock {
-	TAILQ_ENTRY(netsock)	 entry;
-	struct event		 ev;
-	int			 fd;
-	int			 role;
-	int			 family;
-	uint16_t		 port;
-};
+struct netsock_head	 netd_socks = TAILQ_HEAD_INITIALIZER(netd_socks);
+struct netd_conf	 netd_conf;
+struct netd_files	 netd_files;
+struct netd_drops	 netd_drops;
 
-struct featured_addr {
-	struct ipc_addr		 addr;
-	size_t			 label;		/* index into labels */
-};
-
-/* The data files, as pushed by the parent. */
-struct netd_files {
-	struct ipc_label	*labels;
-	size_t			 nlabels;
-	struct featured_addr	*featured;
-	size_t			 nfeatured;
-	struct ipc_ignore	*ignore;
-	size_t			 nignore;
-	char			 motd[MAX_MOTD];
-};
-
-static TAILQ_HEAD(, netsock)	 socks = TAILQ_HEAD_INITIALIZER(socks);
-static struct ipcev		 iev_main, iev_logd;
-static struct event		 ev_sigterm;
-static struct netd_files	 files, pending;
-static struct ipc_addr		*servers;
-static size_t			 nservers;
-static int			 started, in_reconf, exiting, have_link;
+static struct ipcev	 iev_main, iev_logd;
+static struct event	 ev_sigterm, ev_expire, ev_save, ev_summary;
+static struct netd_files pending;
+static struct ipc_addr	*saved;
+static size_t		 nsaved;
+static int		 started, in_reconf, exiting, have_link;
 
 static void	netd_sig_handler(int, short, void *);
 static void	netd_dispatch_main(int, short, void *);
 static void	netd_dispatch_logd(int, short, void *);
 static void	netd_shutdown(void);
-static void	netd_udp_read(int, short, void *);
+static void	netd_send_servers(void);
+static void	netd_send_server(struct server *, void *);
+static void	netd_timer(int, short, void *);
 static void	netd_add_socket(const struct ipc_socket *, int);
+static void	netd_reconf_end(void);
+static void	netd_startup(void);
 static void	files_clear(struct netd_files *);
 static void	*append(void *, size_t *, size_t, const void *);
 
@@ -80,12 +66,22 @@ netd_main(const struct options *o)
 	if (pledge("stdio inet recvfd", NULL) == -1)
 		fatal("pledge");
 
+	netd_conf.max_servers = o->max_servers;
+	netd_conf.max_per_ip = o->max_per_ip;
+	netd_conf.challenge_timeout = o->challenge_timeout;
+	netd_conf.server_timeout = o->server_timeout;
+	netd_conf.throttle_burst = o->throttle_burst;
+	netd_conf.throttle_rate = o->throttle_rate;
+
 	event_init();
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	signal_set(&ev_sigterm, SIGTERM, netd_sig_handler, NULL);
 	signal_add(&ev_sigterm, NULL);
+	evtimer_set(&ev_expire, netd_timer, &ev_expire);
+	evtimer_set(&ev_save, netd_timer, &ev_save);
+	evtimer_set(&ev_summary, netd_timer, &ev_summary);
 
 	ipcev_init(&iev_main, PARENT_SOCK_FILENO, "parent",
 	    netd_dispatch_main, NULL);
@@ -98,11 +94,51 @@ netd_main(const struct options *o)
 	exit(0);
 }
 
+/* Seconds on the monotonic clock: deadlines never follow the wall clock. */
+time_t
+netd_now(void)
+{
+	struct timespec	 ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		fatal("clock_gettime");
+	return (ts.tv_sec);
+}
+
 static void
 netd_sig_handler(int sig, short event __unused, void *arg __unused)
 {
 	if (sig == SIGTERM)
 		netd_shutdown();
+}
+
+/* The periodic work: expiry, saving the list, the summary of drops. */
+static void
+netd_timer(int fd __unused, short event __unused, void *arg)
+{
+	struct timeval	 tv = { 0, 0 };
+
+	if (arg == &ev_expire) {
+		sv_expire(netd_now());
+		tv.tv_sec = EXPIRE_INTERVAL;
+		evtimer_add(&ev_expire, &tv);
+	} else if (arg == &ev_save) {
+		netd_send_servers();
+		tv.tv_sec = SAVE_INTERVAL;
+		evtimer_add(&ev_save, &tv);
+	} else {
+		if (netd_drops.heartbeats > 0 || netd_drops.throttled > 0 ||
+		    netd_drops.stats > 0)
+			log_verbose("last %d seconds: %llu heartbeats refused "
+			    "at the limits, %llu requests throttled, %llu "
+			    "statistics records dropped", SUMMARY_INTERVAL,
+			    (unsigned long long)netd_drops.heartbeats,
+			    (unsigned long long)netd_drops.throttled,
+			    (unsigned long long)netd_drops.stats);
+		memset(&netd_drops, 0, sizeof(netd_drops));
+		tv.tv_sec = SUMMARY_INTERVAL;
+		evtimer_add(&ev_summary, &tv);
+	}
 }
 
 /* Append one element to a growing array; fatal when out of memory. */
@@ -127,27 +163,89 @@ files_clear(struct netd_files *f)
 	memset(f, 0, sizeof(*f));
 }
 
+static void
+netd_send_server(struct server *sv, void *arg __unused)
+{
+	if (ipcev_compose(&iev_main, IMSG_SERVER, 0, -1, &sv->addr,
+	    sizeof(sv->addr)) == -1)
+		fatal("%s", __func__);
+}
+
+/* Every tracked server to the parent, which writes serverlist.txt. */
+static void
+netd_send_servers(void)
+{
+	if (iev_main.ibuf.fd == -1)
+		return;
+	sv_foreach(netd_send_server, NULL);
+	if (ipcev_compose(&iev_main, IMSG_SERVERS_END, 0, -1, NULL, 0) == -1)
+		fatal("%s", __func__);
+}
+
 /* Hand the server list to the parent to be written, then exit. */
 static void
 netd_shutdown(void)
 {
-	size_t	 i;
-
 	if (exiting)
 		return;
 	exiting = 1;
 	log_debug("shutting down, handing %zu servers to the parent",
-	    nservers);
+	    sv_count());
 	if (iev_main.ibuf.fd == -1)
 		exit(0);
-	for (i = 0; i < nservers; i++)
-		if (ipcev_compose(&iev_main, IMSG_SERVER, 0, -1, &servers[i],
-		    sizeof(servers[i])) == -1)
-			fatal("%s", __func__);
-	if (ipcev_compose(&iev_main, IMSG_SERVERS_END, 0, -1, NULL, 0) == -1)
-		fatal("%s", __func__);
+	netd_send_servers();
 	if (iev_logd.ibuf.fd != -1)
 		(void)ipc_write(&iev_logd.ibuf);
+}
+
+/*
+ * A statistics record for logd.  netd never waits for logd: when too much
+ * is queued already, the record is dropped and counted.
+ */
+static int
+netd_stat_room(void)
+{
+	if (iev_logd.ibuf.fd == -1 || iev_logd.ibuf.queued > LOGD_QUEUE_MAX) {
+		netd_drops.stats++;
+		return (0);
+	}
+	return (1);
+}
+
+void
+netd_stat_client(const struct ipc_addr *a, const char *version,
+    const char *renderer)
+{
+	struct ipc_stat_client	 st;
+
+	if (!netd_stat_room())
+		return;
+	memset(&st, 0, sizeof(st));
+	st.addr = *a;
+	(void)strlcpy(st.version, version, sizeof(st.version));
+	(void)strlcpy(st.renderer, renderer, sizeof(st.renderer));
+	if (ipcev_compose(&iev_logd, IMSG_STAT_CLIENT, 0, -1, &st,
+	    sizeof(st)) == -1)
+		fatal("%s", __func__);
+}
+
+void
+netd_stat_game(const struct ipc_addr *a, const u_char *data, size_t len)
+{
+	struct ipc_stat_game	 st;
+
+	if (!netd_stat_room())
+		return;
+	memset(&st, 0, sizeof(st));
+	st.addr = *a;
+	st.time = (int64_t)time(NULL);
+	if (len > sizeof(st.data))
+		len = sizeof(st.data);
+	st.len = (uint16_t)len;
+	memcpy(st.data, data, len);
+	if (ipcev_compose(&iev_logd, IMSG_STAT_GAME, 0, -1, &st,
+	    sizeof(st)) == -1)
+		fatal("%s", __func__);
 }
 
 static void
@@ -165,51 +263,53 @@ netd_add_socket(const struct ipc_socket *s, int fd)
 	ns->role = s->role;
 	ns->family = s->family;
 	ns->port = s->port;
-	TAILQ_INSERT_TAIL(&socks, ns, entry);
-	if (ns->role != SOCK_WEBSOCKET) {
-		event_set(&ns->ev, fd, EV_READ | EV_PERSIST, netd_udp_read,
-		    ns);
-		if (event_add(&ns->ev, NULL) == -1)
-			fatal("event_add");
-	}
+	TAILQ_INSERT_TAIL(&netd_socks, ns, entry);
 	log_debug("%s %s port %u", family_name(ns->family),
 	    ns->role == SOCK_REQUEST ? "request" : ns->role ==
 	    SOCK_CHALLENGE ? "challenge" : "websocket", ns->port);
 }
 
-/*
- * Drain a UDP socket, a batch at a time.  The game protocol comes with the
- * next step; for now a datagram is only checked and logged.
- */
+/* The new data files replace the old ones at once. */
 static void
-netd_udp_read(int fd, short event __unused, void *arg)
+netd_reconf_end(void)
 {
-	struct sockaddr_storage	 ss;
-	struct ipc_addr		 a;
-	socklen_t		 sslen;
-	ssize_t			 n;
-	u_char			 buf[NETD_MAX_PACKET + 1];
-	char			 abuf[ADDRSTRLEN], vbuf[LOG_VISBUF];
-	int			 i;
+	files_clear(&netd_files);
+	netd_files = pending;
+	memset(&pending, 0, sizeof(pending));
+	sv_relabel();
+	sv_drop_ignored();
+	log_info("data files: %zu featured servers in %zu groups, %zu "
+	    "ignore entries, motd of %zu bytes", netd_files.nfeatured,
+	    netd_files.nlabels, netd_files.nignore, strlen(netd_files.motd));
+}
 
-	(void)arg;
-	for (i = 0; i < NETD_RECV_BATCH; i++) {
-		sslen = sizeof(ss);
-		n = recvfrom(fd, buf, sizeof(buf), 0,
-		    (struct sockaddr *)&ss, &sslen);
-		if (n == -1) {
-			if (errno != EAGAIN && errno != EINTR)
-				log_warn("recvfrom");
-			return;
-		}
-		if (addr_from_sa(&a, (struct sockaddr *)&ss) == -1 ||
-		    a.port == 0)
-			continue;
-		if (log_level_enabled(LOGLEVEL_DEBUG))
-			log_debug("%s: %zd bytes: %s",
-			    addr_str(&a, abuf, sizeof(abuf)), n,
-			    log_vis(buf, n, vbuf, sizeof(vbuf)));
-	}
+/* Configuration is complete: start listening and challenge saved servers. */
+static void
+netd_startup(void)
+{
+	struct timeval	 tv = { 0, 0 };
+	struct netsock	*ns;
+	size_t		 i;
+
+	started = 1;
+	if (pledge("stdio inet", NULL) == -1)
+		fatal("pledge");
+	TAILQ_FOREACH(ns, &netd_socks, entry)
+		if (ns->role != SOCK_WEBSOCKET)
+			udp_start(ns);
+	for (i = 0; i < nsaved; i++)
+		handle_saved_server(&saved[i]);
+	log_info("%zu saved servers challenged", nsaved);
+	free(saved);
+	saved = NULL;
+	nsaved = 0;
+	tv.tv_sec = EXPIRE_INTERVAL;
+	evtimer_add(&ev_expire, &tv);
+	tv.tv_sec = SAVE_INTERVAL;
+	evtimer_add(&ev_save, &tv);
+	tv.tv_sec = SUMMARY_INTERVAL;
+	evtimer_add(&ev_summary, &tv);
+	log_debug("started");
 }
 
 static void
@@ -262,7 +362,7 @@ netd_dispatch_main(int fd __unused, short event, void *arg __unused)
 			memcpy(&label, msg.data, sizeof(label));
 			if (!in_reconf ||
 			    memchr(label.label, '\0', sizeof(label.label)) ==
-			    NULL)
+			    NULL || pending.nlabels >= INT16_MAX)
 				fatalx("bad featured label");
 			pending.labels = append(pending.labels,
 			    &pending.nlabels, sizeof(label), &label);
@@ -274,6 +374,7 @@ netd_dispatch_main(int fd __unused, short event, void *arg __unused)
 			    (fa.addr.family != AF_INET &&
 			    fa.addr.family != AF_INET6))
 				fatalx("bad featured address");
+			fa.addr.pad = 0;
 			fa.label = pending.nlabels - 1;
 			pending.featured = append(pending.featured,
 			    &pending.nfeatured, sizeof(fa), &fa);
@@ -302,13 +403,7 @@ netd_dispatch_main(int fd __unused, short event, void *arg __unused)
 			if (!in_reconf)
 				fatalx("reconfiguration end without start");
 			in_reconf = 0;
-			files_clear(&files);
-			files = pending;
-			memset(&pending, 0, sizeof(pending));
-			log_info("data files: %zu featured servers in %zu "
-			    "groups, %zu ignore entries, motd of %zu bytes",
-			    files.nfeatured, files.nlabels, files.nignore,
-			    strlen(files.motd));
+			netd_reconf_end();
 			break;
 		case IMSG_SERVER:
 			ipc_check(&msg, iev->name, sizeof(a), 0);
@@ -316,22 +411,20 @@ netd_dispatch_main(int fd __unused, short event, void *arg __unused)
 			if (started ||
 			    (a.family != AF_INET && a.family != AF_INET6))
 				fatalx("bad saved server");
-			servers = append(servers, &nservers, sizeof(a), &a);
+			a.pad = 0;
+			saved = append(saved, &nsaved, sizeof(a), &a);
 			break;
 		case IMSG_SERVERS_END:
 			ipc_check(&msg, iev->name, 0, 0);
 			if (started)
 				fatalx("server list after startup");
-			log_info("%zu saved servers", nservers);
+			log_info("%zu saved servers", nsaved);
 			break;
 		case IMSG_STARTUP:
 			ipc_check(&msg, iev->name, 0, 0);
 			if (started || in_reconf || !have_link)
 				fatalx("unexpected startup");
-			started = 1;
-			if (pledge("stdio inet", NULL) == -1)
-				fatal("pledge");
-			log_debug("started");
+			netd_startup();
 			break;
 		case IMSG_SHUTDOWN:
 			ipc_check(&msg, iev->name, 0, 0);
@@ -364,6 +457,7 @@ netd_dispatch_logd(int fd __unused, short event, void *arg __unused)
 	if (shut) {
 		log_warnx("lost connection to logd");
 		ipcev_del(iev);
+		ipc_clear(&iev->ibuf);
 		(void)close(iev->ibuf.fd);
 		iev->ibuf.fd = -1;
 		return;

@@ -1,8 +1,128 @@
+/*
+ * netd: the network process.  Cross-file API.
+ */
+
 #ifndef NETD_H
 #define NETD_H
 
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/tree.h>
+
+#include <stdint.h>
+#include <time.h>
+
+#include <event.h>
+
+#include "proto.h"
+#include "protocol.h"
+
 struct options;
 
+/* A socket received from the parent. */
+struct netsock {
+	TAILQ_ENTRY(netsock)	 entry;
+	struct event		 ev;
+	int			 fd;
+	int			 role;		/* enum sock_role */
+	int			 family;
+	uint16_t		 port;
+};
+TAILQ_HEAD(netsock_head, netsock);
+
+/* Where a datagram came from and how to answer it. */
+struct source {
+	struct ipc_addr		 addr;
+	struct netsock		*sock;		/* the socket it came in on */
+};
+
+#define SV_VERIFIED	0x01	/* answered a challenge */
+#define SV_EMPTY	0x02
+#define SV_FULL		0x04
+
+struct ipcount;
+
+struct server {
+	RB_ENTRY(server)	 entry;
+	struct ipc_addr		 addr;
+	struct ipcount		*ip;
+	time_t			 timeout;	/* removed at this time */
+	time_t			 challenge_deadline;
+	char			 challenge[CHALLENGE_LEN + 1];
+	uint8_t			 flags;
+	uint8_t			 nprotocols;
+	int16_t			 label;		/* featured group, or -1 */
+	char			 protocols[PROTO_MAX][PROTO_LEN];
+};
+
+struct featured_addr {
+	struct ipc_addr		 addr;
+	size_t			 label;		/* index into labels */
+};
+
+/* The data files, as pushed by the parent. */
+struct netd_files {
+	struct ipc_label	*labels;
+	size_t			 nlabels;
+	struct featured_addr	*featured;
+	size_t			 nfeatured;
+	struct ipc_ignore	*ignore;
+	size_t			 nignore;
+	char			 motd[MAX_MOTD];
+};
+
+/* Settings from the command line. */
+struct netd_conf {
+	int			 max_servers;
+	int			 max_per_ip;
+	int			 challenge_timeout;
+	int			 server_timeout;
+	int			 throttle_burst;
+	int			 throttle_rate;
+};
+
+/* Drops at the limits, summed up in the log once a minute. */
+struct netd_drops {
+	uint64_t		 heartbeats;	/* refused at -n or per address */
+	uint64_t		 throttled;	/* requests over the throttle */
+	uint64_t		 stats;		/* records logd could not take */
+};
+
+extern struct netd_conf		 netd_conf;
+extern struct netd_drops	 netd_drops;
+extern struct netd_files	 netd_files;
+
+/* netd.c */
 void	netd_main(const struct options *) __dead;
+void	netd_stat_client(const struct ipc_addr *, const char *, const char *);
+void	netd_stat_game(const struct ipc_addr *, const u_char *, size_t);
+time_t	netd_now(void);
+
+/* udp.c */
+void	udp_start(struct netsock *);
+void	udp_send(struct netsock *, const struct ipc_addr *, const void *,
+	    size_t);
+struct netsock *udp_challenge_sock(int);
+
+/* handlers.c */
+void	handle_packet(const struct source *, const u_char *, size_t);
+void	handle_saved_server(const struct ipc_addr *);
+int	ignore_match(const struct ipc_addr *);
+
+/* servers.c */
+struct server	*sv_lookup(const struct ipc_addr *);
+struct server	*sv_create(const struct ipc_addr *, const char **);
+void		 sv_remove(struct server *, const char *);
+void		 sv_changed(void);
+void		 sv_expire(time_t);
+void		 sv_relabel(void);
+void		 sv_drop_ignored(void);
+size_t		 sv_count(void);
+void		 sv_foreach(void (*)(struct server *, void *), void *);
+int		 sv_list(const struct gs_query *, const u_char **,
+		    const size_t **, size_t *);
+
+/* throttle.c */
+int	throttle_allow(const struct ipc_addr *, time_t);
 
 #endif /* NETD_H */

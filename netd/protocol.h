@@ -1,0 +1,82 @@
+/*
+ * The Tremulous master protocol: pure parsers and builders, no I/O and no
+ * globals, so that tests and fuzzers call them directly.
+ */
+
+#ifndef NETD_PROTOCOL_H
+#define NETD_PROTOCOL_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+
+struct ipc_addr;
+
+#define PKT_HDR			"\xff\xff\xff\xff"
+#define PKT_HDR_LEN		4
+#define PKT_MAX			2048	/* largest datagram we read */
+#define PKT_OUT_MAX		8192	/* largest we build */
+#define LIST_MAX_SERVERS	256	/* addresses a packet */
+
+#define CHALLENGE_LEN		12
+#define CHALLENGE_MAX		64	/* longest challenge we echo */
+#define PROTO_MAX		4	/* protocols a server announces */
+#define PROTO_LEN		8	/* one protocol, NUL included */
+
+enum pkt_cmd {
+	CMD_UNKNOWN,
+	CMD_GAMESTAT,
+	CMD_GETMOTD,
+	CMD_GETSERVERS,
+	CMD_GETSERVERSEXT,
+	CMD_HEARTBEAT,
+	CMD_INFORESPONSE
+};
+
+struct gs_query {
+	int	ext;			/* getserversExt */
+	int	empty;			/* include empty servers */
+	int	full;			/* include full servers */
+	int	family;			/* AF_UNSPEC for both */
+	char	protocol[PROTO_LEN];
+};
+
+struct inforesp {
+	char	challenge[CHALLENGE_MAX + 1];
+	char	protocols[PROTO_MAX][PROTO_LEN];
+	int	nprotocols;
+	int	empty;
+	int	full;
+};
+
+struct motdreq {
+	char	challenge[CHALLENGE_MAX + 1];
+	char	version[STAT_VERSION_MAX];
+	char	renderer[STAT_RENDERER_MAX];
+	int	has_challenge;
+	int	has_version;
+	int	has_renderer;
+};
+
+enum pkt_cmd	 proto_command(const u_char *, size_t, size_t *);
+int		 proto_heartbeat_dead(const u_char *, size_t);
+int		 proto_getservers(const u_char *, size_t, int,
+		    struct gs_query *);
+int		 proto_info_value(const u_char *, size_t, const char *,
+		    const u_char **, size_t *);
+int		 proto_inforesponse(const u_char *, size_t, struct inforesp *);
+int		 proto_getmotd(const u_char *, size_t, struct motdreq *);
+size_t		 proto_gamestat(const u_char *, size_t, const u_char **);
+int		 proto_is_port_message(const u_char *, size_t);
+
+void		 proto_challenge(char *);
+int		 proto_challenge_char_ok(int);
+size_t		 proto_getinfo(u_char *, size_t, const char *);
+size_t		 proto_motd(u_char *, size_t, const char *, const char *);
+size_t		 proto_list_start(u_char *, size_t, int, int, int,
+		    const char *);
+size_t		 proto_list_entry(u_char *, size_t, const struct ipc_addr *,
+		    int);
+size_t		 proto_list_end(u_char *, size_t);
+
+#endif /* NETD_PROTOCOL_H */

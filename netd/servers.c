@@ -1,0 +1,364 @@
+/*
+ * The server table: a red-black tree keyed by address, a count of servers
+ * per IP address, expiry on a timer, and the encoded list responses, kept
+ * until the table changes.
+ */
+
+#include "compat.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/tree.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "netd.h"
+#include "util.h"
+
+#define LIST_CACHE_SLOTS	32
+
+struct ipcount {
+	RB_ENTRY(ipcount)	 entry;
+	uint8_t			 family;
+	uint8_t			 addr[16];
+	uint32_t		 count;
+};
+
+struct list_cache {
+	struct gs_query		 q;
+	uint64_t		 gen;		/* 0: empty slot */
+	u_char			*buf;
+	size_t			*ends;		/* end of each packet in buf */
+	size_t			 npackets;
+	size_t			 bufsize;
+	size_t			 endsize;
+};
+
+static int	sv_cmp(const struct server *, const struct server *);
+static int	ip_cmp(const struct ipcount *, const struct ipcount *);
+static int	sv_matches(const struct server *, const struct gs_query *);
+static int	sv_featured_label(const struct ipc_addr *);
+static void	list_build(struct list_cache *, const struct gs_query *);
+static void	list_packet(struct list_cache *, int, int, int, const char *,
+		    struct server **, size_t);
+
+RB_HEAD(server_tree, server);
+RB_GENERATE_STATIC(server_tree, server, entry, sv_cmp)
+RB_HEAD(ip_tree, ipcount);
+RB_GENERATE_STATIC(ip_tree, ipcount, entry, ip_cmp)
+
+static struct server_tree	 servers = RB_INITIALIZER(&servers);
+static struct ip_tree		 ips = RB_INITIALIZER(&ips);
+static size_t			 nservers;
+static uint64_t			 sv_gen = 1;
+static struct list_cache	 cache[LIST_CACHE_SLOTS];
+static size_t			 cache_next;
+
+static int
+sv_cmp(const struct server *a, const struct server *b)
+{
+	return (memcmp(&a->addr, &b->addr, sizeof(a->addr)));
+}
+
+static int
+ip_cmp(const struct ipcount *a, const struct ipcount *b)
+{
+	if (a->family != b->family)
+		return (a->family < b->family ? -1 : 1);
+	return (memcmp(a->addr, b->addr, sizeof(a->addr)));
+}
+
+struct server *
+sv_lookup(const struct ipc_addr *a)
+{
+	struct server	 key;
+
+	memset(&key.addr, 0, sizeof(key.addr));
+	key.addr = *a;
+	key.addr.pad = 0;
+	return (RB_FIND(server_tree, &servers, &key));
+}
+
+/* The featured group of an address, or -1. */
+static int
+sv_featured_label(const struct ipc_addr *a)
+{
+	size_t	 i;
+
+	for (i = 0; i < netd_files.nfeatured; i++)
+		if (netd_files.featured[i].addr.family == a->family &&
+		    netd_files.featured[i].addr.port == a->port &&
+		    memcmp(netd_files.featured[i].addr.addr, a->addr,
+		    sizeof(a->addr)) == 0)
+			return ((int)netd_files.featured[i].label);
+	return (-1);
+}
+
+/*
+ * A new, unverified entry; NULL with *why set when a limit says no: the
+ * number of servers (-n) or the servers per IP address.
+ */
+struct server *
+sv_create(const struct ipc_addr *a, const char **why)
+{
+	struct ipcount	 key, *ip;
+	struct server	*sv;
+
+	if (netd_conf.max_servers > 0 &&
+	    nservers >= (size_t)netd_conf.max_servers) {
+		*why = "server limit (-n) reached";
+		return (NULL);
+	}
+	memset(&key, 0, sizeof(key));
+	key.family = a->family;
+	memcpy(key.addr, a->addr, sizeof(key.addr));
+	if ((ip = RB_FIND(ip_tree, &ips, &key)) != NULL &&
+	    netd_conf.max_per_ip > 0 &&
+	    ip->count >= (uint32_t)netd_conf.max_per_ip) {
+		*why = "servers per address limit reached";
+		return (NULL);
+	}
+	if (ip == NULL) {
+		if ((ip = calloc(1, sizeof(*ip))) == NULL)
+			fatal(NULL);
+		*ip = key;
+		RB_INSERT(ip_tree, &ips, ip);
+	}
+	if ((sv = calloc(1, sizeof(*sv))) == NULL)
+		fatal(NULL);
+	sv->addr = *a;
+	sv->addr.pad = 0;
+	sv->ip = ip;
+	sv->label = (int16_t)sv_featured_label(a);
+	ip->count++;
+	RB_INSERT(server_tree, &servers, sv);
+	nservers++;
+	return (sv);
+}
+
+/* Forget a server; why goes to the log. */
+void
+sv_remove(struct server *sv, const char *why)
+{
+	char	 buf[ADDRSTRLEN];
+
+	if (sv->flags & SV_VERIFIED) {
+		log_verbose("server %s removed: %s",
+		    addr_str(&sv->addr, buf, sizeof(buf)), why);
+		sv_changed();
+	} else
+		log_debug("server %s removed: %s",
+		    addr_str(&sv->addr, buf, sizeof(buf)), why);
+	RB_REMOVE(server_tree, &servers, sv);
+	nservers--;
+	if (--sv->ip->count == 0) {
+		RB_REMOVE(ip_tree, &ips, sv->ip);
+		free(sv->ip);
+	}
+	free(sv);
+}
+
+/* Lists built before now are out of date. */
+void
+sv_changed(void)
+{
+	sv_gen++;
+}
+
+/* Remove every server whose time is up. */
+void
+sv_expire(time_t now)
+{
+	struct server	*sv, *next;
+
+	RB_FOREACH_SAFE(sv, server_tree, &servers, next)
+		if (sv->timeout <= now)
+			sv_remove(sv, sv->flags & SV_VERIFIED ? "timed out" :
+			    "no answer to the challenge");
+}
+
+/* featured.txt changed: put every server in its group again. */
+void
+sv_relabel(void)
+{
+	struct server	*sv;
+
+	RB_FOREACH(sv, server_tree, &servers)
+		sv->label = (int16_t)sv_featured_label(&sv->addr);
+	sv_changed();
+}
+
+/* ignore.txt changed: blacklisted servers leave the list. */
+void
+sv_drop_ignored(void)
+{
+	struct server	*sv, *next;
+
+	RB_FOREACH_SAFE(sv, server_tree, &servers, next)
+		if (ignore_match(&sv->addr))
+			sv_remove(sv, "address in ignore.txt");
+}
+
+size_t
+sv_count(void)
+{
+	return (nservers);
+}
+
+void
+sv_foreach(void (*cb)(struct server *, void *), void *arg)
+{
+	struct server	*sv, *next;
+
+	RB_FOREACH_SAFE(sv, server_tree, &servers, next)
+		cb(sv, arg);
+}
+
+static int
+sv_matches(const struct server *sv, const struct gs_query *q)
+{
+	int	 i;
+
+	if (!(sv->flags & SV_VERIFIED))
+		return (0);
+	if (q->family != AF_UNSPEC && sv->addr.family != q->family)
+		return (0);
+	if ((sv->flags & SV_EMPTY) && !q->empty)
+		return (0);
+	if ((sv->flags & SV_FULL) && !q->full)
+		return (0);
+	for (i = 0; i < sv->nprotocols; i++)
+		if (strcmp(sv->protocols[i], q->protocol) == 0)
+			return (1);
+	return (0);
+}
+
+/* Append one packet of n servers to the cache entry. */
+static void
+list_packet(struct list_cache *c, int ext, int idx, int total,
+    const char *label, struct server **svs, size_t n)
+{
+	size_t	 off, need, i, len;
+	u_char	*p;
+	size_t	*e;
+
+	off = c->npackets > 0 ? c->ends[c->npackets - 1] : 0;
+	need = off + 64 + MAX_LABEL + n * 19 + 1;
+	if (need > c->bufsize) {
+		if ((p = realloc(c->buf, need * 2)) == NULL)
+			fatal(NULL);
+		c->buf = p;
+		c->bufsize = need * 2;
+	}
+	if (c->npackets + 1 > c->endsize) {
+		if ((e = reallocarray(c->ends, c->endsize * 2 + 4,
+		    sizeof(*e))) == NULL)
+			fatal(NULL);
+		c->ends = e;
+		c->endsize = c->endsize * 2 + 4;
+	}
+	len = proto_list_start(c->buf + off, c->bufsize - off, ext, idx,
+	    total, label);
+	if (len == 0)
+		fatalx("%s: list header", __func__);
+	off += len;
+	for (i = 0; i < n; i++)
+		off += proto_list_entry(c->buf + off, c->bufsize - off,
+		    &svs[i]->addr, ext);
+	off += proto_list_end(c->buf + off, c->bufsize - off);
+	c->ends[c->npackets++] = off;
+}
+
+/*
+ * Encode the answer to q: plain lists merge every group; Ext lists give
+ * each featured group its own labelled packets, the unlabelled group
+ * first.  At most LIST_MAX_SERVERS a packet; one empty packet when
+ * nothing matches.
+ */
+static void
+list_build(struct list_cache *c, const struct gs_query *q)
+{
+	struct server	 *sv, **svs;
+	size_t		 *count, *start, ngroups, g, i, n = 0, total = 0;
+	size_t		  chunk;
+	int		  idx = 1;
+	const char	 *label;
+
+	c->npackets = 0;
+	c->q = *q;
+	ngroups = q->ext ? netd_files.nlabels + 1 : 1;
+	if ((count = calloc(ngroups, sizeof(*count))) == NULL ||
+	    (start = calloc(ngroups, sizeof(*start))) == NULL)
+		fatal(NULL);
+	RB_FOREACH(sv, server_tree, &servers)
+		if (sv_matches(sv, q)) {
+			g = q->ext ? (size_t)(sv->label + 1) : 0;
+			if (g >= ngroups)
+				g = 0;
+			count[g]++;
+			n++;
+		}
+	if ((svs = calloc(n > 0 ? n : 1, sizeof(*svs))) == NULL)
+		fatal(NULL);
+	for (g = 1; g < ngroups; g++)
+		start[g] = start[g - 1] + count[g - 1];
+	RB_FOREACH(sv, server_tree, &servers)
+		if (sv_matches(sv, q)) {
+			g = q->ext ? (size_t)(sv->label + 1) : 0;
+			if (g >= ngroups)
+				g = 0;
+			svs[start[g]++] = sv;
+		}
+	for (g = 0; g < ngroups; g++) {
+		start[g] -= count[g];
+		total += (count[g] + LIST_MAX_SERVERS - 1) / LIST_MAX_SERVERS;
+	}
+	if (total == 0)
+		list_packet(c, q->ext, 1, 1, "", NULL, 0);
+	for (g = 0; g < ngroups && total > 0; g++) {
+		label = g == 0 ? "" : netd_files.labels[g - 1].label;
+		for (i = 0; i < count[g]; i += chunk) {
+			chunk = count[g] - i;
+			if (chunk > LIST_MAX_SERVERS)
+				chunk = LIST_MAX_SERVERS;
+			list_packet(c, q->ext, idx++, (int)total, label,
+			    svs + start[g] + i, chunk);
+		}
+	}
+	free(svs);
+	free(count);
+	free(start);
+	c->gen = sv_gen;
+}
+
+/*
+ * The packets answering q, encoded once and kept until the table changes.
+ * Returns the number of packets; *buf and *ends describe them.
+ */
+int
+sv_list(const struct gs_query *q, const u_char **buf, const size_t **ends,
+    size_t *npackets)
+{
+	struct list_cache	*c = NULL;
+	size_t			 i;
+
+	for (i = 0; i < LIST_CACHE_SLOTS; i++)
+		if (cache[i].gen != 0 &&
+		    memcmp(&cache[i].q, q, sizeof(*q)) == 0) {
+			c = &cache[i];
+			break;
+		}
+	if (c == NULL) {
+		c = &cache[cache_next];
+		cache_next = (cache_next + 1) % LIST_CACHE_SLOTS;
+	}
+	if (c->gen != sv_gen)
+		list_build(c, q);
+	*buf = c->buf;
+	*ends = c->ends;
+	*npackets = c->npackets;
+	return ((int)c->npackets);
+}

@@ -1,0 +1,111 @@
+/*
+ * UDP sockets: drained in batches with recvmmsg(2), each datagram handed
+ * to handle_packet() with the socket it came in on, so that the answer
+ * leaves from there.
+ */
+
+#include "compat.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include "log.h"
+#include "netd.h"
+#include "util.h"
+
+#define UDP_BATCH	32	/* datagrams a recvmmsg() */
+#define UDP_ROUNDS	8	/* recvmmsg() calls a wake-up */
+
+extern struct netsock_head	 netd_socks;
+
+static void	udp_read(int, short, void *);
+
+static u_char			 rbuf[UDP_BATCH][PKT_MAX + 1];
+static struct sockaddr_storage	 rfrom[UDP_BATCH];
+static struct iovec		 riov[UDP_BATCH];
+static struct mmsghdr		 rmsg[UDP_BATCH];
+
+void
+udp_start(struct netsock *ns)
+{
+	event_set(&ns->ev, ns->fd, EV_READ | EV_PERSIST, udp_read, ns);
+	if (event_add(&ns->ev, NULL) == -1)
+		fatal("event_add");
+}
+
+/* The challenge socket of a family, to send getinfo from. */
+struct netsock *
+udp_challenge_sock(int family)
+{
+	struct netsock	*ns;
+
+	TAILQ_FOREACH(ns, &netd_socks, entry)
+		if (ns->role == SOCK_CHALLENGE && ns->family == family)
+			return (ns);
+	return (NULL);
+}
+
+/*
+ * Read what is waiting, at most UDP_BATCH * UDP_ROUNDS datagrams, so that
+ * one busy socket cannot starve the others.
+ */
+static void
+udp_read(int fd, short event __unused, void *arg)
+{
+	struct netsock	*ns = arg;
+	struct source	 src;
+	int		 n, i, round;
+
+	for (round = 0; round < UDP_ROUNDS; round++) {
+		memset(rmsg, 0, sizeof(rmsg));
+		for (i = 0; i < UDP_BATCH; i++) {
+			riov[i].iov_base = rbuf[i];
+			riov[i].iov_len = sizeof(rbuf[i]);
+			rmsg[i].msg_hdr.msg_iov = &riov[i];
+			rmsg[i].msg_hdr.msg_iovlen = 1;
+			rmsg[i].msg_hdr.msg_name = &rfrom[i];
+			rmsg[i].msg_hdr.msg_namelen = sizeof(rfrom[i]);
+		}
+		if ((n = recvmmsg(fd, rmsg, UDP_BATCH, MSG_DONTWAIT, NULL)) ==
+		    -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
+				log_warn("recvmmsg");
+			return;
+		}
+		for (i = 0; i < n; i++) {
+			if (rmsg[i].msg_len > PKT_MAX ||
+			    (rmsg[i].msg_hdr.msg_flags & MSG_TRUNC)) {
+				log_debug("dropped a datagram over %d bytes",
+				    PKT_MAX);
+				continue;
+			}
+			if (addr_from_sa(&src.addr,
+			    (struct sockaddr *)&rfrom[i]) == -1)
+				continue;
+			src.sock = ns;
+			handle_packet(&src, rbuf[i], rmsg[i].msg_len);
+		}
+		if (n < UDP_BATCH)
+			return;
+	}
+}
+
+/* Send one datagram; a full socket buffer drops it, as UDP may. */
+void
+udp_send(struct netsock *ns, const struct ipc_addr *to, const void *data,
+    size_t len)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	char			 buf[ADDRSTRLEN];
+
+	sslen = addr_to_sa(to, &ss);
+	if (sendto(ns->fd, data, len, 0, (struct sockaddr *)&ss, sslen) ==
+	    -1)
+		log_debug("sendto %s: %s", addr_str(to, buf, sizeof(buf)),
+		    strerror(errno));
+}
