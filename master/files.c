@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -144,7 +145,7 @@ featured_parse(FILE *fp, const char *name, struct datafiles *df)
 	const char	*errstr;
 	size_t		 len;
 	long long	 port;
-	int		 lineno = 0, r, error, added;
+	int		 lineno = 0, label_line = 0, nlines = 0, r, error;
 
 	while ((r = read_line(fp, line, sizeof(line), &lineno)) == 1) {
 		len = strlen(line);
@@ -154,9 +155,9 @@ featured_parse(FILE *fp, const char *name, struct datafiles *df)
 		if (*s == '\0' || *s == '#')
 			continue;
 		if (s == line) {
-			if (cur != NULL && cur->naddrs == 0) {
+			if (cur != NULL && nlines == 0) {
 				log_warnx("%s:%d: label \"%s\" has no server",
-				    name, lineno - 1, cur->label);
+				    name, label_line, cur->label);
 				return (-1);
 			}
 			if (strpbrk(line, "\\/") != NULL) {
@@ -172,6 +173,8 @@ featured_parse(FILE *fp, const char *name, struct datafiles *df)
 			if ((cur = calloc(1, sizeof(*cur))) == NULL)
 				fatal(NULL);
 			(void)strlcpy(cur->label, line, sizeof(cur->label));
+			label_line = lineno;
+			nlines = 0;
 			TAILQ_INSERT_TAIL(&df->featured, cur, entry);
 			continue;
 		}
@@ -181,6 +184,7 @@ featured_parse(FILE *fp, const char *name, struct datafiles *df)
 			return (-1);
 		}
 		host = s;
+		nlines++;
 		if ((colon = strrchr(host, ':')) == NULL) {
 			log_warnx("%s:%d: \"%s\" is not host:port", name,
 			    lineno, host);
@@ -206,7 +210,6 @@ featured_parse(FILE *fp, const char *name, struct datafiles *df)
 			    lineno, host, gai_strerror(error));
 			return (-1);
 		}
-		added = 0;
 		for (ai = res; ai != NULL; ai = ai->ai_next) {
 			if (addr_from_sa(&a, ai->ai_addr) == -1)
 				continue;
@@ -219,14 +222,12 @@ featured_parse(FILE *fp, const char *name, struct datafiles *df)
 			}
 			if (featured_add(cur, &a) == -1)
 				fatal(NULL);
-			added++;
 		}
 		freeaddrinfo(res);
-		(void)added;
 	}
 	if (r == -1) {
 		log_warnx("%s:%d: line too long or holds a NUL byte", name,
-		    lineno + 1);
+		    lineno);
 		return (-1);
 	}
 	return (0);
@@ -284,10 +285,9 @@ ignore_parse(FILE *fp, const char *name, struct datafiles *df)
 	int			 lineno = 0, r;
 
 	while ((r = read_line(fp, line, sizeof(line), &lineno)) == 1) {
+		line[strcspn(line, "#")] = '\0';
 		for (tok = strtok_r(line, " \t\r\f\v", &last); tok != NULL;
 		    tok = strtok_r(NULL, " \t\r\f\v", &last)) {
-			if (*tok == '#')
-				break;
 			if (ignore_token(tok, &ig) == -1) {
 				log_warnx("%s:%d: \"%s\" is not an address or "
 				    "address/bits", name, lineno, tok);
@@ -307,7 +307,7 @@ ignore_parse(FILE *fp, const char *name, struct datafiles *df)
 	}
 	if (r == -1) {
 		log_warnx("%s:%d: line too long or holds a NUL byte", name,
-		    lineno + 1);
+		    lineno);
 		return (-1);
 	}
 	return (0);
@@ -323,9 +323,16 @@ motd_parse(FILE *fp, const char *name, struct datafiles *df)
 {
 	char	 buf[MAX_MOTD + 1];
 	size_t	 n, i;
-	int	 lineno = 1;
+	int	 lineno = 1, c;
 
 	n = fread(buf, 1, sizeof(buf), fp);
+	/* Past a full buffer only newlines may follow. */
+	while (n == sizeof(buf) && (c = getc(fp)) != EOF)
+		if (c != '\n' && c != '\r') {
+			log_warnx("%s: longer than %d bytes", name,
+			    MAX_MOTD - 1);
+			return (-1);
+		}
 	if (ferror(fp)) {
 		log_warn("%s", name);
 		return (-1);
@@ -354,30 +361,33 @@ motd_parse(FILE *fp, const char *name, struct datafiles *df)
 	return (0);
 }
 
+static const struct {
+	const char	*name;
+	int		 mask;
+	int		(*parse)(FILE *, const char *, struct datafiles *);
+} datafiles[] = {
+	{ FEATURED_FILE, DF_FEATURED, featured_parse },
+	{ IGNORE_FILE, DF_IGNORE, ignore_parse },
+	{ MOTD_FILE, DF_MOTD, motd_parse }
+};
+
 /*
- * Load the three data files from dir into df, which must be empty.
+ * Load the data files named in mask from dir into df, which must be empty.
  * Returns -1, with df emptied, when any of them is invalid.
  */
 int
-datafiles_load(const char *dir, struct datafiles *df)
+datafiles_load_some(const char *dir, struct datafiles *df, int mask)
 {
-	static const struct {
-		const char	*name;
-		int		(*parse)(FILE *, const char *,
-				    struct datafiles *);
-	} files[] = {
-		{ FEATURED_FILE, featured_parse },
-		{ IGNORE_FILE, ignore_parse },
-		{ MOTD_FILE, motd_parse }
-	};
 	char	 path[PATH_MAX];
 	FILE	*fp;
 	size_t	 i;
 	int	 rv;
 
 	datafiles_init(df);
-	for (i = 0; i < nitems(files); i++) {
-		if ((fp = open_data(dir, files[i].name, path,
+	for (i = 0; i < nitems(datafiles); i++) {
+		if (!(datafiles[i].mask & mask))
+			continue;
+		if ((fp = open_data(dir, datafiles[i].name, path,
 		    sizeof(path))) == NULL) {
 			if (errno == ENOENT)
 				continue;
@@ -385,7 +395,7 @@ datafiles_load(const char *dir, struct datafiles *df)
 			datafiles_free(df);
 			return (-1);
 		}
-		rv = files[i].parse(fp, path, df);
+		rv = datafiles[i].parse(fp, path, df);
 		(void)fclose(fp);
 		if (rv == -1) {
 			datafiles_free(df);
@@ -393,6 +403,43 @@ datafiles_load(const char *dir, struct datafiles *df)
 		}
 	}
 	return (0);
+}
+
+int
+datafiles_load(const char *dir, struct datafiles *df)
+{
+	return (datafiles_load_some(dir, df, DF_ALL));
+}
+
+/*
+ * A stamp of the files in mask (inode, size, times), to notice edits
+ * without reading them.
+ */
+void
+datafiles_stamp(const char *dir, int mask, char *buf, size_t len)
+{
+	struct stat	 st;
+	char		 path[PATH_MAX], one[128];
+	size_t		 i;
+	int		 n;
+
+	buf[0] = '\0';
+	for (i = 0; i < nitems(datafiles); i++) {
+		if (!(datafiles[i].mask & mask))
+			continue;
+		n = snprintf(path, sizeof(path), "%s/%s", dir,
+		    datafiles[i].name);
+		if (n < 0 || (size_t)n >= sizeof(path) ||
+		    stat(path, &st) == -1)
+			(void)strlcpy(one, "-;", sizeof(one));
+		else
+			(void)snprintf(one, sizeof(one), "%llu:%lld:%lld.%ld:"
+			    "%lld.%ld;", (unsigned long long)st.st_ino,
+			    (long long)st.st_size,
+			    (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+			    (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+		(void)strlcat(buf, one, len);
+	}
 }
 
 void

@@ -17,6 +17,12 @@
 #define MOTD_FILE		"motd.txt"
 #define SERVERLIST_FILE		"serverlist.txt"
 
+#define DF_FEATURED		0x01
+#define DF_IGNORE		0x02
+#define DF_MOTD			0x04
+#define DF_ALL			(DF_FEATURED | DF_IGNORE | DF_MOTD)
+#define DF_STAMP_LEN		512
+
 struct featured {
 	TAILQ_ENTRY(featured)	 entry;
 	char			 label[MAX_LABEL];
@@ -41,6 +47,8 @@ struct serverlist {
 void	datafiles_init(struct datafiles *);
 void	datafiles_free(struct datafiles *);
 int	datafiles_load(const char *, struct datafiles *);
+int	datafiles_load_some(const char *, struct datafiles *, int);
+void	datafiles_stamp(const char *, int, char *, size_t);
 size_t	featured_count(const struct datafiles *);
 int	featured_parse(FILE *, const char *, struct datafiles *);
 int	ignore_parse(FILE *, const char *, struct datafiles *);

@@ -39,6 +39,7 @@
 #include "util.h"
 
 #define SHUTDOWN_GRACE	10	/* seconds children get to finish */
+#define WATCH_INTERVAL	5	/* seconds between looks at the files */
 
 extern char	**environ;
 
@@ -57,7 +58,8 @@ static struct serverlist	 saved;		/* from serverlist.txt */
 static struct serverlist	 incoming;	/* from netd */
 static struct listener_head	 listeners;
 static struct event		 ev_sigterm, ev_sigint, ev_sighup, ev_sigchld;
-static struct event		 ev_grace;
+static struct event		 ev_grace, ev_watch;
+static char			 watch_stamp[DF_STAMP_LEN];
 static char			 datadir[PATH_MAX];
 static char			 selfpath[PATH_MAX];
 static char			**saved_argv;
@@ -68,7 +70,8 @@ static int			 exit_status;
 static void	main_sig_handler(int, short, void *);
 static void	main_dispatch_netd(int, short, void *);
 static void	main_dispatch_logd(int, short, void *);
-static void	main_reload(void);
+static void	main_reload(int);
+static void	main_watch(int, short, void *);
 static void	main_shutdown(int);
 static void	main_grace(int, short, void *);
 static void	main_check_done(void);
@@ -233,6 +236,8 @@ main(int argc, char *argv[])
 	signal_add(&ev_sighup, NULL);
 	signal_add(&ev_sigchld, NULL);
 	evtimer_set(&ev_grace, main_grace, NULL);
+	evtimer_set(&ev_watch, main_watch, NULL);
+	main_watch(-1, 0, NULL);
 
 	ipcev_init(&netd.iev, pipe_netd[0], "netd", main_dispatch_netd, NULL);
 	netd.iev.peer_pid = netd.pid;
@@ -360,28 +365,60 @@ main_send_files(void)
 		fatal("%s", __func__);
 }
 
-/* SIGHUP: read the data files again; keep the old ones if any is bad. */
+/*
+ * Read the data files in mask again; keep the old contents if any is
+ * invalid.  SIGHUP reloads them all.
+ */
 static void
-main_reload(void)
+main_reload(int mask)
 {
 	struct datafiles	 df;
 
 	if (shutting_down)
 		return;
-	if (datafiles_load(datadir, &df) == -1) {
+	if (datafiles_load_some(datadir, &df, mask) == -1) {
 		log_warnx("reload failed: keeping the data files loaded "
 		    "before");
 		return;
 	}
+	if (!(mask & DF_FEATURED))
+		TAILQ_CONCAT(&df.featured, &files.featured, entry);
+	if (!(mask & DF_IGNORE)) {
+		df.ignore = files.ignore;
+		df.nignore = files.nignore;
+		files.ignore = NULL;
+	}
+	if (!(mask & DF_MOTD))
+		(void)strlcpy(df.motd, files.motd, sizeof(df.motd));
 	datafiles_free(&files);
 	files = df;
-	/* The lists were copied by value: point them at the new head. */
+	/* The list head was copied by value: point it at the new head. */
 	TAILQ_INIT(&files.featured);
 	TAILQ_CONCAT(&files.featured, &df.featured, entry);
 	main_send_files();
 	log_info("reloaded data files: %zu featured servers, %zu ignore "
 	    "entries, motd of %zu bytes", featured_count(&files),
 	    files.nignore, strlen(files.motd));
+}
+
+/*
+ * ignore.txt and motd.txt take effect without a signal, as with the Python
+ * master: a look every WATCH_INTERVAL seconds, a reload when one changed.
+ * A file found invalid is not tried again until it changes once more.
+ */
+static void
+main_watch(int fd __unused, short event __unused, void *arg __unused)
+{
+	struct timeval	 tv = { WATCH_INTERVAL, 0 };
+	char		 stamp[DF_STAMP_LEN];
+
+	datafiles_stamp(datadir, DF_IGNORE | DF_MOTD, stamp, sizeof(stamp));
+	if (watch_stamp[0] != '\0' && strcmp(stamp, watch_stamp) != 0) {
+		log_verbose("%s or %s changed", IGNORE_FILE, MOTD_FILE);
+		main_reload(DF_IGNORE | DF_MOTD);
+	}
+	(void)strlcpy(watch_stamp, stamp, sizeof(watch_stamp));
+	evtimer_add(&ev_watch, &tv);
 }
 
 static void
@@ -399,7 +436,7 @@ main_sig_handler(int sig, short event __unused, void *arg __unused)
 		break;
 	case SIGHUP:
 		log_info("received SIGHUP, reloading data files");
-		main_reload();
+		main_reload(DF_ALL);
 		break;
 	case SIGCHLD:
 		for (;;) {

@@ -68,7 +68,7 @@ static const struct option longopts[] = {
 	{ NULL,			0,			NULL, 0 }
 };
 
-static const char shortopts[] = "+h46d:j:l:L:n:p:P:qu:vVwW:";
+static const char shortopts[] = "+:h46d:j:l:L:n:p:P:qu:vVwW:";
 
 static int	seterr(char *, size_t, const char *, ...)
 		    __attribute__((__format__ (printf, 3, 4)));
@@ -156,7 +156,7 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 	char		 optname[64];
 	long long	 n;
 	uint16_t	 port = 0;
-	int		 ch, level;
+	int		 ch, level, longindex;
 
 	memset(o, 0, sizeof(*o));
 	o->action = ACTION_RUN;
@@ -174,14 +174,29 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 
 	optind = 0;	/* full reset, so that tests may call us again */
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) !=
-	    -1) {
+	for (;;) {
+		longindex = -1;
+		if ((ch = getopt_long(argc, argv, shortopts, longopts,
+		    &longindex)) == -1)
+			break;
 		/* The option as written, for messages. */
-		if (optind > 0 && optind <= argc && argv[optind - 1] != NULL &&
-		    strncmp(argv[optind - 1], "--", 2) == 0) {
+		if (longindex != -1)
+			(void)snprintf(optname, sizeof(optname), "--%s",
+			    longopts[longindex].name);
+		else if ((ch == '?' || ch == ':') && optind > 0 &&
+		    optind <= argc && (ch == ':' || optopt == 0 ||
+		    strncmp(argv[optind - 1], "--", 2) == 0)) {
+			/*
+			 * An unknown long option, a long flag given a value,
+			 * or an option missing its argument: the word just
+			 * passed is the option.
+			 */
 			(void)strlcpy(optname, argv[optind - 1],
 			    sizeof(optname));
 			optname[strcspn(optname, "=")] = '\0';
+			if (ch == '?' && optopt != 0)
+				return (seterr(err, errlen, "%s: takes no "
+				    "argument", optname));
 		} else
 			(void)snprintf(optname, sizeof(optname), "-%c",
 			    ch == '?' || ch == ':' ? optopt : ch);
@@ -343,11 +358,8 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 			return (seterr(err, errlen, "%s: missing argument",
 			    optname));
 		default:
-			if (optopt == 0 || strncmp(optname, "--", 2) == 0)
-				return (seterr(err, errlen, "unknown option "
-				    "%s", optname));
-			return (seterr(err, errlen, "unknown option -%c",
-			    optopt));
+			return (seterr(err, errlen, "unknown option %s",
+			    optname));
 		}
 	}
 	if (optind < argc)

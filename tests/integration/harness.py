@@ -13,13 +13,13 @@ Rules every test follows through these helpers:
 - after every run the output is searched for sanitizer reports.
 """
 
-import errno
 import os
 import pwd
 import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import time
@@ -338,8 +338,23 @@ def fd_socket_inodes(pid):
     return out
 
 
-def port_socket_inodes(port, protos=("udp", "udp6")):
-    """Inodes of the sockets bound to port (TCP: listening only)."""
+def _proc_net_addr(addr):
+    """addr as /proc/net/{udp,tcp}{,6} print it (32-bit words in host
+    order, each as %08X)."""
+    if ":" in addr:
+        raw = socket.inet_pton(socket.AF_INET6, addr)
+    else:
+        raw = socket.inet_pton(socket.AF_INET, addr)
+    return "".join("%08X" % struct.unpack("=I", raw[i:i + 4])[0]
+                   for i in range(0, len(raw), 4))
+
+
+def port_socket_inodes(port, protos=("udp", "udp6"), addrs=None):
+    """Inodes of the sockets bound to port (TCP: listening only), on one of
+    the local addresses addrs (default: any)."""
+    want = None
+    if addrs is not None:
+        want = {_proc_net_addr(a) for a in addrs}
     out = set()
     for proto in protos:
         try:
@@ -351,11 +366,26 @@ def port_socket_inodes(port, protos=("udp", "udp6")):
             fields = line.split()
             if len(fields) < 10:
                 continue
-            if int(fields[1].rsplit(":", 1)[1], 16) != port:
+            local, _, lport = fields[1].rpartition(":")
+            if int(lport, 16) != port:
+                continue
+            if want is not None and local.upper() not in want:
                 continue
             if proto.startswith("tcp") and fields[3] != "0A":
                 continue
             out.add(int(fields[9]))
+    return out
+
+
+def ancestors(pid):
+    """The PIDs above pid, up to init."""
+    out = []
+    for _ in range(1000):
+        st = proc_stat(pid)
+        if st is None or st[0] <= 0:
+            break
+        pid = st[0]
+        out.append(pid)
     return out
 
 

@@ -103,6 +103,7 @@ class ProcessTreeTest(unittest.TestCase):
             info = d.proc_info(pid)
             msg = "%s\n%s" % (info, d.tail())
             self.assertEqual(info["uid"], [uid] * 4, msg)
+            self.assertEqual(info["gid"], [gid] * 4, msg)
             self.assertEqual(info["root"], "/", msg)
         self.assertEqual(d.count(r"not started as root"), 1, d.tail())
         self.assertRegex(d.log(), r"(?m)^\S+ \S+ master: [^\n]*not started "
@@ -145,14 +146,15 @@ class ListenTest(unittest.TestCase):
         d.wait_for_log(r"^\S+ \S+ netd: started$")
         netd = d.child_by_title("netd")
         logd = d.child_by_title("logd")
-        nfam = len(harness.loopback_addrs())
+        addrs = [a for _, a in harness.loopback_addrs()]
+        nfam = len(addrs)
         expected = set()
         for p in (p1, p2, p3):
-            inodes = harness.port_socket_inodes(p, ("udp", "udp6"))
+            inodes = harness.port_socket_inodes(p, ("udp", "udp6"), addrs)
             self.assertEqual(len(inodes), nfam, "udp port %d: %s\n%s" % (
                 p, inodes, d.tail()))
             expected |= inodes
-        inodes = harness.port_socket_inodes(p4, ("tcp", "tcp6"))
+        inodes = harness.port_socket_inodes(p4, ("tcp", "tcp6"), addrs)
         self.assertEqual(len(inodes), nfam, "tcp port %d: %s\n%s" % (
             p4, inodes, d.tail()))
         expected |= inodes
