@@ -52,7 +52,7 @@ LOGD_SRCS   = logd/logd.c
 SRCS	= $(COMMON_SRCS) $(MASTER_SRCS) $(NETD_SRCS) $(LOGD_SRCS)
 OBJS	= $(SRCS:%.c=$(BUILD)/%.o)
 
-UNIT_TESTS = test_ipc test_options test_files
+UNIT_TESTS != ls tests/unit/test_*.c 2>/dev/null | sed 's,.*/,,; s,\.c$$,,' 
 UNIT_BINS  = $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
 .PHONY: all deps test test-san check run install clean
@@ -76,7 +76,7 @@ $(BUILD)/%.o: %.c common/*.h master/*.h netd/*.h logd/*.h
 # Unit tests link the module under test straight in, with cmocka.
 TEST_OBJS = $(BUILD)/common/ipc.o $(BUILD)/common/log.o \
 	    $(BUILD)/common/util.o $(BUILD)/master/options.o \
-	    $(BUILD)/master/files.o
+	    $(BUILD)/master/files.o $(BUILD)/netd/proto.o
 
 $(BUILD)/tests/%: tests/unit/%.c $(TEST_OBJS)
 	@mkdir -p $(dir $@)

@@ -5,7 +5,7 @@ set -e
 
 PKGS="build-essential pkg-config clang libevent-dev libbsd-dev libmd-dev
 libsqlite3-dev libtdb-dev libwslay-dev libcmocka-dev mandoc python3
-sqlite3 tdb-tools"
+sqlite3 tdb-tools qstat"
 
 missing=
 for p in $PKGS; do

@@ -25,9 +25,21 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TREMMASTERD = os.environ.get("TREMMASTERD") or os.path.join(
-    os.path.dirname(os.path.dirname(HERE)), "build", "tremmasterd")
-SANITIZE = os.environ.get("TREMMASTERD_SANITIZE", "0") == "1"
+
+
+# tests/run.py runs the same (cached) modules against several builds and
+# changes the environment in between: read it at each use, never at import.
+def binary():
+    """The binary under test, $TREMMASTERD (default: build/tremmasterd)."""
+    return os.environ.get("TREMMASTERD") or os.path.join(
+        os.path.dirname(os.path.dirname(HERE)), "build", "tremmasterd")
+
+
+def sanitize():
+    """Is the binary under test the AddressSanitizer build?"""
+    return os.environ.get("TREMMASTERD_SANITIZE", "0") == "1"
+
+
 IS_ROOT = os.geteuid() == 0
 
 DEFAULT_PORT = 30710
@@ -75,7 +87,7 @@ def binary_reachable_by_nobody():
     """Can nobody execute the binary (every directory on the way +x)?"""
     if not IS_ROOT:
         return True
-    path = os.path.realpath(TREMMASTERD)
+    path = os.path.realpath(binary())
     st = os.stat(path)
     if not st.st_mode & 0o001:
         return False
@@ -107,7 +119,7 @@ def daemon_env(runs_as_root, extra=None):
     ids: leak detection is turned off then, and only then.
     """
     env = dict(os.environ)
-    if SANITIZE:
+    if sanitize():
         opts = [o for o in env.get("ASAN_OPTIONS", "").split(":") if o]
         if runs_as_root:
             opts = [o for o in opts if not o.startswith("detect_leaks=")]
@@ -139,6 +151,13 @@ def sanitizer_log_files(logdir):
             with open(os.path.join(logdir, name), "rb") as f:
                 text += f.read().decode("utf-8", "replace")
     return text
+
+
+def skip_unless_nobody_can_run(test):
+    """Skip test when, as root, nobody could not execute the binary."""
+    if not binary_reachable_by_nobody():
+        test.skipTest("nobody cannot execute %s (a directory on the way "
+                      "is not searchable)" % binary())
 
 
 def _drop_to_nobody():
@@ -427,7 +446,7 @@ def run_cmd(args, cwd=None, unprivileged=False, env_extra=None,
         os.chown(cwd, uid, gid)
     env = daemon_env(IS_ROOT and not drop, env_extra)
     try:
-        p = subprocess.Popen([TREMMASTERD] + [str(a) for a in args],
+        p = subprocess.Popen([binary()] + [str(a) for a in args],
                              cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              start_new_session=True,
@@ -521,7 +540,7 @@ class Daemon:
 
     @property
     def cmd(self):
-        return [TREMMASTERD] + self.args
+        return [binary()] + self.args
 
     def start(self):
         if self.unprivileged:

@@ -51,9 +51,8 @@ class ShutdownTest(unittest.TestCase):
     def test_sigint(self):
         self.check_orderly(signal.SIGINT)
 
-    @unittest.skipUnless(harness.binary_reachable_by_nobody(),
-                         "nobody cannot execute %s" % harness.TREMMASTERD)
     def test_sigterm_not_root(self):
+        harness.skip_unless_nobody_can_run(self)
         port, cport = free_ports(2)
         d = Daemon(self, daemon_args(port, cport), unprivileged=True)
         d.start().wait_started()
@@ -101,18 +100,30 @@ class ReloadTest(unittest.TestCase):
 
     DATA = LINE + r"netd: data files: "
 
-    def hup_fails(self, d, filename, failures):
+    def hup_fails(self, d, filename):
+        """SIGHUP with an invalid file: the error names filename, then
+        "reload failed"; netd gets nothing; the daemon runs on.  (The
+        parent also reloads ignore.txt and motd.txt by itself when they
+        change, so only what follows our SIGHUP is looked at.)"""
         before = d.count(self.DATA)
+        nhup = d.count(LINE + r"master: received SIGHUP") + 1
         d.signal(signal.SIGHUP)
-        d.wait_for_log(LINE + r"master: reload failed", count=failures)
-        # The error is logged between the SIGHUP and "reload failed".
-        lines = d.log().splitlines()
-        end = [i for i, ln in enumerate(lines)
-               if " master: reload failed" in ln][failures - 1]
-        start = max((i for i, ln in enumerate(lines[:end])
-                     if " master: received SIGHUP" in ln), default=0)
+
+        def after_hup():
+            lines = d.log().splitlines()
+            hups = [i for i, ln in enumerate(lines)
+                    if " master: received SIGHUP" in ln]
+            if len(hups) < nhup:
+                return None
+            for j in range(hups[nhup - 1] + 1, len(lines)):
+                if " master: reload failed" in lines[j]:
+                    return lines[hups[nhup - 1]:j + 1]
+            return None
+        seg = wait_until(after_hup, harness.START_TIMEOUT)
+        self.assertTrue(seg, "no \"reload failed\" after SIGHUP\n" +
+                        d.tail())
         self.assertTrue(any(" master: " in ln and filename in ln
-                            for ln in lines[start:end]),
+                            for ln in seg),
                         "no error naming %s before \"reload failed\"\n%s"
                         % (filename, d.tail()))
         time.sleep(0.3)
@@ -139,11 +150,11 @@ class ReloadTest(unittest.TestCase):
                        r"servers, 0 ignore entries, motd of 11 bytes$")
 
         d.write_file("motd.txt", "bad \\ motd\n")
-        self.hup_fails(d, "motd.txt", 1)
+        self.hup_fails(d, "motd.txt")
 
         d.write_file("motd.txt", "third\n")
         d.write_file("ignore.txt", "not-an-address\n")
-        self.hup_fails(d, "ignore.txt:1", 2)
+        self.hup_fails(d, "ignore.txt:1")
 
         d.write_file("ignore.txt", "10.0.0.0/8\n192.168.1.1 # a host\n")
         d.write_file("featured.txt",
@@ -153,8 +164,8 @@ class ReloadTest(unittest.TestCase):
                        r"2 ignore entries, motd of 5 bytes$")
         d.wait_for_log(LINE + r"master: reloaded data files: 2 featured "
                        r"servers, 2 ignore entries, motd of 5 bytes$")
-        self.assertEqual(d.count(LINE + r"master: reloaded data files"), 2,
-                         d.tail())
+        self.assertGreaterEqual(
+            d.count(LINE + r"master: reloaded data files"), 2, d.tail())
         self.assertEqual(sorted(d.children()), kids, d.tail())
 
         d.signal(signal.SIGTERM)
@@ -249,7 +260,7 @@ class DaemonizeTest(unittest.TestCase):
         self.addCleanup(shutil.rmtree, datadir, True)
         self.addCleanup(shutil.rmtree, logdir, True)
         args = daemon_args(port, cport, verbose=0) + ["--daemon"]
-        cmd = " ".join([harness.TREMMASTERD] + [str(a) for a in args])
+        cmd = " ".join([harness.binary()] + [str(a) for a in args])
         found = {}
 
         def kill_found():

@@ -92,9 +92,8 @@ class ProcessTreeTest(unittest.TestCase):
         self.assertNotRegex(out, r"(netd|logd):", info)
         self.assertTrue(harness.port_is_free(port), info)
 
-    @unittest.skipUnless(harness.binary_reachable_by_nobody(),
-                         "nobody cannot execute %s" % harness.TREMMASTERD)
     def test_started_without_root(self):
+        harness.skip_unless_nobody_can_run(self)
         port, cport = free_ports(2)
         d = self.start(daemon_args(port, cport), unprivileged=True)
         uid, gid = harness.unprivileged_ids()
