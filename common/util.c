@@ -45,6 +45,16 @@ addr_str(const struct ipc_addr *a, char *buf, size_t len)
 	return (buf);
 }
 
+/* The address alone, without the port: "1.2.3.4" or "2001:db8::1". */
+const char *
+addr_host(const struct ipc_addr *a, char *buf, size_t len)
+{
+	if ((a->family != AF_INET && a->family != AF_INET6) ||
+	    inet_ntop(a->family, a->addr, buf, len) == NULL)
+		(void)strlcpy(buf, "?", len);
+	return (buf);
+}
+
 /* Returns -1 for a family other than IPv4 and IPv6. */
 int
 addr_from_sa(struct ipc_addr *a, const struct sockaddr *sa)

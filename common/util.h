@@ -17,6 +17,7 @@ struct ipc_addr;
 #define ADDRSTRLEN	64
 
 const char	*addr_str(const struct ipc_addr *, char *, size_t);
+const char	*addr_host(const struct ipc_addr *, char *, size_t);
 int		 addr_from_sa(struct ipc_addr *, const struct sockaddr *);
 socklen_t	 addr_to_sa(const struct ipc_addr *, struct sockaddr_storage *);
 int		 addr_parse(const char *, struct ipc_addr *);

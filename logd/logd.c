@@ -7,16 +7,18 @@
 #include "compat.h"
 
 #include <sys/types.h>
-
 #include <sys/socket.h>
 
+#include <errno.h>
 #include <event.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "db.h"
 #include "ipc.h"
 #include "log.h"
 #include "logd.h"
@@ -24,10 +26,14 @@
 #include "proto.h"
 #include "util.h"
 
+#define COMMIT_INTERVAL	1	/* seconds a record may wait for commit */
+#define COMMIT_RECORDS	1000	/* records that make a commit at once */
+
+static const struct db_ops	*db;
 static struct ipcev	 iev_main, iev_netd;
-static struct event	 ev_sigterm;
-static int		 started, have_link, netd_hello;
-static unsigned long long nclients, ngames;
+static struct event	 ev_sigterm, ev_commit;
+static int		 started, have_link, netd_hello, in_txn, pending;
+static unsigned long long nclients, ngames, nrefused, ncommitted;
 
 static void	logd_sig_handler(int, short, void *);
 static void	logd_dispatch_main(int, short, void *);
@@ -35,6 +41,11 @@ static void	logd_dispatch_netd(int, short, void *);
 static void	logd_shutdown(void) __dead;
 static void	logd_client(const struct ipc_msg *);
 static void	logd_game(const struct ipc_msg *);
+static void	logd_open_db(const struct options *, const char *);
+static int	logd_dir_ok(const char *, const char *, const char *);
+static void	logd_record(int);
+static void	logd_commit(int, short, void *);
+static int	logd_begin(void);
 
 void
 logd_main(const struct options *o)
@@ -47,8 +58,10 @@ logd_main(const struct options *o)
 	    datadir);
 	if (pledge("stdio rpath wpath cpath flock recvfd", NULL) == -1)
 		fatal("pledge");
+	logd_open_db(o, datadir);
 
 	event_init();
+	evtimer_set(&ev_commit, logd_commit, NULL);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
@@ -73,16 +86,129 @@ logd_sig_handler(int sig, short event __unused, void *arg __unused)
 		logd_shutdown();
 }
 
-/* Store what netd sent, close the database, exit. */
+/*
+ * Can this process write dir and, when they exist, the files in it?  Says
+ * why not in a log line.
+ */
+static int
+logd_dir_ok(const char *dir, const char *file1, const char *file2)
+{
+	const char	*files[2] = { file1, file2 };
+	const char	*user;
+	struct passwd	*pw;
+	size_t		 i;
+
+	user = (pw = getpwuid(geteuid())) != NULL ? pw->pw_name : "?";
+	if (access(".", W_OK | X_OK) == -1) {
+		log_warnx("statistics: data directory %s is not writable by "
+		    "user %s (the database and its journal live there)", dir,
+		    user);
+		return (0);
+	}
+	for (i = 0; i < nitems(files); i++) {
+		if (files[i] == NULL)
+			continue;
+		if (access(files[i], R_OK | W_OK) == -1 && errno != ENOENT) {
+			log_warnx("statistics: %s/%s is not readable and "
+			    "writable by user %s", dir, files[i], user);
+			return (0);
+		}
+	}
+	return (1);
+}
+
+/*
+ * Open the backend of -d.  auto tries SQLite, then TDB, then goes on
+ * without statistics, with a warning; a backend asked for by name must
+ * open, or logd stops with the reason.
+ */
+static void
+logd_open_db(const struct options *o, const char *dir)
+{
+	int	 ok;
+
+	switch (o->db) {
+	case DB_NONE:
+		db = &db_none;
+		break;
+	case DB_SQLITE:
+		if (!logd_dir_ok(dir, SQLITE_FILE, NULL) ||
+		    db_sqlite.open() == -1)
+			fatalx("cannot open the SQLite database in %s", dir);
+		db = &db_sqlite;
+		break;
+	case DB_TDB:
+		if (!logd_dir_ok(dir, TDB_CLIENT_FILE, TDB_GAME_FILE) ||
+		    db_tdb.open() == -1)
+			fatalx("cannot open the TDB databases in %s", dir);
+		db = &db_tdb;
+		break;
+	case DB_AUTO:
+		ok = logd_dir_ok(dir, SQLITE_FILE, NULL);
+		if (ok && db_sqlite.open() == 0)
+			db = &db_sqlite;
+		else if (ok && logd_dir_ok(dir, TDB_CLIENT_FILE,
+		    TDB_GAME_FILE) && db_tdb.open() == 0)
+			db = &db_tdb;
+		else {
+			log_warnx("statistics disabled: no database could "
+			    "be opened in %s", dir);
+			db = &db_none;
+		}
+		break;
+	}
+	log_info("statistics database: %s", db->name);
+}
+
+/* Make the records of the open transaction durable. */
+static void
+logd_commit(int fd __unused, short event __unused, void *arg __unused)
+{
+	if (!in_txn)
+		return;
+	in_txn = 0;
+	evtimer_del(&ev_commit);
+	if (db->commit() == -1) {
+		log_warnx("statistics: commit failed, %d records lost",
+		    pending);
+		pending = 0;
+		return;
+	}
+	ncommitted += pending;
+	log_debug("committed %d records (%llu in all)", pending, ncommitted);
+	pending = 0;
+}
+
+/*
+ * Account for one record: rv is what the backend said.  A transaction is
+ * opened by the first record and committed within COMMIT_INTERVAL, or at
+ * once when it holds COMMIT_RECORDS.
+ */
+static void
+logd_record(int rv)
+{
+	if (rv == 1)
+		pending++;
+	else if (rv == 0)
+		nrefused++;
+	if (pending >= COMMIT_RECORDS)
+		logd_commit(-1, 0, NULL);
+}
+
+/* Store what netd sent, commit, close the database, exit. */
 static void
 logd_shutdown(void)
 {
 	if (iev_netd.ibuf.fd != -1) {
-		if (ipc_read(&iev_netd.ibuf) == 1)
+		while (ipc_read(&iev_netd.ibuf) == 1)
 			logd_dispatch_netd(iev_netd.ibuf.fd, 0, NULL);
+		logd_dispatch_netd(iev_netd.ibuf.fd, 0, NULL);
 	}
-	log_verbose("exiting: %llu client and %llu game records received",
-	    nclients, ngames);
+	logd_commit(-1, 0, NULL);
+	db->close();
+	log_verbose("exiting: %llu client and %llu game records received, "
+	    "%llu stored, %llu refused", nclients, ngames, ncommitted,
+	    nrefused);
 	exit(0);
 }
 
@@ -139,6 +265,7 @@ logd_client(const struct ipc_msg *msg)
 {
 	struct ipc_stat_client	 st;
 	char			 abuf[ADDRSTRLEN], v[LOG_VISBUF], r[LOG_VISBUF];
+	int			 rv;
 
 	ipc_check(msg, "netd", sizeof(st), 0);
 	memcpy(&st, msg->data, sizeof(st));
@@ -152,6 +279,14 @@ logd_client(const struct ipc_msg *msg)
 		    addr_str(&st.addr, abuf, sizeof(abuf)),
 		    log_vis(st.version, strlen(st.version), v, sizeof(v)),
 		    log_vis(st.renderer, strlen(st.renderer), r, sizeof(r)));
+	if (!logd_begin())
+		return;
+	addr_host(&st.addr, abuf, sizeof(abuf));
+	rv = db->client(abuf, st.version, st.renderer);
+	if (rv == 0)
+		log_debug("client record from %s not stored: not UTF-8 text",
+		    abuf);
+	logd_record(rv);
 }
 
 /* A game record from gamestat. */
@@ -160,6 +295,7 @@ logd_game(const struct ipc_msg *msg)
 {
 	struct ipc_stat_game	 st;
 	char			 abuf[ADDRSTRLEN], d[LOG_VISBUF];
+	int			 rv;
 
 	ipc_check(msg, "netd", sizeof(st), 0);
 	memcpy(&st, msg->data, sizeof(st));
@@ -172,6 +308,32 @@ logd_game(const struct ipc_msg *msg)
 		    addr_str(&st.addr, abuf, sizeof(abuf)),
 		    (long long)st.time, log_vis(st.data, st.len, d,
 		    sizeof(d)));
+	if (!logd_begin())
+		return;
+	addr_host(&st.addr, abuf, sizeof(abuf));
+	rv = db->game(abuf, st.time, st.data, st.len);
+	if (rv == 0)
+		log_debug("game record from %s not stored: not UTF-8 text",
+		    abuf);
+	logd_record(rv);
+}
+
+/* Open a transaction if none is; 0 when the database fails. */
+static int
+logd_begin(void)
+{
+	struct timeval	 tv = { COMMIT_INTERVAL, 0 };
+
+	if (in_txn)
+		return (1);
+	if (db->begin() == -1) {
+		log_warnx("statistics: cannot start a transaction, record "
+		    "lost");
+		return (0);
+	}
+	in_txn = 1;
+	evtimer_add(&ev_commit, &tv);
+	return (1);
 }
 
 static void

@@ -111,17 +111,18 @@ def tail(text, n=40):
     return "\n".join(lines[-n:])
 
 
-def daemon_env(runs_as_root, extra=None):
-    """The environment of a daemon run.
+def daemon_env(leak_check=True, extra=None):
+    """The environment of a run of the daemon.
 
-    As root the children chroot and drop privileges, and LeakSanitizer can
-    neither read /proc in a chroot nor ptrace a process that changed its
-    ids: leak detection is turned off then, and only then.
+    Started as root, the children chroot and drop privileges, and
+    LeakSanitizer can neither read /proc in a chroot nor ptrace a process
+    that changed its ids: such runs pass leak_check=False, which turns leak
+    detection off in the sanitizer build.  Every other run keeps it.
     """
     env = dict(os.environ)
     if sanitize():
         opts = [o for o in env.get("ASAN_OPTIONS", "").split(":") if o]
-        if runs_as_root:
+        if not leak_check:
             opts = [o for o in opts if not o.startswith("detect_leaks=")]
             opts.append("detect_leaks=0")
         if opts:
@@ -131,10 +132,10 @@ def daemon_env(runs_as_root, extra=None):
     return env
 
 
-def sanitizer_log_env(logdir, runs_as_root):
+def sanitizer_log_env(logdir, leak_check=True):
     """Extra environment sending sanitizer reports to logdir/asan.PID and
     logdir/ubsan.PID, for runs whose standard error is /dev/null."""
-    asan = daemon_env(runs_as_root).get("ASAN_OPTIONS", "")
+    asan = daemon_env(leak_check).get("ASAN_OPTIONS", "")
     asan = ":".join(o for o in (asan, "log_path=" +
                                 os.path.join(logdir, "asan")) if o)
     ubsan = ":".join(o for o in (os.environ.get("UBSAN_OPTIONS", ""),
@@ -430,10 +431,12 @@ def kill_pids(pids, sig=signal.SIGKILL):
 # One-shot runs
 
 def run_cmd(args, cwd=None, unprivileged=False, env_extra=None,
-            timeout=CMD_TIMEOUT):
+            timeout=CMD_TIMEOUT, leak_check=True):
     """Run tremmasterd once; returns (exit code, stdout, stderr).
 
-    With unprivileged, a root test runs it as nobody.  Fails (raises
+    With unprivileged, a root test runs it as nobody.  A one-shot run
+    starts no child, so leaks are looked for even as root unless
+    leak_check is false (a run that detaches and forks).  Fails (raises
     AssertionError) on a timeout, on a process left behind in its session,
     or on a sanitizer report.
     """
@@ -444,7 +447,7 @@ def run_cmd(args, cwd=None, unprivileged=False, env_extra=None,
     if drop:
         uid, gid = nobody()
         os.chown(cwd, uid, gid)
-    env = daemon_env(IS_ROOT and not drop, env_extra)
+    env = daemon_env(leak_check, env_extra)
     try:
         p = subprocess.Popen([binary()] + [str(a) for a in args],
                              cwd=cwd, env=env, stdin=subprocess.DEVNULL,
@@ -548,7 +551,7 @@ class Daemon:
             os.chown(self.datadir, uid, gid)
             for name in os.listdir(self.datadir):
                 os.chown(os.path.join(self.datadir, name), uid, gid)
-        env = daemon_env(IS_ROOT and not self.unprivileged, self.env_extra)
+        env = daemon_env(not IS_ROOT or self.unprivileged, self.env_extra)
         self._logf = open(self.logpath, "ab")
         self.proc = subprocess.Popen(
             self.cmd, cwd=self.datadir, env=env, stdin=subprocess.DEVNULL,

@@ -2,11 +2,11 @@
 invalid data files at start-up."""
 
 import os
+import pwd
 import re
 import shutil
 import tempfile
 import unittest
-import pwd
 
 import harness
 from harness import IS_ROOT, NEED_ROOT, run_cmd

@@ -241,11 +241,11 @@ class SyslogTest(unittest.TestCase):
 
 class DaemonizeTest(unittest.TestCase):
 
-    def find_daemon(self, cmd, starter):
-        """The detached daemon: the exact (unique) command line, a session
-        leader, not the process we started."""
+    def find_daemon(self, cmd):
+        """The detached daemon: the exact command line (with its unique
+        port), and a session leader (daemon(3) calls setsid)."""
         for p in harness.all_pids():
-            if p == starter or harness.cmdline(p) != cmd:
+            if harness.cmdline(p) != cmd:
                 continue
             st = harness.proc_stat(p)
             if st is not None and st[3] == p and pid_alive(p):
@@ -264,19 +264,21 @@ class DaemonizeTest(unittest.TestCase):
         found = {}
 
         def kill_found():
-            pids = [p for p in found.values()
-                    if pid_alive(p) and harness.cmdline(p) is not None]
-            harness.kill_pids(pids)
+            # By PID: the daemon, its children, anything in its session.
+            pids = set(found.values())
+            if "daemon" in found:
+                pids.update(harness.session_members(found["daemon"]))
+            harness.kill_pids([p for p in pids if pid_alive(p)])
         self.addCleanup(kill_found)
 
         t0 = time.monotonic()
         rc, out, err = harness.run_cmd(
-            args, cwd=datadir,
-            env_extra=harness.sanitizer_log_env(logdir, IS_ROOT))
+            args, cwd=datadir, leak_check=not IS_ROOT,
+            env_extra=harness.sanitizer_log_env(logdir, not IS_ROOT))
         self.assertEqual(rc, 0, "exit %s\n%s\n%s" % (rc, out, err))
         self.assertLess(time.monotonic() - t0, 5, "did not detach at once")
 
-        pid = wait_until(lambda: self.find_daemon(cmd, None), 5)
+        pid = wait_until(lambda: self.find_daemon(cmd), 5)
         self.assertIsNotNone(pid, "no detached process with command line "
                              "%r" % cmd)
         found["daemon"] = pid
