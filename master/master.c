@@ -27,6 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "db.h"
 #include "files.h"
 #include "ipc.h"
 #include "log.h"
@@ -81,6 +82,7 @@ static void	main_tell_shutdown(struct child *);
 static pid_t	start_child(enum proc_id, int);
 static void	check_dir(const char *, int, uid_t);
 static char	**copy_argv(int, char **);
+static int	main_create_db(const struct passwd *);
 
 /* setproctitle() overwrites argv, so keep a copy for exec. */
 static char **
@@ -119,6 +121,34 @@ check_dir(const char *dir, int create, uid_t user)
 	if (st.st_mode & S_IWOTH)
 		errx(1, "%s: chroot directory must not be writable by "
 		    "others", dir);
+}
+
+/*
+ * --create-db: an empty database in the data directory, owned by the user
+ * logd runs as when we are root.
+ */
+static int
+main_create_db(const struct passwd *pw)
+{
+	static const char	*names[] = {
+		SQLITE_FILE, TDB_CLIENT_FILE, TDB_GAME_FILE
+	};
+	char			 path[PATH_MAX];
+	size_t			 i, first, last;
+
+	if (db_create(datadir, opts.db) == -1)
+		return (1);
+	first = opts.db == DB_TDB ? 1 : 0;
+	last = opts.db == DB_TDB ? 3 : 1;
+	for (i = first; i < last; i++) {
+		if (snprintf(path, sizeof(path), "%s/%s", datadir, names[i]) >=
+		    (int)sizeof(path))
+			errx(1, "%s: path too long", datadir);
+		if (pw != NULL && chown(path, pw->pw_uid, pw->pw_gid) == -1)
+			err(1, "chown %s", path);
+		printf("%s\n", path);
+	}
+	return (0);
 }
 
 int
@@ -175,6 +205,10 @@ main(int argc, char *argv[])
 		err(1, "cannot find my own binary from \"%s\"", saved_argv[0]);
 
 	log_init(0, opts.verbose);
+	if (opts.action == ACTION_STATS)
+		return (db_report(datadir, opts.db) == 0 ? 0 : 1);
+	if (opts.action == ACTION_CREATE_DB)
+		return (main_create_db(pw));
 	if (datafiles_load(datadir, &files) == -1)
 		errx(1, "invalid data files in %s", datadir);
 	if (serverlist_read(datadir, &saved) == -1)

@@ -30,6 +30,8 @@ enum {
 	OPT_DAEMON,
 	OPT_SYSLOG,
 	OPT_CHECK,
+	OPT_STATS,
+	OPT_CREATE_DB,
 	OPT_MAX_PER_IP,
 	OPT_THROTTLE_BURST,
 	OPT_THROTTLE_RATE,
@@ -59,6 +61,8 @@ static const struct option longopts[] = {
 	{ "daemon",		no_argument,		NULL, OPT_DAEMON },
 	{ "syslog",		no_argument,		NULL, OPT_SYSLOG },
 	{ "check",		no_argument,		NULL, OPT_CHECK },
+	{ "stats",		no_argument,		NULL, OPT_STATS },
+	{ "create-db",		no_argument,		NULL, OPT_CREATE_DB },
 	{ "max-per-ip",		required_argument,	NULL, OPT_MAX_PER_IP },
 	{ "throttle-burst",	required_argument,	NULL,
 	    OPT_THROTTLE_BURST },
@@ -345,6 +349,14 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 			if (o->action == ACTION_RUN)
 				o->action = ACTION_CHECK;
 			break;
+		case OPT_STATS:
+			if (o->action == ACTION_RUN)
+				o->action = ACTION_STATS;
+			break;
+		case OPT_CREATE_DB:
+			if (o->action == ACTION_RUN)
+				o->action = ACTION_CREATE_DB;
+			break;
 		case OPT_PROC:
 			if (strcmp(optarg, "netd") == 0)
 				o->proc = PROC_NETD;
@@ -393,6 +405,10 @@ options_check(struct options *o, int is_root, char *err, size_t errlen)
 {
 	struct stat	 st;
 
+	/* The one-shot actions run as whoever calls them. */
+	if (o->action == ACTION_STATS || o->action == ACTION_CREATE_DB ||
+	    o->action == ACTION_CHECK)
+		is_root = 1;
 	if (o->user != NULL && !is_root)
 		return (seterr(err, errlen, "-u: only root can switch to "
 		    "user %s", o->user));
@@ -467,9 +483,12 @@ usage_print(int full)
 	    "                   [-l addr] [-n max-servers] [-P port] "
 	    "[-p port] [-u user]\n"
 	    "                   [-W port] [--challenge-timeout seconds] "
-	    "[--check] [--daemon]\n"
-	    "                   [--server-timeout seconds] [--syslog] "
-	    "[--verbose level]\n");
+	    "[--check]\n"
+	    "                   [--create-db] [--daemon] [--max-per-ip num] "
+	    "[--server-timeout\n"
+	    "                   seconds] [--stats] [--syslog] "
+	    "[--throttle-burst num]\n"
+	    "                   [--throttle-rate num] [--verbose level]\n");
 	if (!full)
 		return;
 	fprintf(f, "\n"
@@ -532,7 +551,13 @@ usage_print(int full)
 	    "      --syslog             log to syslog instead of standard "
 	    "output\n"
 	    "      --check              check the options and data files, "
-	    "then exit\n",
+	    "then exit\n"
+	    "      --stats              print the statistics in the data "
+	    "directory, then exit\n"
+	    "      --create-db          create an empty statistics database "
+	    "(-d sqlite\n"
+	    "                           or tdb; auto means sqlite), then "
+	    "exit\n",
 	    DEFAULT_PORT, DEFAULT_CHALLENGE_TIMEOUT, DEFAULT_SERVER_TIMEOUT,
 	    DEFAULT_MAX_PER_IP, DEFAULT_THROTTLE_BURST, DEFAULT_THROTTLE_RATE);
 }

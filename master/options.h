@@ -25,7 +25,10 @@
 
 enum db_backend { DB_AUTO, DB_NONE, DB_TDB, DB_SQLITE };
 enum proc_id { PROC_PARENT, PROC_NETD, PROC_LOGD };
-enum opt_action { ACTION_RUN, ACTION_HELP, ACTION_VERSION, ACTION_CHECK };
+enum opt_action {
+	ACTION_RUN, ACTION_HELP, ACTION_VERSION, ACTION_CHECK, ACTION_STATS,
+	ACTION_CREATE_DB
+};
 
 struct options {
 	enum opt_action	 action;
