@@ -19,14 +19,14 @@ endif
 
 # Each library with the Debian package that provides it.
 DEPS	= libevent:libevent-dev sqlite3:libsqlite3-dev tdb:libtdb-dev \
-	  libbsd-overlay:libbsd-dev
+	  libbsd-overlay:libbsd-dev libmd:libmd-dev
 MISSING != for d in $(DEPS); do pkg-config --exists $${d%%:*} 2>/dev/null || \
 	   printf '%s ' "$${d%%:*} (Debian package $${d\#\#*:})"; done; \
 	   printf '\#include <wslay/wslay.h>\n' | $(CC) -E -x c - >/dev/null 2>&1 || \
 	   printf '%s ' "wslay (Debian package libwslay-dev)"
 
-PKGCFLAGS != pkg-config --cflags libevent sqlite3 tdb libbsd-overlay 2>/dev/null
-PKGLIBS	  != pkg-config --libs libevent sqlite3 tdb libbsd-overlay 2>/dev/null
+PKGCFLAGS != pkg-config --cflags libevent sqlite3 tdb libbsd-overlay libmd 2>/dev/null
+PKGLIBS	  != pkg-config --libs libevent sqlite3 tdb libbsd-overlay libmd 2>/dev/null
 
 OS	!= uname -s
 ifeq ($(OS),OpenBSD)
@@ -44,10 +44,11 @@ ALL_CFLAGS = $(CFLAGS) $(WARNINGS) $(SANFLAGS) -D_GNU_SOURCE \
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 LIBS	= $(PKGLIBS) -lwslay
 
-COMMON_SRCS = common/ipc.c common/log.c common/util.c $(OSDEP)
+COMMON_SRCS = common/ipc.c common/log.c common/util.c common/base64.c \
+	      $(OSDEP)
 MASTER_SRCS = master/master.c master/options.c master/files.c master/listen.c
 NETD_SRCS   = netd/netd.c netd/proto.c netd/udp.c netd/handlers.c \
-	      netd/servers.c netd/throttle.c
+	      netd/servers.c netd/throttle.c netd/ws.c netd/ws_http.c
 LOGD_SRCS   = logd/logd.c logd/db.c logd/db_sqlite.c logd/db_tdb.c \
 	      logd/report.c
 SRCS	= $(COMMON_SRCS) $(MASTER_SRCS) $(NETD_SRCS) $(LOGD_SRCS)
@@ -77,7 +78,8 @@ $(BUILD)/%.o: %.c common/*.h master/*.h netd/*.h logd/*.h
 # Unit tests link the module under test straight in, with cmocka.
 TEST_OBJS = $(BUILD)/common/ipc.o $(BUILD)/common/log.o \
 	    $(BUILD)/common/util.o $(BUILD)/master/options.o \
-	    $(BUILD)/master/files.o $(BUILD)/netd/proto.o
+	    $(BUILD)/master/files.o $(BUILD)/netd/proto.o \
+	    $(BUILD)/netd/ws_http.o $(BUILD)/common/base64.o
 
 $(BUILD)/tests/%: tests/unit/%.c $(TEST_OBJS)
 	@mkdir -p $(dir $@)
@@ -105,3 +107,66 @@ install: all
 
 clean:
 	rm -rf build build-san
+
+# Fuzzing with clang's libFuzzer (STYLE.md 9): "make fuzz" builds the
+# harnesses of fuzz/ into build-fuzz; "make fuzz-run" runs each for FUZZTIME
+# seconds with its dictionary, on a copy of its seed corpus in a temporary
+# directory, and fails if one finds a crash (kept there for a look).  Not
+# part of check.
+FUZZCC	    = clang
+FUZZTIME   ?= 60
+FUZZBUILD   = build-fuzz
+FUZZERS	    = proto-fuzzer files-fuzzer
+FUZZ_SRCS   = netd/proto.c common/log.c common/util.c master/files.c
+FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
+	      -fno-sanitize-recover=all -fno-omit-frame-pointer $(WARNINGS) \
+	      -D_GNU_SOURCE -DLIBBSD_OPENBSD_VIS -Icommon -Imaster -Inetd \
+	      -Ilogd $(PKGCFLAGS)
+
+.PHONY: fuzz fuzz-run fuzz-clean
+
+fuzz: $(FUZZERS:%=$(FUZZBUILD)/%)
+
+$(FUZZBUILD)/%-fuzzer: fuzz/%-fuzzer.c $(FUZZ_SRCS) common/*.h master/*.h \
+    netd/*.h
+	@mkdir -p $(FUZZBUILD)
+	$(FUZZCC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS) $(PKGLIBS)
+
+# Each fuzzer as name:max_len; it reads fuzz/name.dict and
+# fuzz/corpus-seed/name/.  The summary is libFuzzer's last status line and
+# its final statistics.
+FUZZ_RUNS   = proto:4096 files:8192
+FUZZ_SUMMARY = ^\#[0-9]+[[:space:]]+DONE|^stat::
+
+fuzz-run: fuzz
+	@tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/tremmasterd-fuzz.XXXXXX") || \
+	    exit 1; \
+	fail=0; \
+	for run in $(FUZZ_RUNS); do \
+		name=$${run%%:*}; max=$${run##*:}; dir=$$tmp/$$name; \
+		mkdir -p $$dir/corpus $$dir/crash; \
+		cp fuzz/corpus-seed/$$name/* $$dir/corpus/ 2>/dev/null; \
+		echo "$$name-fuzzer: $(FUZZTIME) s, log $$dir/log"; \
+		./$(FUZZBUILD)/$$name-fuzzer -max_total_time=$(FUZZTIME) \
+		    -max_len=$$max -dict=fuzz/$$name.dict \
+		    -artifact_prefix=$$dir/crash/ -print_final_stats=1 \
+		    $$dir/corpus >$$dir/log 2>&1; \
+		rc=$$?; \
+		grep -E '$(FUZZ_SUMMARY)' $$dir/log | sed 's/^/    /'; \
+		echo "    corpus: $$(ls $$dir/corpus | wc -l) inputs"; \
+		if [ $$rc -ne 0 ] || [ -n "$$(ls $$dir/crash)" ]; then \
+			tail -n 40 $$dir/log; \
+			echo "$$name-fuzzer FAILED (exit $$rc):" \
+			    "$$(ls $$dir/crash)" >&2; \
+			fail=1; \
+		fi; \
+	done; \
+	if [ $$fail -ne 0 ]; then \
+		echo "crashes and logs kept in $$tmp" >&2; \
+		exit 1; \
+	fi; \
+	rm -rf $$tmp; \
+	echo "fuzz-run: nothing found"
+
+fuzz-clean:
+	rm -rf $(FUZZBUILD)

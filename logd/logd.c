@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <event.h>
 #include <limits.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +41,8 @@ static void	logd_shutdown(void) __dead;
 static void	logd_client(const struct ipc_msg *);
 static void	logd_game(const struct ipc_msg *);
 static void	logd_open_db(const struct options *, const char *);
-static int	logd_dir_ok(const char *, const char *, const char *);
+static int	logd_dir_ok(const char *, const char *, const char *,
+		    const char *);
 static void	logd_record(int);
 static void	logd_commit(int, short, void *);
 static int	logd_begin(void);
@@ -91,14 +91,12 @@ logd_sig_handler(int sig, short event __unused, void *arg __unused)
  * why not in a log line.
  */
 static int
-logd_dir_ok(const char *dir, const char *file1, const char *file2)
+logd_dir_ok(const char *dir, const char *user, const char *file1,
+    const char *file2)
 {
 	const char	*files[2] = { file1, file2 };
-	const char	*user;
-	struct passwd	*pw;
 	size_t		 i;
 
-	user = (pw = getpwuid(geteuid())) != NULL ? pw->pw_name : "?";
 	if (access(".", W_OK | X_OK) == -1) {
 		log_warnx("statistics: data directory %s is not writable by "
 		    "user %s (the database and its journal live there)", dir,
@@ -125,29 +123,34 @@ logd_dir_ok(const char *dir, const char *file1, const char *file2)
 static void
 logd_open_db(const struct options *o, const char *dir)
 {
-	int	 ok;
+	const char	*user = options_user(o);
+	int		 ok;
 
+	/* Not started as root, we run as whoever started us. */
+	if (getuid() != 0 && o->user == NULL)
+		user = "the invoking user";
 	switch (o->db) {
 	case DB_NONE:
 		db = &db_none;
 		break;
 	case DB_SQLITE:
-		if (!logd_dir_ok(dir, SQLITE_FILE, NULL) ||
+		if (!logd_dir_ok(dir, user, SQLITE_FILE, NULL) ||
 		    db_sqlite.open() == -1)
 			fatalx("cannot open the SQLite database in %s", dir);
 		db = &db_sqlite;
 		break;
 	case DB_TDB:
-		if (!logd_dir_ok(dir, TDB_CLIENT_FILE, TDB_GAME_FILE) ||
+		if (!logd_dir_ok(dir, user, TDB_CLIENT_FILE,
+		    TDB_GAME_FILE) ||
 		    db_tdb.open() == -1)
 			fatalx("cannot open the TDB databases in %s", dir);
 		db = &db_tdb;
 		break;
 	case DB_AUTO:
-		ok = logd_dir_ok(dir, SQLITE_FILE, NULL);
+		ok = logd_dir_ok(dir, user, SQLITE_FILE, NULL);
 		if (ok && db_sqlite.open() == 0)
 			db = &db_sqlite;
-		else if (ok && logd_dir_ok(dir, TDB_CLIENT_FILE,
+		else if (ok && logd_dir_ok(dir, user, TDB_CLIENT_FILE,
 		    TDB_GAME_FILE) && db_tdb.open() == 0)
 			db = &db_tdb;
 		else {

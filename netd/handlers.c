@@ -89,12 +89,21 @@ handle_packet(const struct source *src, const u_char *pkt, size_t len)
 		    sizeof(vbuf)));
 
 	cmd = proto_command(pkt, len, &off);
-	if (src->sock->role == SOCK_CHALLENGE) {
-		if ((sv = sv_lookup(&src->addr)) == NULL)
+	if (src->ws == NULL && src->sock->role == SOCK_CHALLENGE) {
+		if ((sv = sv_lookup(&src->addr, 0)) == NULL)
 			log_debug("%s: rejected (unsolicited)", abuf);
 		else if (cmd != CMD_INFORESPONSE)
 			log_debug("%s: unexpected packet on the challenge "
 			    "port", abuf);
+		else
+			handle_inforesponse(src, sv, pkt + off, len - off);
+		return;
+	}
+	/* A WebSocket server answers its challenge on its connection. */
+	if (src->ws != NULL && cmd == CMD_INFORESPONSE) {
+		if ((sv = sv_lookup(&src->addr, 1)) == NULL ||
+		    sv->ws_id != ws_id(src->ws))
+			log_debug("%s: [WS] rejected (unsolicited)", abuf);
 		else
 			handle_inforesponse(src, sv, pkt + off, len - off);
 		return;
@@ -121,24 +130,46 @@ handle_packet(const struct source *src, const u_char *pkt, size_t len)
 	}
 }
 
-/* Send sv a fresh challenge from the challenge port of its family. */
+/* Answer src where it came from: its UDP socket or its WebSocket. */
+void
+src_send(const struct source *src, const void *data, size_t len)
+{
+	if (src->ws != NULL)
+		ws_send(src->ws, data, len);
+	else
+		udp_send(src->sock, &src->addr, data, len);
+}
+
+/*
+ * Send sv a fresh challenge: from the challenge port of its family, or
+ * over its WebSocket connection.
+ */
 static void
 challenge_send(struct server *sv, time_t now)
 {
 	struct netsock	*ns;
+	struct ws_conn	*ws;
 	u_char		 buf[64];
 	size_t		 len;
 	char		 abuf[ADDRSTRLEN];
 
 	proto_challenge(sv->challenge);
 	sv->challenge_deadline = now + netd_conf.challenge_timeout;
+	len = proto_getinfo(buf, sizeof(buf), sv->challenge);
+	if (sv->ws) {
+		if ((ws = ws_find(sv->ws_id)) == NULL)
+			log_debug("%s: [WS] connection gone, cannot challenge",
+			    addr_str(&sv->addr, abuf, sizeof(abuf)));
+		else
+			ws_send(ws, buf, len);
+		return;
+	}
 	if ((ns = udp_challenge_sock(sv->addr.family)) == NULL) {
 		log_debug("%s: no challenge port for %s",
 		    addr_str(&sv->addr, abuf, sizeof(abuf)),
 		    family_name(sv->addr.family));
 		return;
 	}
-	len = proto_getinfo(buf, sizeof(buf), sv->challenge);
 	udp_send(ns, &sv->addr, buf, len);
 }
 
@@ -156,7 +187,7 @@ handle_heartbeat(const struct source *src, const u_char *pkt, size_t len)
 	time_t		 now = netd_now();
 	char		 abuf[ADDRSTRLEN];
 
-	sv = sv_lookup(&src->addr);
+	sv = sv_lookup(&src->addr, src->ws != NULL);
 	if (proto_heartbeat_dead(pkt, len)) {
 		if (sv == NULL) {
 			log_debug("%s: flatline from an unknown server",
@@ -170,7 +201,8 @@ handle_heartbeat(const struct source *src, const u_char *pkt, size_t len)
 		return;
 	}
 	if (sv == NULL) {
-		if ((sv = sv_create(&src->addr, &why)) == NULL) {
+		if ((sv = sv_create(&src->addr, src->ws != NULL, &why)) ==
+		    NULL) {
 			netd_drops.heartbeats++;
 			log_debug("%s: heartbeat refused: %s",
 			    addr_str(&src->addr, abuf, sizeof(abuf)), why);
@@ -179,6 +211,8 @@ handle_heartbeat(const struct source *src, const u_char *pkt, size_t len)
 		sv->timeout = now + netd_conf.challenge_timeout;
 	} else if (sv->timeout < now + netd_conf.challenge_timeout)
 		sv->timeout = now + netd_conf.challenge_timeout;
+	if (src->ws != NULL)
+		sv->ws_id = ws_id(src->ws);
 	log_debug("%s: heartbeat, sending a challenge",
 	    addr_str(&src->addr, abuf, sizeof(abuf)));
 	challenge_send(sv, now);
@@ -193,9 +227,9 @@ handle_saved_server(const struct ipc_addr *a)
 	time_t		 now = netd_now();
 	char		 abuf[ADDRSTRLEN];
 
-	if (ignore_match(a) || sv_lookup(a) != NULL)
+	if (ignore_match(a) || sv_lookup(a, 0) != NULL)
 		return;
-	if ((sv = sv_create(a, &why)) == NULL) {
+	if ((sv = sv_create(a, 0, &why)) == NULL) {
 		log_debug("%s: saved server refused: %s",
 		    addr_str(a, abuf, sizeof(abuf)), why);
 		return;
@@ -278,9 +312,10 @@ handle_getservers(const struct source *src, const u_char *args, size_t len,
 		log_debug("%s: list request throttled", abuf);
 		return;
 	}
+	q.ws = src->ws != NULL;
 	sv_list(&q, &buf, &ends, &n);
 	for (i = 0, start = 0; i < n; start = ends[i], i++)
-		udp_send(src->sock, &src->addr, buf + start, ends[i] - start);
+		src_send(src, buf + start, ends[i] - start);
 	log_verbose("%s: %s for protocol %s: %zu packet%s", abuf,
 	    ext ? "getserversExt" : "getservers", q.protocol, n,
 	    n == 1 ? "" : "s");
@@ -317,7 +352,7 @@ handle_getmotd(const struct source *src, const u_char *args, size_t len)
 	n = proto_motd(buf, sizeof(buf), mr.has_challenge ? mr.challenge :
 	    NULL, netd_files.motd);
 	if (n > 0)
-		udp_send(src->sock, &src->addr, buf, n);
+		src_send(src, buf, n);
 	log_verbose("%s: sent the motd", abuf);
 }
 

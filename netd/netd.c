@@ -166,6 +166,9 @@ files_clear(struct netd_files *f)
 static void
 netd_send_server(struct server *sv, void *arg __unused)
 {
+	/* WebSocket servers come back on their own connection. */
+	if (sv->ws)
+		return;
 	if (ipcev_compose(&iev_main, IMSG_SERVER, 0, -1, &sv->addr,
 	    sizeof(sv->addr)) == -1)
 		fatal("%s", __func__);
@@ -294,9 +297,12 @@ netd_startup(void)
 	started = 1;
 	if (pledge("stdio inet", NULL) == -1)
 		fatal("pledge");
-	TAILQ_FOREACH(ns, &netd_socks, entry)
+	TAILQ_FOREACH(ns, &netd_socks, entry) {
 		if (ns->role != SOCK_WEBSOCKET)
 			udp_start(ns);
+		else
+			ws_listen(ns);
+	}
 	for (i = 0; i < nsaved; i++)
 		handle_saved_server(&saved[i]);
 	log_info("%zu saved servers challenged", nsaved);

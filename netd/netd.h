@@ -30,10 +30,13 @@ struct netsock {
 };
 TAILQ_HEAD(netsock_head, netsock);
 
+struct ws_conn;
+
 /* Where a datagram came from and how to answer it. */
 struct source {
 	struct ipc_addr		 addr;
-	struct netsock		*sock;		/* the socket it came in on */
+	struct netsock		*sock;		/* UDP: the socket it came on */
+	struct ws_conn		*ws;		/* WebSocket: the connection */
 };
 
 #define SV_VERIFIED	0x01	/* answered a challenge */
@@ -45,6 +48,8 @@ struct ipcount;
 struct server {
 	RB_ENTRY(server)	 entry;
 	struct ipc_addr		 addr;
+	uint8_t			 ws;		/* came over WebSocket */
+	uint32_t		 ws_id;		/* its connection, 0: none */
 	struct ipcount		*ip;
 	time_t			 timeout;	/* removed at this time */
 	time_t			 challenge_deadline;
@@ -98,6 +103,13 @@ void	netd_stat_client(const struct ipc_addr *, const char *, const char *);
 void	netd_stat_game(const struct ipc_addr *, const u_char *, size_t);
 time_t	netd_now(void);
 
+/* ws.c */
+void	ws_listen(struct netsock *);
+void	ws_send(struct ws_conn *, const void *, size_t);
+struct ws_conn *ws_find(uint32_t);
+uint32_t ws_id(const struct ws_conn *);
+void	ws_shutdown(void);
+
 /* udp.c */
 void	udp_start(struct netsock *);
 void	udp_send(struct netsock *, const struct ipc_addr *, const void *,
@@ -106,12 +118,13 @@ struct netsock *udp_challenge_sock(int);
 
 /* handlers.c */
 void	handle_packet(const struct source *, const u_char *, size_t);
+void	src_send(const struct source *, const void *, size_t);
 void	handle_saved_server(const struct ipc_addr *);
 int	ignore_match(const struct ipc_addr *);
 
 /* servers.c */
-struct server	*sv_lookup(const struct ipc_addr *);
-struct server	*sv_create(const struct ipc_addr *, const char **);
+struct server	*sv_lookup(const struct ipc_addr *, int);
+struct server	*sv_create(const struct ipc_addr *, int, const char **);
 void		 sv_remove(struct server *, const char *);
 void		 sv_changed(void);
 void		 sv_expire(time_t);

@@ -38,6 +38,7 @@ struct gs_query {
 	int	empty;			/* include empty servers */
 	int	full;			/* include full servers */
 	int	family;			/* AF_UNSPEC for both */
+	int	ws;			/* asked over WebSocket */
 	char	protocol[PROTO_LEN];
 };
 

@@ -60,7 +60,11 @@ static size_t			 cache_next;
 static int
 sv_cmp(const struct server *a, const struct server *b)
 {
-	return (memcmp(&a->addr, &b->addr, sizeof(a->addr)));
+	int	 c;
+
+	if ((c = memcmp(&a->addr, &b->addr, sizeof(a->addr))) != 0)
+		return (c);
+	return ((int)a->ws - (int)b->ws);
 }
 
 static int
@@ -71,14 +75,15 @@ ip_cmp(const struct ipcount *a, const struct ipcount *b)
 	return (memcmp(a->addr, b->addr, sizeof(a->addr)));
 }
 
+/* A server by address; WebSocket and UDP servers are apart. */
 struct server *
-sv_lookup(const struct ipc_addr *a)
+sv_lookup(const struct ipc_addr *a, int ws)
 {
 	struct server	 key;
 
-	memset(&key.addr, 0, sizeof(key.addr));
 	key.addr = *a;
 	key.addr.pad = 0;
+	key.ws = ws ? 1 : 0;
 	return (RB_FIND(server_tree, &servers, &key));
 }
 
@@ -102,7 +107,7 @@ sv_featured_label(const struct ipc_addr *a)
  * number of servers (-n) or the servers per IP address.
  */
 struct server *
-sv_create(const struct ipc_addr *a, const char **why)
+sv_create(const struct ipc_addr *a, int ws, const char **why)
 {
 	struct ipcount	 key, *ip;
 	struct server	*sv;
@@ -131,6 +136,7 @@ sv_create(const struct ipc_addr *a, const char **why)
 		fatal(NULL);
 	sv->addr = *a;
 	sv->addr.pad = 0;
+	sv->ws = ws ? 1 : 0;
 	sv->ip = ip;
 	sv->label = (int16_t)sv_featured_label(a);
 	ip->count++;
@@ -222,7 +228,7 @@ sv_matches(const struct server *sv, const struct gs_query *q)
 {
 	int	 i;
 
-	if (!(sv->flags & SV_VERIFIED))
+	if (!(sv->flags & SV_VERIFIED) || sv->ws != q->ws)
 		return (0);
 	if (q->family != AF_UNSPEC && sv->addr.family != q->family)
 		return (0);

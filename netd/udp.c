@@ -59,6 +59,7 @@ udp_read(int fd, short event __unused, void *arg)
 	struct source	 src;
 	int		 n, i, round;
 
+	memset(&src, 0, sizeof(src));
 	for (round = 0; round < UDP_ROUNDS; round++) {
 		memset(rmsg, 0, sizeof(rmsg));
 		for (i = 0; i < UDP_BATCH; i++) {

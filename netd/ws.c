@@ -1,0 +1,566 @@
+/*
+ * WebSocket clients and game servers.  A connection starts with the HTTP
+ * upgrade (ws_http.c) under a deadline; then wslay frames it: each binary
+ * message is one protocol datagram, handed to handle_packet() like a UDP
+ * one, and each answer is one binary message.  Plain events on the
+ * socket, no bufferevent: wslay buffers already.
+ */
+
+#include "compat.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/tree.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <wslay/wslay.h>
+
+#include "log.h"
+#include "netd.h"
+#include "util.h"
+#include "ws_http.h"
+
+#define WS_HANDSHAKE_TIMEOUT	10	/* seconds to send the upgrade */
+#define WS_IDLE_TIMEOUT		600	/* seconds without a message */
+#define WS_MAX_MSG		4096	/* largest message taken */
+#define WS_MAX_QUEUED		(256 * 1024)	/* bytes queued to a peer */
+#define WS_MAX_CONNS		16384	/* connections in all */
+#define WS_MAX_PER_IP		64	/* connections per address */
+#define WS_ACCEPT_PAUSE		1	/* seconds without accept after EMFILE */
+
+enum ws_state { WS_HANDSHAKE, WS_OPEN };
+
+struct ws_ipcount {
+	RB_ENTRY(ws_ipcount)	 entry;
+	uint8_t			 family;
+	uint8_t			 addr[16];
+	uint32_t		 count;
+};
+
+struct ws_conn {
+	RB_ENTRY(ws_conn)	 entry;
+	uint32_t		 id;
+	int			 fd;
+	enum ws_state		 state;
+	struct event		 ev;
+	struct event		 timer;
+	short			 events;
+	struct ipc_addr		 peer;		/* TCP address */
+	uint16_t		 port;		/* announced, network order */
+	struct ws_ipcount	*ip;
+	struct netsock		*ls;
+	char			*hbuf;		/* upgrade request */
+	size_t			 hlen;
+	char			*out;		/* upgrade response */
+	size_t			 outlen;
+	size_t			 outoff;
+	int			 close_after_out;
+	wslay_event_context_ptr	 ctx;
+};
+
+static int	ws_cmp(const struct ws_conn *, const struct ws_conn *);
+static int	ws_ip_cmp(const struct ws_ipcount *,
+		    const struct ws_ipcount *);
+static void	ws_accept(int, short, void *);
+static void	ws_accept_resume(int, short, void *);
+static void	ws_event(int, short, void *);
+static void	ws_timeout(int, short, void *);
+static void	ws_close(struct ws_conn *, const char *);
+static void	ws_update(struct ws_conn *);
+static void	ws_handshake_read(struct ws_conn *);
+static int	ws_handshake_write(struct ws_conn *);
+static void	ws_open(struct ws_conn *);
+static void	ws_touch(struct ws_conn *, int);
+static ssize_t	ws_recv_cb(wslay_event_context_ptr, uint8_t *, size_t, int,
+		    void *);
+static ssize_t	ws_send_cb(wslay_event_context_ptr, const uint8_t *, size_t,
+		    int, void *);
+static void	ws_msg_cb(wslay_event_context_ptr,
+		    const struct wslay_event_on_msg_recv_arg *, void *);
+static const char *ws_name(const struct ws_conn *, char *, size_t);
+
+RB_HEAD(ws_tree, ws_conn);
+RB_GENERATE_STATIC(ws_tree, ws_conn, entry, ws_cmp)
+RB_HEAD(ws_ip_tree, ws_ipcount);
+RB_GENERATE_STATIC(ws_ip_tree, ws_ipcount, entry, ws_ip_cmp)
+
+static struct ws_tree		 conns = RB_INITIALIZER(&conns);
+static struct ws_ip_tree	 conn_ips = RB_INITIALIZER(&conn_ips);
+static size_t			 nconns;
+static uint32_t			 next_id = 1;
+static struct event		 ev_resume;
+static int			 accept_paused;
+
+static const struct wslay_event_callbacks ws_callbacks = {
+	ws_recv_cb, ws_send_cb, NULL, NULL, NULL, NULL, ws_msg_cb
+};
+
+extern struct netsock_head	 netd_socks;
+
+static int
+ws_cmp(const struct ws_conn *a, const struct ws_conn *b)
+{
+	return (a->id < b->id ? -1 : a->id > b->id);
+}
+
+static int
+ws_ip_cmp(const struct ws_ipcount *a, const struct ws_ipcount *b)
+{
+	if (a->family != b->family)
+		return (a->family < b->family ? -1 : 1);
+	return (memcmp(a->addr, b->addr, sizeof(a->addr)));
+}
+
+struct ws_conn *
+ws_find(uint32_t id)
+{
+	struct ws_conn	 key;
+
+	key.id = id;
+	return (RB_FIND(ws_tree, &conns, &key));
+}
+
+uint32_t
+ws_id(const struct ws_conn *c)
+{
+	return (c->id);
+}
+
+/* "[WS] 1.2.3.4:5678" for log lines. */
+static const char *
+ws_name(const struct ws_conn *c, char *buf, size_t len)
+{
+	return (addr_str(&c->peer, buf, len));
+}
+
+void
+ws_listen(struct netsock *ns)
+{
+	event_set(&ns->ev, ns->fd, EV_READ | EV_PERSIST, ws_accept, ns);
+	if (event_add(&ns->ev, NULL) == -1)
+		fatal("event_add");
+	log_info("[WS] listening on %s port %u", family_name(ns->family),
+	    ns->port);
+}
+
+/* After running out of descriptors, listen again. */
+static void
+ws_accept_resume(int fd __unused, short event __unused, void *arg __unused)
+{
+	struct netsock	*ns;
+
+	accept_paused = 0;
+	TAILQ_FOREACH(ns, &netd_socks, entry)
+		if (ns->role == SOCK_WEBSOCKET)
+			event_add(&ns->ev, NULL);
+}
+
+/*
+ * Take new connections.  Out of descriptors, every listener pauses for a
+ * second instead of spinning on a connection it cannot take.
+ */
+static void
+ws_accept(int lfd, short event __unused, void *arg)
+{
+	struct netsock		*ns = arg, *l;
+	struct sockaddr_storage	 ss;
+	struct timeval		 tv = { WS_ACCEPT_PAUSE, 0 };
+	struct ws_ipcount	 key, *ip;
+	struct ws_conn		*c;
+	socklen_t		 sslen;
+	char			 buf[ADDRSTRLEN];
+	int			 fd, i;
+
+	for (i = 0; i < 64; i++) {
+		sslen = sizeof(ss);
+		if ((fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				log_warn("[WS] accept");
+				if (!accept_paused) {
+					accept_paused = 1;
+					TAILQ_FOREACH(l, &netd_socks, entry)
+						if (l->role == SOCK_WEBSOCKET)
+							event_del(&l->ev);
+					evtimer_set(&ev_resume,
+					    ws_accept_resume, NULL);
+					evtimer_add(&ev_resume, &tv);
+				}
+			} else if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("[WS] accept");
+			return;
+		}
+		if ((c = calloc(1, sizeof(*c))) == NULL)
+			fatal(NULL);
+		if (addr_from_sa(&c->peer, (struct sockaddr *)&ss) == -1) {
+			free(c);
+			(void)close(fd);
+			continue;
+		}
+		memset(&key, 0, sizeof(key));
+		key.family = c->peer.family;
+		memcpy(key.addr, c->peer.addr, sizeof(key.addr));
+		ip = RB_FIND(ws_ip_tree, &conn_ips, &key);
+		if (nconns >= WS_MAX_CONNS || ignore_match(&c->peer) ||
+		    (ip != NULL && ip->count >= WS_MAX_PER_IP)) {
+			log_verbose("[WS] connection from %s refused: %s",
+			    addr_str(&c->peer, buf, sizeof(buf)),
+			    ignore_match(&c->peer) ? "ignore.txt" :
+			    nconns >= WS_MAX_CONNS ? "too many connections" :
+			    "too many connections from the address");
+			free(c);
+			(void)close(fd);
+			continue;
+		}
+		if (ip == NULL) {
+			if ((ip = calloc(1, sizeof(*ip))) == NULL)
+				fatal(NULL);
+			*ip = key;
+			RB_INSERT(ws_ip_tree, &conn_ips, ip);
+		}
+		ip->count++;
+		c->ip = ip;
+		c->fd = fd;
+		c->ls = ns;
+		c->state = WS_HANDSHAKE;
+		do {
+			c->id = next_id++;
+		} while (c->id == 0 || ws_find(c->id) != NULL);
+		if ((c->hbuf = malloc(WS_HTTP_MAX)) == NULL)
+			fatal(NULL);
+		RB_INSERT(ws_tree, &conns, c);
+		nconns++;
+		evtimer_set(&c->timer, ws_timeout, c);
+		ws_touch(c, WS_HANDSHAKE_TIMEOUT);
+		log_verbose("[WS] connection from %s",
+		    ws_name(c, buf, sizeof(buf)));
+		ws_update(c);
+	}
+}
+
+/* Restart the connection's deadline. */
+static void
+ws_touch(struct ws_conn *c, int seconds)
+{
+	struct timeval	 tv = { seconds, 0 };
+
+	evtimer_add(&c->timer, &tv);
+}
+
+static void
+ws_timeout(int fd __unused, short event __unused, void *arg)
+{
+	struct ws_conn	*c = arg;
+
+	ws_close(c, c->state == WS_HANDSHAKE ? "handshake timed out" :
+	    "idle timeout");
+}
+
+/* Forget a connection and everything it held. */
+static void
+ws_close(struct ws_conn *c, const char *why)
+{
+	char	 buf[ADDRSTRLEN];
+
+	log_verbose("[WS] %s disconnected: %s", ws_name(c, buf, sizeof(buf)),
+	    why);
+	if (c->events != 0)
+		event_del(&c->ev);
+	evtimer_del(&c->timer);
+	if (c->ctx != NULL)
+		wslay_event_context_free(c->ctx);
+	(void)close(c->fd);
+	RB_REMOVE(ws_tree, &conns, c);
+	nconns--;
+	if (--c->ip->count == 0) {
+		RB_REMOVE(ws_ip_tree, &conn_ips, c->ip);
+		free(c->ip);
+	}
+	free(c->hbuf);
+	free(c->out);
+	free(c);
+}
+
+/* Arm the socket for what the connection waits for. */
+static void
+ws_update(struct ws_conn *c)
+{
+	short	 events = 0;
+
+	if (c->state == WS_HANDSHAKE) {
+		events = c->out != NULL ? EV_WRITE : EV_READ;
+	} else {
+		if (wslay_event_want_read(c->ctx))
+			events |= EV_READ;
+		if (wslay_event_want_write(c->ctx))
+			events |= EV_WRITE;
+		if (events == 0) {
+			ws_close(c, "closed");
+			return;
+		}
+	}
+	if (events == c->events)
+		return;
+	if (c->events != 0)
+		event_del(&c->ev);
+	c->events = events;
+	event_set(&c->ev, c->fd, events | EV_PERSIST, ws_event, c);
+	if (event_add(&c->ev, NULL) == -1)
+		fatal("event_add");
+}
+
+/* Read the upgrade request; answer it once it is whole. */
+static void
+ws_handshake_read(struct ws_conn *c)
+{
+	struct ws_request	 req;
+	ssize_t			 n;
+	char			 buf[ADDRSTRLEN], resp[512];
+	size_t			 len;
+	int			 r;
+
+	n = recv(c->fd, c->hbuf + c->hlen, WS_HTTP_MAX - c->hlen, 0);
+	if (n == -1) {
+		if (errno != EAGAIN && errno != EINTR)
+			ws_close(c, strerror(errno));
+		return;
+	}
+	if (n == 0) {
+		ws_close(c, "closed during the handshake");
+		return;
+	}
+	c->hlen += n;
+	if ((r = ws_http_parse(c->hbuf, c->hlen, &req)) == 0)
+		return;
+	if (r == -1) {
+		req.status = 431;
+		req.length = c->hlen;
+	}
+	if (req.status == 101 && req.length != c->hlen) {
+		/* Frames before our answer: not a client we know. */
+		req.status = 400;
+	}
+	log_verbose("[WS] %s handshake: %d%s%s", ws_name(c, buf,
+	    sizeof(buf)), req.status, req.protocol[0] != '\0' ?
+	    ", subprotocol " : "", req.protocol);
+	if ((len = ws_http_response(&req, resp, sizeof(resp))) == 0)
+		fatalx("%s: response too long", __func__);
+	if ((c->out = malloc(len)) == NULL)
+		fatal(NULL);
+	memcpy(c->out, resp, len);
+	c->outlen = len;
+	c->outoff = 0;
+	c->close_after_out = req.status != 101;
+	free(c->hbuf);
+	c->hbuf = NULL;
+	if (ws_handshake_write(c) == 0)
+		ws_update(c);
+}
+
+/* Send the upgrade answer; 1 when the connection went away. */
+static int
+ws_handshake_write(struct ws_conn *c)
+{
+	ssize_t	 n;
+
+	while (c->outoff < c->outlen) {
+		n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
+		    MSG_NOSIGNAL);
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				return (0);
+			ws_close(c, strerror(errno));
+			return (1);
+		}
+		c->outoff += n;
+	}
+	free(c->out);
+	c->out = NULL;
+	if (c->close_after_out) {
+		ws_close(c, "handshake refused");
+		return (1);
+	}
+	ws_open(c);
+	return (0);
+}
+
+/* The upgrade is done: frames from now on. */
+static void
+ws_open(struct ws_conn *c)
+{
+	char	 buf[ADDRSTRLEN];
+
+	if (wslay_event_context_server_init(&c->ctx, &ws_callbacks, c) != 0)
+		fatal("wslay_event_context_server_init");
+	wslay_event_config_set_max_recv_msg_length(c->ctx, WS_MAX_MSG);
+	c->state = WS_OPEN;
+	ws_touch(c, WS_IDLE_TIMEOUT);
+	log_verbose("[WS] %s connected", ws_name(c, buf, sizeof(buf)));
+}
+
+static void
+ws_event(int fd __unused, short event, void *arg)
+{
+	struct ws_conn	*c = arg;
+
+	if (c->state == WS_HANDSHAKE) {
+		if (c->out != NULL) {
+			if (ws_handshake_write(c) == 0)
+				ws_update(c);
+		} else
+			ws_handshake_read(c);
+		return;
+	}
+	if ((event & EV_READ) && wslay_event_recv(c->ctx) != 0) {
+		ws_close(c, "connection lost or protocol error");
+		return;
+	}
+	if ((event & EV_WRITE) && wslay_event_send(c->ctx) != 0) {
+		ws_close(c, "connection lost");
+		return;
+	}
+	/* A read may have queued answers: try them now. */
+	if (wslay_event_want_write(c->ctx) && wslay_event_send(c->ctx) != 0) {
+		ws_close(c, "connection lost");
+		return;
+	}
+	ws_update(c);
+}
+
+static ssize_t
+ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
+    int flags __unused, void *arg)
+{
+	struct ws_conn	*c = arg;
+	ssize_t		 n;
+
+	n = recv(c->fd, buf, len, 0);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+		else
+			wslay_event_set_error(ctx,
+			    WSLAY_ERR_CALLBACK_FAILURE);
+		return (-1);
+	}
+	if (n == 0) {
+		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+		return (-1);
+	}
+	return (n);
+}
+
+static ssize_t
+ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
+    int flags __unused, void *arg)
+{
+	struct ws_conn	*c = arg;
+	ssize_t		 n;
+
+	n = send(c->fd, data, len, MSG_NOSIGNAL);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+		else
+			wslay_event_set_error(ctx,
+			    WSLAY_ERR_CALLBACK_FAILURE);
+		return (-1);
+	}
+	return (n);
+}
+
+/*
+ * A whole message.  Binary messages are datagrams; emscripten's port
+ * announcement sets the port the peer is listed under; text frames are
+ * ignored.  Pings, pongs and closes are wslay's.
+ */
+static void
+ws_msg_cb(wslay_event_context_ptr ctx __unused,
+    const struct wslay_event_on_msg_recv_arg *arg, void *user)
+{
+	struct ws_conn	*c = user;
+	struct source	 src;
+	char		 buf[ADDRSTRLEN], vbuf[LOG_VISBUF];
+
+	ws_touch(c, WS_IDLE_TIMEOUT);
+	switch (arg->opcode) {
+	case WSLAY_BINARY_FRAME:
+		break;
+	case WSLAY_TEXT_FRAME:
+		log_debug("[WS] %s: text message of %zu bytes ignored",
+		    ws_name(c, buf, sizeof(buf)), arg->msg_length);
+		return;
+	case WSLAY_PING:
+		log_debug("[WS] %s: ping", ws_name(c, buf, sizeof(buf)));
+		return;
+	case WSLAY_CONNECTION_CLOSE:
+		log_debug("[WS] %s: close, status %u", ws_name(c, buf,
+		    sizeof(buf)), arg->status_code);
+		return;
+	default:
+		return;
+	}
+	if (log_level_enabled(LOGLEVEL_VERBOSE))
+		log_verbose("[WS] %s: received %zu bytes: %s", ws_name(c, buf,
+		    sizeof(buf)), arg->msg_length, log_vis(arg->msg,
+		    arg->msg_length, vbuf, sizeof(vbuf)));
+	if (proto_is_port_message(arg->msg, arg->msg_length)) {
+		memcpy(&c->port, arg->msg + 8, 2);
+		log_verbose("[WS] %s announced port %u", ws_name(c, buf,
+		    sizeof(buf)), ntohs(c->port));
+		return;
+	}
+	memset(&src, 0, sizeof(src));
+	src.addr = c->peer;
+	if (c->port != 0)
+		src.addr.port = c->port;
+	src.ws = c;
+	handle_packet(&src, arg->msg, arg->msg_length);
+}
+
+/*
+ * Queue one datagram as a binary message.  A peer that does not read gets
+ * no more than WS_MAX_QUEUED bytes queued; the rest is dropped.
+ */
+void
+ws_send(struct ws_conn *c, const void *data, size_t len)
+{
+	struct wslay_event_msg	 msg;
+	char			 buf[ADDRSTRLEN], vbuf[LOG_VISBUF];
+
+	if (c->state != WS_OPEN ||
+	    wslay_event_get_queued_msg_length(c->ctx) + len > WS_MAX_QUEUED) {
+		log_debug("[WS] %s: message of %zu bytes dropped", ws_name(c,
+		    buf, sizeof(buf)), len);
+		return;
+	}
+	msg.opcode = WSLAY_BINARY_FRAME;
+	msg.msg = data;
+	msg.msg_length = len;
+	if (wslay_event_queue_msg(c->ctx, &msg) != 0) {
+		log_debug("[WS] %s: cannot queue a message", ws_name(c, buf,
+		    sizeof(buf)));
+		return;
+	}
+	if (log_level_enabled(LOGLEVEL_DEBUG))
+		log_debug("[WS] %s: sent %zu bytes: %s", ws_name(c, buf,
+		    sizeof(buf)), len, log_vis(data, len, vbuf,
+		    sizeof(vbuf)));
+	ws_update(c);
+}
+
+/* At exit: close every connection. */
+void
+ws_shutdown(void)
+{
+	struct ws_conn	*c, *next;
+
+	RB_FOREACH_SAFE(c, ws_tree, &conns, next)
+		ws_close(c, "shutting down");
+}

@@ -1,0 +1,28 @@
+/*
+ * The HTTP/1.1 upgrade that opens a WebSocket (RFC 6455 section 4):
+ * parsed by a pure function, answered with a built response.
+ */
+
+#ifndef WS_HTTP_H
+#define WS_HTTP_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+
+#define WS_HTTP_MAX		4096	/* bytes of request we read */
+#define WS_PROTOCOL_MAX		64	/* subprotocol echoed, NUL included */
+#define WS_ACCEPT_LEN		29	/* base64 of SHA-1, NUL included */
+
+struct ws_request {
+	int	 status;		/* 101, or the error to answer */
+	size_t	 length;		/* bytes of the request, with \r\n\r\n */
+	char	 accept[WS_ACCEPT_LEN];
+	char	 protocol[WS_PROTOCOL_MAX];
+};
+
+int	ws_http_parse(const char *, size_t, struct ws_request *);
+size_t	ws_http_response(const struct ws_request *, char *, size_t);
+int	ws_accept_key(const char *, size_t, char *);
+
+#endif /* WS_HTTP_H */
