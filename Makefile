@@ -23,7 +23,9 @@ DEPS	= libevent:libevent-dev sqlite3:libsqlite3-dev tdb:libtdb-dev \
 MISSING != for d in $(DEPS); do pkg-config --exists $${d%%:*} 2>/dev/null || \
 	   printf '%s ' "$${d%%:*} (Debian package $${d\#\#*:})"; done; \
 	   printf '\#include <wslay/wslay.h>\n' | $(CC) -E -x c - >/dev/null 2>&1 || \
-	   printf '%s ' "wslay (Debian package libwslay-dev)"
+	   printf '%s ' "wslay (Debian package libwslay-dev)"; \
+	   printf '\#include <tls.h>\n' | $(CC) -E -x c - >/dev/null 2>&1 || \
+	   printf '%s ' "libtls (Debian package libtls-dev)"
 
 PKGCFLAGS != pkg-config --cflags libevent sqlite3 tdb libbsd-overlay libmd 2>/dev/null
 PKGLIBS	  != pkg-config --libs libevent sqlite3 tdb libbsd-overlay libmd 2>/dev/null
@@ -42,7 +44,7 @@ CFLAGS	?= -O2 -g
 ALL_CFLAGS = $(CFLAGS) $(WARNINGS) $(SANFLAGS) -D_GNU_SOURCE \
 	   -DLIBBSD_OPENBSD_VIS -Icommon -Imaster -Inetd -Ilogd $(PKGCFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
-LIBS	= $(PKGLIBS) -lwslay
+LIBS	= $(PKGLIBS) -lwslay -ltls
 
 COMMON_SRCS = common/ipc.c common/log.c common/util.c common/base64.c \
 	      $(OSDEP)

@@ -122,7 +122,8 @@ ipc_write(struct ipcbuf *ibuf)
 		if (out->off < out->len)
 			continue;
 		TAILQ_REMOVE(&ibuf->outq, out, entry);
-		free(out);
+		/* Keys travel this way: leave nothing behind. */
+		freezero(out, sizeof(*out) + out->len);
 	}
 	return (0);
 }
@@ -249,7 +250,7 @@ ipc_clear(struct ipcbuf *ibuf)
 		TAILQ_REMOVE(&ibuf->outq, out, entry);
 		if (out->fd != -1)
 			(void)close(out->fd);
-		free(out);
+		freezero(out, sizeof(*out) + out->len);
 	}
 	ibuf->queued = 0;
 	while (ibuf->nfds > 0)

@@ -32,6 +32,9 @@ enum ipc_type {
 	IMSG_HELLO,		/* netd <-> logd: first message on the link */
 	IMSG_STAT_CLIENT,	/* netd -> logd: a client record (getmotd) */
 	IMSG_STAT_GAME,		/* netd -> logd: a game record (gamestat) */
+	IMSG_TLS_CERT,		/* parent -> netd: part of the wss chain */
+	IMSG_TLS_KEY,		/* parent -> netd: part of the wss key */
+	IMSG_TLS_END,		/* parent -> netd: key pair complete */
 	IMSG_MAX
 };
 
@@ -92,6 +95,15 @@ struct ipc_stat_game {
 	uint16_t	len;
 	uint8_t		pad[6];
 	uint8_t		data[STAT_GAME_MAX];
+};
+
+#define TLS_CHUNK		8192	/* bytes of a key or chain a message */
+#define TLS_FILE_MAX		(256 * 1024)
+
+struct ipc_chunk {
+	uint16_t	len;
+	uint8_t		pad[2];
+	uint8_t		data[TLS_CHUNK];
 };
 
 const char	*ipc_typename(uint32_t);

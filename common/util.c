@@ -157,7 +157,8 @@ ipc_typename(uint32_t type)
 		"none", "socket", "link", "reconf-start", "reconf-label",
 		"reconf-featured", "reconf-ignore", "reconf-motd",
 		"reconf-end", "server", "servers-end", "startup", "shutdown",
-		"hello", "stat-client", "stat-game"
+		"hello", "stat-client", "stat-game", "tls-cert", "tls-key",
+		"tls-end"
 	};
 	static char	 buf[32];
 

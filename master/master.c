@@ -27,6 +27,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <tls.h>
+
 #include "db.h"
 #include "files.h"
 #include "ipc.h"
@@ -67,6 +69,8 @@ static char			**saved_argv;
 static int			 saved_argc;
 static int			 shutting_down;
 static int			 exit_status;
+static u_char			*tls_cert, *tls_key;
+static size_t			 tls_cert_len, tls_key_len;
 
 static void	main_sig_handler(int, short, void *);
 static void	main_dispatch_netd(int, short, void *);
@@ -83,6 +87,8 @@ static pid_t	start_child(enum proc_id, int);
 static void	check_dir(const char *, int, uid_t);
 static char	**copy_argv(int, char **);
 static int	main_create_db(const struct passwd *);
+static u_char	*read_file(const char *, const char *, size_t *);
+static void	main_send_chunks(uint32_t, const u_char *, size_t);
 
 /* setproctitle() overwrites argv, so keep a copy for exec. */
 static char **
@@ -151,6 +157,53 @@ main_create_db(const struct passwd *pw)
 	return (0);
 }
 
+/*
+ * Read a whole file named by an option, for the TLS key pair: read here,
+ * as root, so that netd never needs it on disk.
+ */
+static u_char *
+read_file(const char *opt, const char *path, size_t *len)
+{
+	struct stat	 st;
+	u_char		*buf;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		err(1, "%s: %s", opt, path);
+	if (fstat(fd, &st) == -1)
+		err(1, "%s: %s", opt, path);
+	if (!S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    st.st_size > TLS_FILE_MAX)
+		errx(1, "%s: %s: not a regular file of 1 to %d bytes", opt,
+		    path, TLS_FILE_MAX);
+	if ((buf = malloc(st.st_size)) == NULL)
+		err(1, NULL);
+	if ((n = read(fd, buf, st.st_size)) != st.st_size)
+		errx(1, "%s: %s: short read", opt, path);
+	(void)close(fd);
+	*len = st.st_size;
+	return (buf);
+}
+
+/* A key or chain in TLS_CHUNK pieces. */
+static void
+main_send_chunks(uint32_t type, const u_char *data, size_t len)
+{
+	struct ipc_chunk	 c;
+	size_t			 off, n;
+
+	for (off = 0; off < len; off += n) {
+		n = len - off > TLS_CHUNK ? TLS_CHUNK : len - off;
+		memset(&c, 0, sizeof(c));
+		c.len = (uint16_t)n;
+		memcpy(c.data, data + off, n);
+		if (ipcev_compose(&netd.iev, type, 0, -1, &c, sizeof(c)) == -1)
+			fatal("%s", __func__);
+	}
+	explicit_bzero(&c, sizeof(c));
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -159,6 +212,7 @@ main(int argc, char *argv[])
 	struct listener	*l;
 	struct ipc_socket sock;
 	struct ipc_link	 link;
+	struct tls	*tls_check;
 	char		 errbuf[256];
 	int		 is_root, pipe_netd[2], pipe_logd[2], pipe_link[2];
 	size_t		 i;
@@ -221,6 +275,14 @@ main(int argc, char *argv[])
 		return (0);
 	}
 
+	if (opts.ws_ssl_key != NULL) {
+		tls_key = read_file("-k", opts.ws_ssl_key, &tls_key_len);
+		tls_cert = read_file("-K", opts.ws_ssl_cert, &tls_cert_len);
+		if ((tls_check = ws_tls_server(tls_cert, tls_cert_len,
+		    tls_key, tls_key_len, errbuf, sizeof(errbuf))) == NULL)
+			errx(1, "-k/-K: %s", errbuf);
+		tls_free(tls_check);
+	}
 	if (listen_open(&opts, &listeners) == -1)
 		return (1);
 	if (is_root) {
@@ -304,6 +366,16 @@ main(int argc, char *argv[])
 		free(l);
 	}
 	main_send_files();
+	if (tls_key != NULL) {
+		main_send_chunks(IMSG_TLS_CERT, tls_cert, tls_cert_len);
+		main_send_chunks(IMSG_TLS_KEY, tls_key, tls_key_len);
+		if (ipcev_compose(&netd.iev, IMSG_TLS_END, 0, -1, NULL, 0) ==
+		    -1)
+			fatal("compose tls");
+		freezero(tls_key, tls_key_len);
+		freezero(tls_cert, tls_cert_len);
+		tls_key = tls_cert = NULL;
+	}
 	for (i = 0; i < saved.n; i++)
 		if (ipcev_compose(&netd.iev, IMSG_SERVER, 0, -1,
 		    &saved.addrs[i], sizeof(saved.addrs[i])) == -1)

@@ -54,6 +54,8 @@ static const struct option longopts[] = {
 	{ "version",		no_argument,		NULL, 'V' },
 	{ "use_ws",		no_argument,		NULL, 'w' },
 	{ "ws_ports",		required_argument,	NULL, 'W' },
+	{ "ws_ssl_key",		required_argument,	NULL, 'k' },
+	{ "ws_ssl_cert",	required_argument,	NULL, 'K' },
 	{ "challenge-timeout",	required_argument,	NULL,
 	    OPT_CHALLENGE_TIMEOUT },
 	{ "server-timeout",	required_argument,	NULL,
@@ -72,7 +74,7 @@ static const struct option longopts[] = {
 	{ NULL,			0,			NULL, 0 }
 };
 
-static const char shortopts[] = "+:h46d:j:l:L:n:p:P:qu:vVwW:";
+static const char shortopts[] = "+:h46d:j:k:K:l:L:n:p:P:qu:vVwW:";
 
 static int	seterr(char *, size_t, const char *, ...)
 		    __attribute__((__format__ (printf, 3, 4)));
@@ -241,6 +243,12 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 				    "%s: empty directory", optname));
 			o->jail = optarg;
 			break;
+		case 'k':
+			o->ws_ssl_key = optarg;
+			break;
+		case 'K':
+			o->ws_ssl_cert = optarg;
+			break;
 		case 'l':
 			o->listen4 = optarg;
 			break;
@@ -382,6 +390,9 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 		o->verbose = LOGLEVEL_ALWAYS;
 	if (o->verbose > LOGLEVEL_DEBUG)
 		o->verbose = LOGLEVEL_DEBUG;
+	if ((o->ws_ssl_key == NULL) != (o->ws_ssl_cert == NULL))
+		return (seterr(err, errlen, "%s: -k and -K go together",
+		    o->ws_ssl_key != NULL ? "-k" : "-K"));
 	if (o->nports == 0)
 		o->ports[o->nports++] = DEFAULT_PORT;
 	if (o->challenge_port == 0)
@@ -479,16 +490,17 @@ usage_print(int full)
 	FILE	*f = full ? stdout : stderr;
 
 	fprintf(f, "usage: tremmasterd [-46hqVvw] [-d none|tdb|sqlite|auto] "
-	    "[-j dir] [-L addr6]\n"
-	    "                   [-l addr] [-n max-servers] [-P port] "
-	    "[-p port] [-u user]\n"
-	    "                   [-W port] [--challenge-timeout seconds] "
-	    "[--check]\n"
-	    "                   [--create-db] [--daemon] [--max-per-ip num] "
-	    "[--server-timeout\n"
-	    "                   seconds] [--stats] [--syslog] "
-	    "[--throttle-burst num]\n"
-	    "                   [--throttle-rate num] [--verbose level]\n");
+	    "[-j dir] [-K cert]\n"
+	    "                   [-k key] [-L addr6] [-l addr] [-n max-servers] "
+	    "[-P port]\n"
+	    "                   [-p port] [-u user] [-W port] "
+	    "[--challenge-timeout seconds]\n"
+	    "                   [--check] "
+"[--create-db] [--daemon] [--max-per-ip num]\n"
+	    "                   [--server-timeout seconds] [--stats] "
+	    "[--syslog]\n"
+	    "                   [--throttle-burst num] [--throttle-rate num] "
+	    "[--verbose level]\n");
 	if (!full)
 		return;
 	fprintf(f, "\n"
@@ -529,6 +541,10 @@ usage_print(int full)
 	    "enabled)\n"
 	    "  -W, --ws_ports NUM       TCP port for WebSocket clients, "
 	    "repeatable\n"
+	    "  -k, --ws_ssl_key FILE    private key for wss:// on the -W "
+	    "ports (with -K)\n"
+	    "  -K, --ws_ssl_cert FILE   certificate chain for wss:// (with "
+	    "-k)\n"
 	    "      --challenge-timeout SECONDS\n"
 	    "                           time a server has to answer a "
 	    "challenge\n"

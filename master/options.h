@@ -47,6 +47,8 @@ struct options {
 	int		 use_ws;
 	uint16_t	 ws_ports[MAX_PORTS];
 	int		 nws_ports;
+	const char	*ws_ssl_key;	/* -k: wss:// private key */
+	const char	*ws_ssl_cert;	/* -K: wss:// certificate chain */
 	int		 challenge_timeout;
 	int		 server_timeout;
 	int		 max_per_ip;	/* 0: no limit */

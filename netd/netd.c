@@ -43,7 +43,9 @@ static struct event	 ev_sigterm, ev_expire, ev_save, ev_summary;
 static struct netd_files pending;
 static struct ipc_addr	*saved;
 static size_t		 nsaved;
-static int		 started, in_reconf, exiting, have_link;
+static int		 started, in_reconf, exiting, have_link, have_tls;
+static u_char		*tls_cert, *tls_key;
+static size_t		 tls_cert_len, tls_key_len;
 
 static void	netd_sig_handler(int, short, void *);
 static void	netd_dispatch_main(int, short, void *);
@@ -57,6 +59,7 @@ static void	netd_reconf_end(void);
 static void	netd_startup(void);
 static void	files_clear(struct netd_files *);
 static void	*append(void *, size_t *, size_t, const void *);
+static u_char	*tls_append(u_char *, size_t *, const struct ipc_chunk *);
 
 void
 netd_main(const struct options *o)
@@ -151,6 +154,25 @@ append(void *array, size_t *n, size_t size, const void *elem)
 		fatal(NULL);
 	memcpy(p + *n * size, elem, size);
 	(*n)++;
+	return (p);
+}
+
+/* Collect a key or chain, never past TLS_FILE_MAX. */
+static u_char *
+tls_append(u_char *buf, size_t *len, const struct ipc_chunk *c)
+{
+	u_char	*p;
+
+	if (*len + c->len > TLS_FILE_MAX)
+		fatalx("TLS key pair too large");
+	if ((p = malloc(*len + c->len)) == NULL)
+		fatal(NULL);
+	if (buf != NULL) {
+		memcpy(p, buf, *len);
+		freezero(buf, *len);
+	}
+	memcpy(p + *len, c->data, c->len);
+	*len += c->len;
 	return (p);
 }
 
@@ -329,6 +351,7 @@ netd_dispatch_main(int fd __unused, short event, void *arg __unused)
 	struct ipc_ignore	 ig;
 	struct ipc_motd		 motd;
 	struct featured_addr	 fa;
+	struct ipc_chunk	 chunk;
 	struct ipc_addr		 a;
 	int			 shut;
 
@@ -425,6 +448,34 @@ netd_dispatch_main(int fd __unused, short event, void *arg __unused)
 			if (started)
 				fatalx("server list after startup");
 			log_info("%zu saved servers", nsaved);
+			break;
+		case IMSG_TLS_CERT:
+		case IMSG_TLS_KEY:
+			ipc_check(&msg, iev->name, sizeof(chunk), 0);
+			memcpy(&chunk, msg.data, sizeof(chunk));
+			explicit_bzero(msg.data, msg.datalen);
+			if (started || have_tls || chunk.len == 0 ||
+			    chunk.len > TLS_CHUNK)
+				fatalx("bad TLS key pair from the parent");
+			if (msg.hdr.type == IMSG_TLS_CERT)
+				tls_cert = tls_append(tls_cert, &tls_cert_len,
+				    &chunk);
+			else
+				tls_key = tls_append(tls_key, &tls_key_len,
+				    &chunk);
+			explicit_bzero(&chunk, sizeof(chunk));
+			break;
+		case IMSG_TLS_END:
+			ipc_check(&msg, iev->name, 0, 0);
+			if (started || have_tls || tls_cert == NULL ||
+			    tls_key == NULL)
+				fatalx("bad TLS key pair from the parent");
+			ws_tls_init(tls_cert, tls_cert_len, tls_key,
+			    tls_key_len);
+			freezero(tls_cert, tls_cert_len);
+			freezero(tls_key, tls_key_len);
+			tls_cert = tls_key = NULL;
+			have_tls = 1;
 			break;
 		case IMSG_STARTUP:
 			ipc_check(&msg, iev->name, 0, 0);

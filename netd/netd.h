@@ -104,6 +104,10 @@ void	netd_stat_game(const struct ipc_addr *, const u_char *, size_t);
 time_t	netd_now(void);
 
 /* ws.c */
+struct tls;
+struct tls *ws_tls_server(const u_char *, size_t, const u_char *, size_t,
+	    char *, size_t);
+void	ws_tls_init(const u_char *, size_t, const u_char *, size_t);
 void	ws_listen(struct netsock *);
 void	ws_send(struct ws_conn *, const void *, size_t);
 struct ws_conn *ws_find(uint32_t);

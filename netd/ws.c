@@ -12,11 +12,14 @@
 #include <sys/socket.h>
 #include <sys/tree.h>
 
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <tls.h>
 #include <wslay/wslay.h>
 
 #include "log.h"
@@ -60,6 +63,8 @@ struct ws_conn {
 	size_t			 outoff;
 	int			 close_after_out;
 	wslay_event_context_ptr	 ctx;
+	struct tls		*tls;		/* wss:// */
+	short			 tls_want;	/* what TLS waits for */
 };
 
 static int	ws_cmp(const struct ws_conn *, const struct ws_conn *);
@@ -82,6 +87,8 @@ static ssize_t	ws_send_cb(wslay_event_context_ptr, const uint8_t *, size_t,
 static void	ws_msg_cb(wslay_event_context_ptr,
 		    const struct wslay_event_on_msg_recv_arg *, void *);
 static const char *ws_name(const struct ws_conn *, char *, size_t);
+static ssize_t	ws_io_read(struct ws_conn *, void *, size_t);
+static ssize_t	ws_io_write(struct ws_conn *, const void *, size_t);
 
 RB_HEAD(ws_tree, ws_conn);
 RB_GENERATE_STATIC(ws_tree, ws_conn, entry, ws_cmp)
@@ -94,6 +101,7 @@ static size_t			 nconns;
 static uint32_t			 next_id = 1;
 static struct event		 ev_resume;
 static int			 accept_paused;
+static struct tls		*tls_srv;	/* set for wss:// */
 
 static const struct wslay_event_callbacks ws_callbacks = {
 	ws_recv_cb, ws_send_cb, NULL, NULL, NULL, NULL, ws_msg_cb
@@ -137,14 +145,106 @@ ws_name(const struct ws_conn *c, char *buf, size_t len)
 	return (addr_str(&c->peer, buf, len));
 }
 
+/*
+ * A libtls server context for the key pair, or NULL with the reason in
+ * err.  The parent calls it to check -k and -K before binding anything;
+ * netd to serve wss://.
+ */
+struct tls *
+ws_tls_server(const u_char *cert, size_t certlen, const u_char *key,
+    size_t keylen, char *err, size_t errlen)
+{
+	struct tls_config	*cfg;
+	struct tls		*ctx;
+
+	if (tls_init() == -1) {
+		(void)strlcpy(err, "tls_init failed", errlen);
+		return (NULL);
+	}
+	if ((cfg = tls_config_new()) == NULL)
+		fatal("tls_config_new");
+	if (tls_config_set_keypair_mem(cfg, cert, certlen, key, keylen) ==
+	    -1) {
+		(void)strlcpy(err, tls_config_error(cfg), errlen);
+		tls_config_free(cfg);
+		return (NULL);
+	}
+	if ((ctx = tls_server()) == NULL)
+		fatal("tls_server");
+	if (tls_configure(ctx, cfg) == -1) {
+		(void)strlcpy(err, tls_error(ctx), errlen);
+		tls_free(ctx);
+		ctx = NULL;
+	}
+	tls_config_clear_keys(cfg);
+	tls_config_free(cfg);
+	return (ctx);
+}
+
+/* Serve wss:// on every WebSocket port. */
+void
+ws_tls_init(const u_char *cert, size_t certlen, const u_char *key,
+    size_t keylen)
+{
+	char	 err[256];
+
+	if ((tls_srv = ws_tls_server(cert, certlen, key, keylen, err,
+	    sizeof(err))) == NULL)
+		fatalx("[WS] TLS: %s", err);
+	log_info("[WS] TLS enabled: wss:// on the WebSocket ports");
+}
+
+/* Read from the peer, through TLS for wss://; EAGAIN when not ready. */
+static ssize_t
+ws_io_read(struct ws_conn *c, void *buf, size_t len)
+{
+	ssize_t	 n;
+
+	if (c->tls == NULL)
+		return (recv(c->fd, buf, len, 0));
+	c->tls_want = 0;
+	n = tls_read(c->tls, buf, len);
+	if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) {
+		c->tls_want = n == TLS_WANT_POLLIN ? EV_READ : EV_WRITE;
+		errno = EAGAIN;
+		return (-1);
+	}
+	if (n == -1) {
+		log_debug("[WS] TLS: %s", tls_error(c->tls));
+		errno = EIO;
+	}
+	return (n);
+}
+
+static ssize_t
+ws_io_write(struct ws_conn *c, const void *buf, size_t len)
+{
+	ssize_t	 n;
+
+	if (c->tls == NULL)
+		return (send(c->fd, buf, len, MSG_NOSIGNAL));
+	c->tls_want = 0;
+	n = tls_write(c->tls, buf, len);
+	if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) {
+		c->tls_want = n == TLS_WANT_POLLIN ? EV_READ : EV_WRITE;
+		errno = EAGAIN;
+		return (-1);
+	}
+	if (n == -1) {
+		log_debug("[WS] TLS: %s", tls_error(c->tls));
+		errno = EIO;
+	}
+	return (n);
+}
+
 void
 ws_listen(struct netsock *ns)
 {
 	event_set(&ns->ev, ns->fd, EV_READ | EV_PERSIST, ws_accept, ns);
 	if (event_add(&ns->ev, NULL) == -1)
 		fatal("event_add");
-	log_info("[WS] listening on %s port %u", family_name(ns->family),
-	    ns->port);
+	log_info("[WS] listening on %s port %u%s", family_name(ns->family),
+	    ns->port, tls_srv != NULL ? " (wss)" : "");
 }
 
 /* After running out of descriptors, listen again. */
@@ -227,6 +327,10 @@ ws_accept(int lfd, short event __unused, void *arg)
 		ip->count++;
 		c->ip = ip;
 		c->fd = fd;
+		if (tls_srv != NULL && tls_accept_socket(tls_srv, &c->tls,
+		    fd) == -1)
+			fatalx("[WS] tls_accept_socket: %s",
+			    tls_error(tls_srv));
 		c->ls = ns;
 		c->state = WS_HANDSHAKE;
 		do {
@@ -275,6 +379,10 @@ ws_close(struct ws_conn *c, const char *why)
 	evtimer_del(&c->timer);
 	if (c->ctx != NULL)
 		wslay_event_context_free(c->ctx);
+	if (c->tls != NULL) {
+		(void)tls_close(c->tls);
+		tls_free(c->tls);
+	}
 	(void)close(c->fd);
 	RB_REMOVE(ws_tree, &conns, c);
 	nconns--;
@@ -295,11 +403,14 @@ ws_update(struct ws_conn *c)
 
 	if (c->state == WS_HANDSHAKE) {
 		events = c->out != NULL ? EV_WRITE : EV_READ;
+		events |= c->tls_want;
 	} else {
 		if (wslay_event_want_read(c->ctx))
 			events |= EV_READ;
 		if (wslay_event_want_write(c->ctx))
 			events |= EV_WRITE;
+		if (events != 0)
+			events |= c->tls_want;
 		if (events == 0) {
 			ws_close(c, "closed");
 			return;
@@ -325,7 +436,7 @@ ws_handshake_read(struct ws_conn *c)
 	size_t			 len;
 	int			 r;
 
-	n = recv(c->fd, c->hbuf + c->hlen, WS_HTTP_MAX - c->hlen, 0);
+	n = ws_io_read(c, c->hbuf + c->hlen, WS_HTTP_MAX - c->hlen);
 	if (n == -1) {
 		if (errno != EAGAIN && errno != EINTR)
 			ws_close(c, strerror(errno));
@@ -370,8 +481,7 @@ ws_handshake_write(struct ws_conn *c)
 	ssize_t	 n;
 
 	while (c->outoff < c->outlen) {
-		n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
-		    MSG_NOSIGNAL);
+		n = ws_io_write(c, c->out + c->outoff, c->outlen - c->outoff);
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EINTR)
 				return (0);
@@ -417,15 +527,16 @@ ws_event(int fd __unused, short event, void *arg)
 			ws_handshake_read(c);
 		return;
 	}
-	if ((event & EV_READ) && wslay_event_recv(c->ctx) != 0) {
+	/*
+	 * Over TLS a read may wait for the socket to be writable and the
+	 * other way round, so try both ways whatever woke us.
+	 */
+	if ((event & EV_READ || c->tls != NULL) &&
+	    wslay_event_want_read(c->ctx) && wslay_event_recv(c->ctx) != 0) {
 		ws_close(c, "connection lost or protocol error");
 		return;
 	}
-	if ((event & EV_WRITE) && wslay_event_send(c->ctx) != 0) {
-		ws_close(c, "connection lost");
-		return;
-	}
-	/* A read may have queued answers: try them now. */
+	/* A read may have queued answers: send them now. */
 	if (wslay_event_want_write(c->ctx) && wslay_event_send(c->ctx) != 0) {
 		ws_close(c, "connection lost");
 		return;
@@ -440,7 +551,7 @@ ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
 	struct ws_conn	*c = arg;
 	ssize_t		 n;
 
-	n = recv(c->fd, buf, len, 0);
+	n = ws_io_read(c, buf, len);
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
@@ -463,7 +574,7 @@ ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
 	struct ws_conn	*c = arg;
 	ssize_t		 n;
 
-	n = send(c->fd, data, len, MSG_NOSIGNAL);
+	n = ws_io_write(c, data, len);
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);

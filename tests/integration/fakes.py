@@ -17,7 +17,9 @@ The wire formats follow /work/shared/PROTOCOL.md:
 import math
 import selectors
 import socket
+import struct
 import time
+import unittest
 
 import harness
 from harness import Daemon, HAVE_IPV6, free_ports
@@ -475,7 +477,8 @@ def register_many(test, master, servers, window=48, timeout=30.0):
     """Register every server, with at most window challenges in flight: a
     batch of heartbeats, then the getinfos answered as they arrive (one
     selector for all sockets).  Servers whose getinfo does not come within
-    2 s heartbeat again.  Returns when all have answered."""
+    2 s heartbeat again.  Returns when all have answered (the caller
+    checks the list: an answer lost on the way is not seen here)."""
     sel = selectors.DefaultSelector()
     test.addCleanup(sel.close)
     for s in servers:
@@ -516,3 +519,60 @@ def register_many(test, master, servers, window=48, timeout=30.0):
         for s in servers:
             sel.unregister(s.sock)
             s.sock.setblocking(True)
+
+
+# ---------------------------------------------------------------------------
+# Test case base
+
+def v4_entry_bytes(host, port, sep=b"\\"):
+    return sep + socket.inet_aton(host) + struct.pack(">H", port)
+
+
+def v6_entry_bytes(host, port):
+    return b"/" + socket.inet_pton(socket.AF_INET6, host) + \
+        struct.pack(">H", port)
+
+
+class UDPTest(unittest.TestCase):
+    """Helpers shared by the test_udp_* modules."""
+
+    def master(self, args=(), check_alive=True, **kw):
+        """A started Master; unless check_alive is false, a cleanup (run
+        before the daemon is stopped) checks it is still running with both
+        children."""
+        m = Master(self, args, **kw).start()
+        if check_alive:
+            self.addCleanup(self._check_alive, m)
+        return m
+
+    def _check_alive(self, m):
+        if m.d._stopped:
+            return
+        if not m.alive():
+            raise AssertionError("the daemon or a child died\n" + m.tail())
+
+    def client(self, m, addr="127.0.0.1", port=0):
+        return Client(self, m, addr, port)
+
+    def server(self, m, addr="127.0.0.2", port=0, **kw):
+        return FakeServer(self, m, addr, port, **kw)
+
+    def assertPlain(self, c, servers, args=b"69 empty full", port=None):
+        """getservers args lists exactly servers (one packet)."""
+        pkts, entries = c.plain(args, port)
+        self.assertEqual(len(pkts), 1, pkts)
+        self.assertEqual(len(entries), len(set(entries)), entries)
+        self.assertEqual(set(entries), {s.entry for s in servers},
+                         "getservers %r\n%s" % (args, c.master.tail()))
+
+    def assertExt(self, c, servers, args=b"Tremulous 69 empty full",
+                  port=None):
+        """getserversExt args lists exactly servers."""
+        got = c.ext_set(args, port)
+        self.assertEqual(got, {s.entry for s in servers},
+                         "getserversExt %r\n%s" % (args, c.master.tail()))
+
+    def assertNotListed(self, c, args=b"69 empty full"):
+        """getservers args gives exactly the empty packet."""
+        pkts = c.ask(HDR + b"getservers " + args)
+        self.assertEqual(pkts, [EMPTY_PLAIN], c.master.tail())
