@@ -108,7 +108,7 @@ install: all
 	install -m 0644 man/$(PROG).8 $(DESTDIR)$(MANDIR)/man8/$(PROG).8
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 # Fuzzing with clang's libFuzzer (STYLE.md 9): "make fuzz" builds the
 # harnesses of fuzz/ into build-fuzz; "make fuzz-run" runs each for FUZZTIME

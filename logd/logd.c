@@ -124,7 +124,6 @@ static void
 logd_open_db(const struct options *o, const char *dir)
 {
 	const char	*user = options_user(o);
-	int		 ok;
 
 	/* Not started as root, we run as whoever started us. */
 	if (getuid() != 0 && o->user == NULL)
@@ -147,10 +146,10 @@ logd_open_db(const struct options *o, const char *dir)
 		db = &db_tdb;
 		break;
 	case DB_AUTO:
-		ok = logd_dir_ok(dir, user, SQLITE_FILE, NULL);
-		if (ok && db_sqlite.open() == 0)
+		if (logd_dir_ok(dir, user, SQLITE_FILE, NULL) &&
+		    db_sqlite.open() == 0)
 			db = &db_sqlite;
-		else if (ok && logd_dir_ok(dir, user, TDB_CLIENT_FILE,
+		else if (logd_dir_ok(dir, user, TDB_CLIENT_FILE,
 		    TDB_GAME_FILE) && db_tdb.open() == 0)
 			db = &db_tdb;
 		else {

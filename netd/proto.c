@@ -118,10 +118,17 @@ proto_getservers(const u_char *args, size_t len, int ext, struct gs_query *q)
 			return (-1);
 	}
 	n = next_token(args, len, &pos, &start);
-	if (n == 0 || n >= sizeof(q->protocol))
+	if (n == 0)
 		return (-1);
-	memcpy(q->protocol, args + start, n);
-	q->protocol[n] = '\0';
+	/*
+	 * A protocol too long for any server ("getservers Tremulous ...",
+	 * sent by some 2011-2015 builds) is kept empty: it matches nothing
+	 * and the client gets the empty list, not silence.
+	 */
+	if (n < sizeof(q->protocol)) {
+		memcpy(q->protocol, args + start, n);
+		q->protocol[n] = '\0';
+	}
 	while ((n = next_token(args, len, &pos, &start)) > 0) {
 		if (token_is(args + start, n, "empty"))
 			q->empty = 1;
@@ -200,8 +207,8 @@ copy_value(char *dst, size_t dstlen, const u_char *v, size_t vlen)
 int
 proto_inforesponse(const u_char *args, size_t len, struct inforesp *ir)
 {
-	const u_char	*info, *v, *cl, *max, *p, *comma;
-	size_t		 ilen, vlen, cllen, maxlen, n, i;
+	const u_char	*info, *v, *cl, *max, *comma;
+	size_t		 ilen, vlen, cllen, maxlen, i, j;
 
 	memset(ir, 0, sizeof(*ir));
 	for (i = 0; i < len; i++)
@@ -228,12 +235,13 @@ proto_inforesponse(const u_char *args, size_t len, struct inforesp *ir)
 	if (!proto_info_value(info, ilen, "protocol", &v, &vlen))
 		return (-1);
 	/* "69,70,71": each protocol counts. */
-	for (p = v; p <= v + vlen && ir->nprotocols < PROTO_MAX; p = comma + 1) {
-		if ((comma = memchr(p, ',', v + vlen - p)) == NULL)
-			comma = v + vlen;
-		n = comma - p;
-		if (n > 0 && copy_value(ir->protocols[ir->nprotocols],
-		    PROTO_LEN, p, n) == 0)
+	for (i = 0; i <= vlen && ir->nprotocols < PROTO_MAX; i = j + 1) {
+		if ((comma = memchr(v + i, ',', vlen - i)) == NULL)
+			j = vlen;
+		else
+			j = comma - v;
+		if (j > i && copy_value(ir->protocols[ir->nprotocols],
+		    PROTO_LEN, v + i, j - i) == 0)
 			ir->nprotocols++;
 	}
 	if (ir->nprotocols == 0)

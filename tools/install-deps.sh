@@ -5,6 +5,7 @@ set -e
 
 PKGS="build-essential pkg-config clang libevent-dev libbsd-dev libmd-dev
 libsqlite3-dev libtdb-dev libwslay-dev libtls-dev libcmocka-dev mandoc python3
+libclang-rt-14-dev
 sqlite3 tdb-tools qstat"
 
 missing=

@@ -815,12 +815,12 @@ class CrashTest(StatsCase):
         self.addCleanup(loader.join, 10)
         self.addCleanup(loader.stop)
         loader.start()
-        # At least one commit, then kill in the middle of the next
-        # transaction while the loader goes on sending.
+        # Some commits (of 1000 records, or after 1 s), then kill in the
+        # middle of a transaction, about 1.5 s into the load, while the
+        # loader goes on sending.
         self.wait_committed(d, 1)
-        first = self.committed(d)
-        wait_until(lambda: loader.nsent >= first + 300 or
-                   not loader.is_alive(), 3)
+        wait_until(lambda: loader.nsent >= self.COUNT * 0.6 or
+                   not loader.is_alive(), 5)
         self.assertTrue(loader.is_alive() and d.running(),
                         "the load ended before logd could be killed "
                         "(%d sent)\n%s" % (loader.nsent, d.tail()))

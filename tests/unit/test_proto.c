@@ -457,7 +457,11 @@ test_getservers_ext_no_protocol(void **state __unused)
 	    "Tremulous \n"), &q), -1);
 }
 
-/* PROTO_LEN - 1 characters fit, one more does not. */
+/*
+ * PROTO_LEN - 1 characters fit; a longer protocol matches no server, and
+ * the request still gets its (empty) answer, as "getservers Tremulous
+ * full empty" from 2011-2015 builds did from the Python master.
+ */
 static void
 test_getservers_long_protocol(void **state __unused)
 {
@@ -469,9 +473,16 @@ test_getservers_long_protocol(void **state __unused)
 	assert_string_equal(q.protocol, "1234567");
 	assert_int_equal(q.full, 1);
 	assert_int_equal(getservers(BYTES("\xff\xff\xff\xffgetservers "
-	    "12345678 full"), &q), -1);
+	    "12345678 full"), &q), 0);
+	assert_string_equal(q.protocol, "");
+	assert_int_equal(q.full, 1);
+	assert_int_equal(getservers(BYTES("\xff\xff\xff\xffgetservers "
+	    "Tremulous full empty"), &q), 0);
+	assert_string_equal(q.protocol, "");
+	assert_int_equal(q.empty, 1);
 	assert_int_equal(getservers(BYTES("\xff\xff\xff\xffgetserversExt "
-	    "Tremulous 12345678"), &q), -1);
+	    "Tremulous 12345678"), &q), 0);
+	assert_string_equal(q.protocol, "");
 }
 
 static void
