@@ -92,11 +92,13 @@ test: all $(UNIT_BINS)
 	$(PYTHON) tests/run.py $(BUILD)
 
 test-san:
-	$(MAKE) SANITIZE=1 test
+	$(MAKE) SANITIZE=1 CC=$(SANCC) test
 
-# Both builds, one summary: what the README and CI run.
+# Both builds, one summary: what the README and CI run.  The sanitizer
+# build uses clang, so that both compilers see the tree with -Werror.
+SANCC	?= clang
 check: all $(UNIT_BINS)
-	$(MAKE) SANITIZE=1 all $(UNIT_TESTS:%=build-san/tests/%)
+	$(MAKE) SANITIZE=1 CC=$(SANCC) all $(UNIT_TESTS:%=build-san/tests/%)
 	$(PYTHON) tests/run.py $(BUILD) build-san
 
 run: all

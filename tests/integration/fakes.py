@@ -37,7 +37,7 @@ CHALLENGE_CHARS = frozenset(c for c in range(0x21, 0x7f)
 
 NO_REPLY_WAIT = 1.0     # how long "no reply" is waited for
 REPLY_WAIT = 3.0        # how long the first datagram of a reply may take
-QUIET = 0.3             # a reply is complete after this much silence
+QUIET = 0.1             # a reply is complete after this much silence
 
 LINE = r"(?m)^\S+ \S+ "         # the time stamp of a log line
 

@@ -113,13 +113,12 @@ class DevLogSyslogTest(unittest.TestCase):
     def test_syslog_via_dev_log(self):
         if not IS_ROOT:
             self.skipTest("needs root to create %s" % DEV_LOG)
-        if os.path.lexists(DEV_LOG):
-            self.skipTest("%s exists (a syslog daemon runs): see "
-                          "test_lifecycle.SyslogTest" % DEV_LOG)
+        # The lock first: a parallel run may have its /dev/log right now.
         self.take_lock()
         if os.path.lexists(DEV_LOG):
-            self.skipTest("%s exists (a syslog daemon runs, or a test run "
-                          "was killed before its cleanup)" % DEV_LOG)
+            self.skipTest("%s exists (a syslog daemon runs: see "
+                          "test_lifecycle.SyslogTest; or a test run was "
+                          "killed before its cleanup)" % DEV_LOG)
         collector = self.bind_dev_log()
 
         port, cport = free_ports(2)
