@@ -17,25 +17,29 @@ BUILD	?= build
 SANFLAGS =
 endif
 
+OS	!= uname -s
+ifeq ($(OS),OpenBSD)
+# strlcpy, setproctitle, vis, SHA-1, <sys/tree.h> and libtls are in base.
+OSDEP	= common/osdep-openbsd.c
+PKGS	= libevent sqlite3 tdb
+DEPS	= libevent:libevent sqlite3:sqlite3 tdb:tdb
+else
+OSDEP	= common/osdep-linux.c
+PKGS	= libevent sqlite3 tdb libbsd-overlay libmd
 # Each library with the Debian package that provides it.
 DEPS	= libevent:libevent-dev sqlite3:libsqlite3-dev tdb:libtdb-dev \
 	  libbsd-overlay:libbsd-dev libmd:libmd-dev
+endif
+
 MISSING != for d in $(DEPS); do pkg-config --exists $${d%%:*} 2>/dev/null || \
-	   printf '%s ' "$${d%%:*} (Debian package $${d\#\#*:})"; done; \
+	   printf '%s ' "$${d%%:*} (package $${d\#\#*:})"; done; \
 	   printf '\#include <wslay/wslay.h>\n' | $(CC) -E -x c - >/dev/null 2>&1 || \
 	   printf '%s ' "wslay (Debian package libwslay-dev)"; \
 	   printf '\#include <tls.h>\n' | $(CC) -E -x c - >/dev/null 2>&1 || \
 	   printf '%s ' "libtls (Debian package libtls-dev)"
 
-PKGCFLAGS != pkg-config --cflags libevent sqlite3 tdb libbsd-overlay libmd 2>/dev/null
-PKGLIBS	  != pkg-config --libs libevent sqlite3 tdb libbsd-overlay libmd 2>/dev/null
-
-OS	!= uname -s
-ifeq ($(OS),OpenBSD)
-OSDEP	= common/osdep-openbsd.c
-else
-OSDEP	= common/osdep-linux.c
-endif
+PKGCFLAGS != pkg-config --cflags $(PKGS) 2>/dev/null
+PKGLIBS	  != pkg-config --libs $(PKGS) 2>/dev/null
 
 WARNINGS = -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wmissing-declarations -Wshadow -Wpointer-arith -Wcast-qual \
@@ -120,8 +124,9 @@ clean:
 FUZZCC	    = clang
 FUZZTIME   ?= 60
 FUZZBUILD   = build-fuzz
-FUZZERS	    = proto-fuzzer files-fuzzer
-FUZZ_SRCS   = netd/proto.c common/log.c common/util.c master/files.c
+FUZZERS	    = proto-fuzzer files-fuzzer ws-http-fuzzer
+FUZZ_SRCS   = netd/proto.c common/log.c common/util.c master/files.c \
+	      netd/ws_http.c common/base64.c
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	      -fno-sanitize-recover=all -fno-omit-frame-pointer $(WARNINGS) \
 	      -D_GNU_SOURCE -DLIBBSD_OPENBSD_VIS -Icommon -Imaster -Inetd \
@@ -137,9 +142,10 @@ $(FUZZBUILD)/%-fuzzer: fuzz/%-fuzzer.c $(FUZZ_SRCS) common/*.h master/*.h \
 	$(FUZZCC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS) $(PKGLIBS)
 
 # Each fuzzer as name:max_len; it reads fuzz/name.dict and
-# fuzz/corpus-seed/name/.  The summary is libFuzzer's last status line and
-# its final statistics.
-FUZZ_RUNS   = proto:4096 files:8192
+# fuzz/corpus-seed/name/; ws-http goes a little past WS_HTTP_MAX, where the
+# parser gives up.  The summary is libFuzzer's last status line and its
+# final statistics.
+FUZZ_RUNS   = proto:4096 files:8192 ws-http:4352
 FUZZ_SUMMARY = ^\#[0-9]+[[:space:]]+DONE|^stat::
 
 fuzz-run: fuzz

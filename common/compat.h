@@ -21,7 +21,9 @@
 #define nitems(_a)	(sizeof((_a)) / sizeof((_a)[0]))
 #endif
 
-#ifndef __OpenBSD__
+#ifdef __OpenBSD__
+#define setproctitle_init(argc, argv, envp)	do { } while (0)
+#else
 #define pledge(promises, execpromises)	(0)
 #define unveil(path, permissions)	(0)
 #endif

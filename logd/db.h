@@ -25,7 +25,10 @@ struct db_ops {
 	/* 1 stored, 0 refused (bad content), -1 database error. */
 	int		(*client)(const char *, const char *, const char *);
 	int		(*game)(const char *, int64_t, const u_char *, size_t);
-	/* Make the group durable; -1 on error. */
+	/*
+	 * Make the group durable: 0 done, 1 busy (the group stays open; try
+	 * again later), -1 failed (the group is lost).
+	 */
 	int		(*commit)(void);
 	void		(*close)(void);
 };

@@ -98,10 +98,17 @@ sq_begin(void)
 	return (sq_step(st_begin, "begin"));
 }
 
+/*
+ * COMMIT.  When another program holds the database longer than the busy
+ * timeout, SQLite keeps the transaction open: say so, and the records
+ * stay pending for the next try.
+ */
 static int
 sq_commit(void)
 {
-	return (sq_step(st_commit, "commit"));
+	if (sq_step(st_commit, "commit") == 0)
+		return (0);
+	return (sqlite3_get_autocommit(db) == 0 ? 1 : -1);
 }
 
 static int

@@ -32,6 +32,7 @@ static const struct db_ops	*db;
 static struct ipcev	 iev_main, iev_netd;
 static struct event	 ev_sigterm, ev_commit;
 static int		 started, have_link, netd_hello, in_txn, pending;
+static int		 started_as_root, busy;
 static unsigned long long nclients, ngames, nrefused, ncommitted;
 
 static void	logd_sig_handler(int, short, void *);
@@ -54,6 +55,7 @@ logd_main(const struct options *o)
 
 	if (options_datadir(o, datadir, sizeof(datadir)) == -1)
 		fatal("data directory");
+	started_as_root = geteuid() == 0;
 	proc_start("logd", o->use_syslog, o->verbose, options_user(o),
 	    datadir);
 	if (pledge("stdio rpath wpath cpath flock recvfd", NULL) == -1)
@@ -126,7 +128,7 @@ logd_open_db(const struct options *o, const char *dir)
 	const char	*user = options_user(o);
 
 	/* Not started as root, we run as whoever started us. */
-	if (getuid() != 0 && o->user == NULL)
+	if (!started_as_root)
 		user = "the invoking user";
 	switch (o->db) {
 	case DB_NONE:
@@ -162,22 +164,43 @@ logd_open_db(const struct options *o, const char *dir)
 	log_info("statistics database: %s", db->name);
 }
 
-/* Make the records of the open transaction durable. */
+/*
+ * Make the records of the open transaction durable.  When the database is
+ * busy they stay in the open transaction and the commit is tried again a
+ * second later.
+ */
 static void
 logd_commit(int fd __unused, short event __unused, void *arg __unused)
 {
+	struct timeval	 tv = { COMMIT_INTERVAL, 0 };
+
 	if (!in_txn)
 		return;
-	in_txn = 0;
 	evtimer_del(&ev_commit);
-	if (db->commit() == -1) {
+	switch (db->commit()) {
+	case 0:
+		busy = 0;
+		break;
+	case 1:
+		busy = 1;
+		log_warnx("statistics: database busy, %d records wait for "
+		    "the next commit", pending);
+		evtimer_add(&ev_commit, &tv);
+		return;
+	default:
 		log_warnx("statistics: commit failed, %d records lost",
 		    pending);
+		busy = 0;
+		in_txn = 0;
 		pending = 0;
 		return;
 	}
-	ncommitted += pending;
-	log_debug("committed %d records (%llu in all)", pending, ncommitted);
+	in_txn = 0;
+	if (pending > 0) {
+		ncommitted += pending;
+		log_debug("committed %d records (%llu in all)", pending,
+		    ncommitted);
+	}
 	pending = 0;
 }
 
@@ -189,11 +212,12 @@ logd_commit(int fd __unused, short event __unused, void *arg __unused)
 static void
 logd_record(int rv)
 {
-	if (rv == 1)
+	if (rv == 1 && db != &db_none)
 		pending++;
 	else if (rv == 0)
 		nrefused++;
-	if (pending >= COMMIT_RECORDS)
+	/* While the database is busy, the timer alone tries again. */
+	if (pending >= COMMIT_RECORDS && !busy)
 		logd_commit(-1, 0, NULL);
 }
 
@@ -207,6 +231,13 @@ logd_shutdown(void)
 		logd_dispatch_netd(iev_netd.ibuf.fd, 0, NULL);
 	}
 	logd_commit(-1, 0, NULL);
+	if (in_txn) {
+		/* Busy: one more try (SQLite waits its busy timeout). */
+		logd_commit(-1, 0, NULL);
+		if (in_txn)
+			log_warnx("statistics: %d records lost at exit",
+			    pending);
+	}
 	db->close();
 	log_verbose("exiting: %llu client and %llu game records received, "
 	    "%llu stored, %llu refused", nclients, ngames, ncommitted,
@@ -286,8 +317,8 @@ logd_client(const struct ipc_msg *msg)
 	addr_host(&st.addr, abuf, sizeof(abuf));
 	rv = db->client(abuf, st.version, st.renderer);
 	if (rv == 0)
-		log_debug("client record from %s not stored: not UTF-8 text",
-		    abuf);
+		log_debug("client record from %s not stored: not UTF-8 text%s",
+		    abuf, db == &db_tdb ? " or a quote" : "");
 	logd_record(rv);
 }
 

@@ -38,6 +38,14 @@ static int	featured_add(struct featured *, const struct ipc_addr *);
 static int	featured_has(const struct datafiles *,
 		    const struct ipc_addr *);
 static int	ignore_token(const char *, struct ipc_ignore *);
+static const char *esc(const char *, char *);
+
+/* File contents in a message: escaped and cut like network bytes. */
+static const char *
+esc(const char *s, char *buf)
+{
+	return (log_vis(s, strlen(s), buf, LOG_VISBUF));
+}
 
 void
 datafiles_init(struct datafiles *df)
@@ -84,14 +92,20 @@ read_line(FILE *f, char *buf, size_t len, int *lineno)
 static FILE *
 open_data(const char *dir, const char *name, char *path, size_t len)
 {
-	int	 n;
+	FILE	*fp;
+	int	 fd, n;
 
 	n = snprintf(path, len, "%s/%s", dir, name);
 	if (n < 0 || (size_t)n >= len) {
 		errno = ENAMETOOLONG;
 		return (NULL);
 	}
-	return (fopen(path, "r"));
+	/* The parent is root: never follow a link planted in the jail. */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return (NULL);
+	if ((fp = fdopen(fd, "r")) == NULL)
+		(void)close(fd);
+	return (fp);
 }
 
 static int
@@ -142,6 +156,7 @@ featured_parse(FILE *fp, const char *name, struct datafiles *df)
 	struct ipc_addr	 a;
 	struct featured	*cur = NULL;
 	char		 line[MAX_LINE], *s, *colon, *host;
+	char		 vbuf[LOG_VISBUF];
 	const char	*errstr;
 	size_t		 len;
 	long long	 port;
@@ -157,7 +172,7 @@ featured_parse(FILE *fp, const char *name, struct datafiles *df)
 		if (s == line) {
 			if (cur != NULL && nlines == 0) {
 				log_warnx("%s:%d: label \"%s\" has no server",
-				    name, label_line, cur->label);
+				    name, label_line, esc(cur->label, vbuf));
 				return (-1);
 			}
 			if (strpbrk(line, "\\/") != NULL) {
@@ -187,14 +202,14 @@ featured_parse(FILE *fp, const char *name, struct datafiles *df)
 		nlines++;
 		if ((colon = strrchr(host, ':')) == NULL) {
 			log_warnx("%s:%d: \"%s\" is not host:port", name,
-			    lineno, host);
+			    lineno, esc(host, vbuf));
 			return (-1);
 		}
 		*colon = '\0';
 		port = strtonum(colon + 1, 1, 65535, &errstr);
 		if (errstr != NULL) {
 			log_warnx("%s:%d: port \"%s\" is %s", name, lineno,
-			    colon + 1, errstr);
+			    esc(colon + 1, vbuf), errstr);
 			return (-1);
 		}
 		len = strlen(host);
@@ -207,7 +222,7 @@ featured_parse(FILE *fp, const char *name, struct datafiles *df)
 		hints.ai_socktype = SOCK_DGRAM;
 		if ((error = getaddrinfo(host, NULL, &hints, &res)) != 0) {
 			log_warnx("%s:%d: cannot resolve \"%s\": %s", name,
-			    lineno, host, gai_strerror(error));
+			    lineno, esc(host, vbuf), gai_strerror(error));
 			return (-1);
 		}
 		for (ai = res; ai != NULL; ai = ai->ai_next) {
@@ -282,6 +297,7 @@ ignore_parse(FILE *fp, const char *name, struct datafiles *df)
 {
 	struct ipc_ignore	 ig, *p;
 	char			 line[MAX_LINE], *tok, *last;
+	char			 vbuf[LOG_VISBUF];
 	int			 lineno = 0, r;
 
 	while ((r = read_line(fp, line, sizeof(line), &lineno)) == 1) {
@@ -290,7 +306,7 @@ ignore_parse(FILE *fp, const char *name, struct datafiles *df)
 		    tok = strtok_r(NULL, " \t\r\f\v", &last)) {
 			if (ignore_token(tok, &ig) == -1) {
 				log_warnx("%s:%d: \"%s\" is not an address or "
-				    "address/bits", name, lineno, tok);
+				    "address/bits", name, lineno, esc(tok, vbuf));
 				return (-1);
 			}
 			if (df->nignore >= MAX_IGNORE) {

@@ -258,7 +258,9 @@ main(int argc, char *argv[])
 	if (osdep_self_path(saved_argv[0], selfpath, sizeof(selfpath)) == -1)
 		err(1, "cannot find my own binary from \"%s\"", saved_argv[0]);
 
-	log_init(0, opts.verbose);
+	/* Until the daemon runs, errors show even at --verbose 0. */
+	log_init(0, opts.verbose > LOGLEVEL_ERROR ? opts.verbose :
+	    LOGLEVEL_ERROR);
 	if (opts.action == ACTION_STATS)
 		return (db_report(datadir, opts.db) == 0 ? 0 : 1);
 	if (opts.action == ACTION_CREATE_DB)
@@ -288,8 +290,13 @@ main(int argc, char *argv[])
 	if (is_root) {
 		if (opts.jail != NULL)
 			check_dir(datadir, 0, pw->pw_uid);
-		else
+		if (strcmp(options_netd_root(&opts), EMPTY_DIR) == 0) {
 			check_dir(EMPTY_DIR, 1, 0);
+			if (opts.jail != NULL)
+				log_info("%s is writable by %s: netd is "
+				    "chrooted to %s instead", opts.jail,
+				    pw->pw_name, EMPTY_DIR);
+		}
 	}
 
 	if (opts.daemonize && daemon(1, 0) == -1)

@@ -467,6 +467,22 @@ options_datadir(const struct options *o, char *buf, size_t len)
 	return (0);
 }
 
+/*
+ * netd's chroot: the jail when only root may write to it, else the empty
+ * directory.  A jail the -u user owns (logd keeps the statistics there)
+ * would let the process that parses the internet write the data files.
+ */
+const char *
+options_netd_root(const struct options *o)
+{
+	struct stat	 st;
+
+	if (o->jail != NULL && stat(o->jail, &st) == 0 && st.st_uid == 0 &&
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) == 0)
+		return (o->jail);
+	return (EMPTY_DIR);
+}
+
 const char *
 db_name(enum db_backend db)
 {
@@ -512,7 +528,10 @@ usage_print(int full)
 	    "                           (default: auto, SQLite then TDB)\n"
 	    "  -j, --jail DIR           data directory and chroot "
 	    "(default: the working\n"
-	    "                           directory, no chroot)\n"
+	    "                           directory; as root netd is then "
+	    "chrooted to\n"
+	    "                           %s and logd to the working "
+	    "directory)\n"
 	    "  -l, --listen-addr ADDR   IPv4 address to listen on "
 	    "(default: all)\n"
 	    "  -L, --listen6-addr ADDR  IPv6 address to listen on "
@@ -527,9 +546,9 @@ usage_print(int full)
 	    "one)\n"
 	    "  -q                       decrease the verbose level, "
 	    "repeatable\n"
-	    "  -u, --user USER          user to run netd and logd as "
-	    "(root only;\n"
-	    "                           default: nobody)\n"
+	    "  -u, --user USER          user to run netd and logd as, when "
+	    "started as\n"
+	    "                           root (default: %s)\n"
 	    "  -v                       increase the verbose level, "
 	    "repeatable\n"
 	    "      --verbose LEVEL      set the verbose level: 0 ALWAYS, "
@@ -539,8 +558,9 @@ usage_print(int full)
 	    "  -V, --version            show the version and exit\n"
 	    "  -w, --use_ws             enable WebSockets (default: "
 	    "enabled)\n"
-	    "  -W, --ws_ports NUM       TCP port for WebSocket clients, "
-	    "repeatable\n"
+	    "  -W, --ws_ports NUM       TCP port for WebSocket clients and "
+	    "servers,\n"
+	    "                           repeatable\n"
 	    "  -k, --ws_ssl_key FILE    private key for wss:// on the -W "
 	    "ports (with -K)\n"
 	    "  -K, --ws_ssl_cert FILE   certificate chain for wss:// (with "
@@ -556,10 +576,10 @@ usage_print(int full)
 	    "      --max-per-ip NUM     servers tracked per IP address "
 	    "(default: %d;\n"
 	    "                           0, no limit)\n"
-	    "      --throttle-burst NUM list and motd requests answered per "
-	    "address\n"
-	    "                           in a burst (default: %d; 0, no "
-	    "throttle)\n"
+	    "      --throttle-burst NUM list, motd and gamestat requests "
+	    "taken per\n"
+	    "                           address in a burst (default: %d; "
+	    "0, no throttle)\n"
 	    "      --throttle-rate NUM  requests per second an address "
 	    "regains\n"
 	    "                           (default: %d)\n"
@@ -574,6 +594,7 @@ usage_print(int full)
 	    "(-d sqlite\n"
 	    "                           or tdb; auto means sqlite), then "
 	    "exit\n",
-	    DEFAULT_PORT, DEFAULT_CHALLENGE_TIMEOUT, DEFAULT_SERVER_TIMEOUT,
+	    EMPTY_DIR, DEFAULT_PORT, DEFAULT_USER, DEFAULT_CHALLENGE_TIMEOUT,
+	    DEFAULT_SERVER_TIMEOUT,
 	    DEFAULT_MAX_PER_IP, DEFAULT_THROTTLE_BURST, DEFAULT_THROTTLE_RATE);
 }

@@ -62,6 +62,7 @@ int		 options_parse(int, char **, struct options *, char *, size_t);
 int		 options_check(struct options *, int, char *, size_t);
 const char	*db_name(enum db_backend);
 const char	*options_user(const struct options *);
+const char	*options_netd_root(const struct options *);
 int		 options_datadir(const struct options *, char *, size_t);
 void		 usage_print(int);
 

@@ -65,7 +65,7 @@ void
 netd_main(const struct options *o)
 {
 	proc_start("netd", o->use_syslog, o->verbose, options_user(o),
-	    o->jail != NULL ? o->jail : EMPTY_DIR);
+	    options_netd_root(o));
 	if (pledge("stdio inet recvfd", NULL) == -1)
 		fatal("pledge");
 

@@ -358,10 +358,11 @@ sv_list(const struct gs_query *q, const u_char **buf, const size_t **ends,
 			break;
 		}
 	if (c == NULL) {
+		/* A new query takes the next slot, whatever it held. */
 		c = &cache[cache_next];
 		cache_next = (cache_next + 1) % LIST_CACHE_SLOTS;
-	}
-	if (c->gen != sv_gen)
+		list_build(c, q);
+	} else if (c->gen != sv_gen)
 		list_build(c, q);
 	*buf = c->buf;
 	*ends = c->ends;

@@ -9,7 +9,6 @@ for those lines instead of sleeping.  Files are read with Python's sqlite3
 module, the sqlite3 command line tool, tdbtool and tdbdump.
 """
 
-import calendar
 import hashlib
 import os
 import re
@@ -422,6 +421,47 @@ class SqliteTest(StatsCase):
         self.assertEqual(sqlite_query(
             db, "SELECT version FROM clients ORDER BY rowid",
             readonly=True), [("tremulous batch 1",), ("tremulous batch 2",)])
+
+    def test_sqlite_recovers_after_busy_commit(self):
+        """A reader that keeps stats.db locked longer than logd's busy
+        timeout (5 s) makes a commit fail.  Afterwards logd must go on:
+        the database readable again, later records stored.  (The Python
+        master loses only the records written while the lock is held.)"""
+        d = self.start("sqlite")
+        db = d.path(SQLITE_FILE)
+        s = Sender(self, d.port)
+        reader = sqlite3.connect(db, isolation_level=None, timeout=5)
+        self.addCleanup(reader.close)
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM gamestats").fetchall()
+        s.send(gamestat(b"during-lock " + GAMEDATA))
+        # The commit is due after 1 s and gives up 5 s later; a logd
+        # that waits longer is fine too: the lock is let go after 7.5 s.
+        wait_until(lambda: re.search(LINE + r"logd: .*commit", d.log()),
+                   7.5, interval=0.1)
+        reader.execute("COMMIT")
+        reader.close()
+        s.send(gamestat(b"after-lock " + GAMEDATA))
+
+        def stored():
+            try:
+                return sqlite_query(
+                    db, "SELECT count(*) FROM gamestats WHERE data = ?",
+                    ("after-lock " + GAMEDATA.decode(),),
+                    readonly=True)[0][0] == 1
+            except sqlite3.OperationalError:
+                return False
+        ok = wait_until(stored, COMMIT_TIMEOUT, interval=0.1)
+        try:
+            readable = sqlite_query(db, "SELECT count(*) FROM gamestats",
+                                    readonly=True)
+        except sqlite3.OperationalError as e:
+            readable = e
+        self.assertTrue(ok, "a record sent after the lock was let go is "
+                        "not in stats.db (reading it: %s)\n%s" % (
+                            readable, d.tail()))
+        self.assert_alive(d)
+        self.stop_ok(d)
 
     def test_existing_python_database(self):
         """A stats.db made by the Python master (logsqlite.py's

@@ -169,10 +169,6 @@ class ListTest(UDPTest):
             time.sleep(0.05)
         self.assertPlain(c, [s1], b"69")
         self.assertPlain(c, [s1, s2], b"69 empty")
-        # More distinct requests than kept responses, then the first again.
-        for p in range(100, 140):
-            c.ask(HDR + b"getservers %d" % p)
-        self.assertPlain(c, [s1, s2])
         # s1 stops heartbeating and times out; s2 keeps going.
         deadline = time.monotonic() + 6
         while time.monotonic() < deadline:
@@ -183,6 +179,37 @@ class ListTest(UDPTest):
         self.assertPlain(c, [s2])
         self.assertExt(c, [s2])
         self.assertPlain(c, [], b"69")
+
+    def test_more_distinct_requests_than_kept_responses(self):
+        """netd keeps the encoded answers of the last 32 distinct requests;
+        a 33rd distinct request must still get its own answer."""
+        m = self.master(verbose=1)
+        c = self.client(m)
+        s = self.server(m, "127.0.0.5")
+        s.register()
+        c.wait_listed([s])
+        self.assertPlain(c, [s])
+        # 40 other requests, all different, none matching s.
+        for p in range(100, 120):
+            c.send(HDR + b"getserversExt Tremulous %d" % p)
+            c.send(HDR + b"getservers %d full" % p)
+        got = [d for d, _ in c.recv_all()]
+        self.assertEqual(len(got), 40)
+        wrong = [d for d in got if d not in (EMPTY_PLAIN, EMPTY_EXT)]
+        self.assertEqual(wrong, [], "answers to other requests came back "
+                         "(a reused slot of the response cache?)")
+        self.assertEqual(sorted(got), sorted([EMPTY_PLAIN] * 20 +
+                                             [EMPTY_EXT] * 20))
+        # No table change since: each request must still get its answer.
+        self.assertEqual(c.ask(HDR + b"getservers 69 empty full"),
+                         [PLAIN_HDR + v4_entry_bytes("127.0.0.5", s.port) +
+                          b"\\"], m.tail())
+        self.assertEqual(c.ask(HDR + b"getserversExt Tremulous 69"),
+                         [EXT_HDR + b"\x001\x001\x00" +
+                          v4_entry_bytes("127.0.0.5", s.port) + b"\\"],
+                         m.tail())
+        self.assertEqual(c.ask(HDR + b"getservers 70"), [EMPTY_PLAIN],
+                         m.tail())
 
 
 class QstatTest(UDPTest):

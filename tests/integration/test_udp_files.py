@@ -1,0 +1,221 @@
+"""The data files seen over UDP: ignore.txt (CIDR, reload without a signal
+and on SIGHUP), motd.txt (the exact reply, reload) and serverlist.txt
+(saved at exit, every saved server challenged again at start-up)."""
+
+import os
+import re
+import shutil
+import signal
+import tempfile
+import time
+import unittest
+
+from harness import HAVE_IPV6, NEED_IPV6
+from fakes import HDR, LINE, UDPTest
+
+MOTD = "Welcome to the master"
+WATCH_LIMIT = 10.0      # ignore.txt and motd.txt edits apply within this
+POLL_LIMIT = 12.0       # how long we look
+
+
+def motd_reply(text, challenge=None):
+    """The reply of netd/proto.c proto_motd()."""
+    if challenge is None:
+        body = "\\motd\\%s\\" % text
+    else:
+        body = "\\challenge\\%s\\motd\\%s\\" % (challenge, text)
+    return HDR + b'motd "' + body.encode() + b'"'
+
+
+class IgnoreTest(UDPTest):
+
+    def test_ignore_list(self):
+        ignore = ("# blocked\n"
+                  "127.0.0.20\n"
+                  "127.0.1.0/24   # a whole /24\n"
+                  "  127.0.2.0/25\n")
+        if HAVE_IPV6:
+            ignore += "::1/128\n"
+        m = self.master(verbose=2, files={"ignore.txt": ignore})
+        blocked = [self.server(m, a) for a in
+                   ("127.0.0.20", "127.0.1.5", "127.0.1.255", "127.0.2.100",
+                    "127.0.2.0", "127.0.2.127")]
+        allowed = [self.server(m, a) for a in
+                   ("127.0.0.21", "127.0.2.200", "127.0.2.128", "127.0.0.2")]
+        if HAVE_IPV6:
+            blocked.append(self.server(m, "::1"))
+        for s in blocked + allowed:
+            s.heartbeat()
+        for s in allowed:
+            s.answer(s.expect_getinfo())
+        for s in blocked:
+            m.d.wait_for_log(r"%s: ignored \(ignore\.txt\)" %
+                             re.escape(s.addr_str), 3)
+        for s in blocked:
+            s.expect_nothing(0.1)
+        c = self.client(m)
+        c.wait_listed(allowed)
+        self.assertPlain(c, allowed)
+        self.assertExt(c, allowed)
+
+        # Clients at ignored addresses get nothing at all.
+        bad_clients = [self.client(m, a) for a in
+                       ("127.0.0.20", "127.0.1.77", "127.0.2.1")]
+        if HAVE_IPV6:
+            bad_clients.append(self.client(m, "::1"))
+        for bc in bad_clients:
+            bc.send(HDR + b"getservers 69 empty full")
+            bc.send(HDR + b"getserversExt Tremulous 69")
+        for bc in bad_clients:
+            m.d.wait_for_log(r"%s:%d: ignored \(ignore\.txt\)" % (
+                re.escape(bc.addr[0] if ":" not in bc.addr[0] else
+                          "[%s]" % bc.addr[0]), bc.addr[1]), 3, count=2)
+        for bc in bad_clients:
+            bc.expect_silence(wait=0.2)
+        # Just outside the /25: answered.
+        ok = self.client(m, "127.0.2.129")
+        self.assertPlain(ok, allowed)
+
+    def test_ignore_edit_without_signal_and_sighup(self):
+        m = self.master(verbose=1, files={"ignore.txt": "# nothing yet\n"})
+        c = self.client(m)
+        s = self.server(m, "127.0.0.21")
+        s2 = self.server(m, "127.0.0.22")
+        s.register()
+        s2.register()
+        c.wait_listed([s, s2])
+        m.d.write_file("ignore.txt", "# now\n127.0.0.21\n")
+        t0 = time.monotonic()
+        gone = None
+        while time.monotonic() < t0 + POLL_LIMIT:
+            if s.entry not in c.plain_set():
+                gone = time.monotonic() - t0
+                break
+            time.sleep(0.2)
+        self.assertIsNotNone(gone, "127.0.0.21 still listed %.0f s after "
+                             "ignore.txt named it\n%s" % (POLL_LIMIT,
+                                                           m.tail()))
+        self.assertLessEqual(gone, WATCH_LIMIT, m.tail())
+        self.assertPlain(c, [s2])
+        s.heartbeat()
+        s.expect_nothing(0.5)
+        # SIGHUP: at once.
+        m.d.write_file("ignore.txt", "127.0.0.21\n127.0.0.22\n")
+        t0 = time.monotonic()
+        m.d.signal(signal.SIGHUP)
+        while time.monotonic() < t0 + 2:
+            if s2.entry not in c.plain_set():
+                break
+            time.sleep(0.05)
+        self.assertPlain(c, [])
+        self.assertLess(time.monotonic() - t0, 2.0, m.tail())
+        m.d.wait_for_log(LINE + r"master: received SIGHUP", 2)
+
+
+class MotdTest(UDPTest):
+
+    def test_motd_reply(self):
+        m = self.master(verbose=1, files={"motd.txt": MOTD + "\n"})
+        c = self.client(m)
+        want = b'\xff\xff\xff\xffmotd "\\challenge\\-12345\\motd\\' \
+            b'Welcome to the master\\"'
+        self.assertEqual(motd_reply(MOTD, "-12345"), want)
+        self.assertEqual(c.ask(HDR + b"getmotd\\challenge\\-12345"), [want],
+                         m.tail())
+        # 1.1 clients: version and renderer too.
+        self.assertEqual(
+            c.ask(HDR + b"getmotd\\challenge\\-12345\\renderer\\Mesa DRI"
+                  b"\\version\\tremulous 1.1.0 linux-i386 Mar 31 2006"),
+            [want], m.tail())
+        self.assertEqual(c.ask(HDR + b"getmotd\\challenge\\987654321"),
+                         [motd_reply(MOTD, "987654321")], m.tail())
+        # No challenge key: none in the reply.
+        for req in (b"getmotd", b"getmotd\\version\\tremulous 1.1.0",
+                    b"getmotd\\renderer\\x\\version\\y"):
+            with self.subTest(request=req):
+                self.assertEqual(c.ask(HDR + req),
+                                 [b'\xff\xff\xff\xffmotd "\\motd\\Welcome to '
+                                  b'the master\\"'], m.tail())
+
+    def test_no_motd_file_then_created(self):
+        m = self.master(verbose=1)
+        c = self.client(m)
+        c.expect_silence(HDR + b"getmotd\\challenge\\-12345")
+        m.d.write_file("motd.txt", "Fresh motd\n")
+        t0 = time.monotonic()
+        got = None
+        while time.monotonic() < t0 + POLL_LIMIT:
+            got = c.ask(HDR + b"getmotd\\challenge\\42", first=0.3)
+            if got:
+                break
+        self.assertEqual(got, [motd_reply("Fresh motd", "42")], m.tail())
+        self.assertLessEqual(time.monotonic() - t0, WATCH_LIMIT + 0.5)
+
+    def test_motd_changed_at_run_time(self):
+        m = self.master(verbose=1, files={"motd.txt": "first text\n"})
+        c = self.client(m)
+        self.assertEqual(c.ask(HDR + b"getmotd\\challenge\\1"),
+                         [motd_reply("first text", "1")], m.tail())
+        m.d.write_file("motd.txt", "second text\n")
+        t0 = time.monotonic()
+        got = None
+        while time.monotonic() < t0 + POLL_LIMIT:
+            got = c.ask(HDR + b"getmotd\\challenge\\2")
+            if got != [motd_reply("first text", "2")]:
+                break
+            time.sleep(0.2)
+        self.assertEqual(got, [motd_reply("second text", "2")], m.tail())
+        self.assertLessEqual(time.monotonic() - t0, WATCH_LIMIT + 0.5)
+
+
+class ServerListTest(UDPTest):
+
+    def test_saved_and_challenged_again(self):
+        datadir = os.path.realpath(tempfile.mkdtemp(
+            prefix="tremmasterd-data-"))
+        self.addCleanup(shutil.rmtree, datadir, True)
+        m = self.master(["--challenge-timeout", "5"], verbose=2,
+                        datadir=datadir, check_alive=False)
+        c = self.client(m)
+        servers = [self.server(m, "127.0.0.5")]
+        if HAVE_IPV6:
+            servers.append(self.server(m, "::1"))
+        for s in servers:
+            s.register()
+        c.wait_listed(servers, ext=True)
+        m.d.signal(signal.SIGTERM)
+        self.assertEqual(m.d.wait(), 0, m.tail())
+        with open(os.path.join(datadir, "serverlist.txt")) as f:
+            saved = f.read()
+        self.assertEqual(sorted(saved.splitlines()),
+                         sorted(s.addr_str for s in servers), saved)
+        self.assertTrue(saved.endswith("\n"), repr(saved))
+        if HAVE_IPV6:
+            self.assertIn("[::1]:%d\n" % servers[1].port, saved)
+        self.assertIn("127.0.0.5:%d\n" % servers[0].port, saved)
+
+        with open(os.path.join(datadir, "serverlist.txt"), "a") as f:
+            f.write("this is garbage\n")
+        nlines = len(saved.splitlines()) + 1
+        m2 = self.master(["--challenge-timeout", "5"], verbose=2,
+                         datadir=datadir, ports=m.ports + [m.cport])
+        m2.d.wait_for_log(LINE + r"master: \S*serverlist\.txt:%d: not an "
+                          r"address, skipped$" % nlines, 3)
+        m2.d.wait_for_log(LINE + r"netd: %d saved servers$" % len(servers),
+                          3)
+        c2 = self.client(m2)
+        for s in servers:
+            s.master = m2
+        challenges = [s.expect_getinfo() for s in servers]
+        # Challenged, never trusted: nothing listed before the answers.
+        self.assertPlain(c2, [])
+        self.assertExt(c2, [])
+        for s, ch in zip(servers, challenges):
+            s.answer(ch)
+        c2.wait_listed(servers, ext=True)
+        self.assertExt(c2, servers)
+        self.assertPlain(c2, servers[:1])
+
+
+if __name__ == "__main__":
+    unittest.main()
