@@ -43,7 +43,15 @@ struct source {
 #define SV_EMPTY	0x02
 #define SV_FULL		0x04
 
-struct ipcount;
+/* Counts per IP address, for the per-address limits (ipcount.c). */
+struct ipcount {
+	RB_ENTRY(ipcount)	 entry;
+	uint8_t			 family;
+	uint8_t			 addr[16];
+	uint32_t		 count;
+};
+RB_HEAD(ipcount_tree, ipcount);
+RB_PROTOTYPE(ipcount_tree, ipcount, entry, ipcount_cmp)
 
 struct server {
 	RB_ENTRY(server)	 entry;
@@ -138,6 +146,11 @@ size_t		 sv_count(void);
 void		 sv_foreach(void (*)(struct server *, void *), void *);
 int		 sv_list(const struct gs_query *, const u_char **,
 		    const size_t **, size_t *);
+
+/* ipcount.c */
+uint32_t	 ipcount_get(struct ipcount_tree *, const struct ipc_addr *);
+struct ipcount	*ipcount_take(struct ipcount_tree *, const struct ipc_addr *);
+void		 ipcount_put(struct ipcount_tree *, struct ipcount *);
 
 /* throttle.c */
 int	throttle_allow(const struct ipc_addr *, time_t);

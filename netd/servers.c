@@ -20,13 +20,6 @@
 
 #define LIST_CACHE_SLOTS	32
 
-struct ipcount {
-	RB_ENTRY(ipcount)	 entry;
-	uint8_t			 family;
-	uint8_t			 addr[16];
-	uint32_t		 count;
-};
-
 struct list_cache {
 	struct gs_query		 q;
 	uint64_t		 gen;		/* 0: empty slot */
@@ -38,7 +31,6 @@ struct list_cache {
 };
 
 static int	sv_cmp(const struct server *, const struct server *);
-static int	ip_cmp(const struct ipcount *, const struct ipcount *);
 static int	sv_matches(const struct server *, const struct gs_query *);
 static int	sv_featured_label(const struct ipc_addr *);
 static void	list_build(struct list_cache *, const struct gs_query *);
@@ -47,11 +39,9 @@ static void	list_packet(struct list_cache *, int, int, int, const char *,
 
 RB_HEAD(server_tree, server);
 RB_GENERATE_STATIC(server_tree, server, entry, sv_cmp)
-RB_HEAD(ip_tree, ipcount);
-RB_GENERATE_STATIC(ip_tree, ipcount, entry, ip_cmp)
 
 static struct server_tree	 servers = RB_INITIALIZER(&servers);
-static struct ip_tree		 ips = RB_INITIALIZER(&ips);
+static struct ipcount_tree	 ips = RB_INITIALIZER(&ips);
 static size_t			 nservers;
 static uint64_t			 sv_gen = 1;
 static struct list_cache	 cache[LIST_CACHE_SLOTS];
@@ -65,14 +55,6 @@ sv_cmp(const struct server *a, const struct server *b)
 	if ((c = memcmp(&a->addr, &b->addr, sizeof(a->addr))) != 0)
 		return (c);
 	return ((int)a->ws - (int)b->ws);
-}
-
-static int
-ip_cmp(const struct ipcount *a, const struct ipcount *b)
-{
-	if (a->family != b->family)
-		return (a->family < b->family ? -1 : 1);
-	return (memcmp(a->addr, b->addr, sizeof(a->addr)));
 }
 
 /* A server by address; WebSocket and UDP servers are apart. */
@@ -109,7 +91,6 @@ sv_featured_label(const struct ipc_addr *a)
 struct server *
 sv_create(const struct ipc_addr *a, int ws, const char **why)
 {
-	struct ipcount	 key, *ip;
 	struct server	*sv;
 
 	if (netd_conf.max_servers > 0 &&
@@ -117,29 +98,18 @@ sv_create(const struct ipc_addr *a, int ws, const char **why)
 		*why = "server limit (-n) reached";
 		return (NULL);
 	}
-	memset(&key, 0, sizeof(key));
-	key.family = a->family;
-	memcpy(key.addr, a->addr, sizeof(key.addr));
-	if ((ip = RB_FIND(ip_tree, &ips, &key)) != NULL &&
-	    netd_conf.max_per_ip > 0 &&
-	    ip->count >= (uint32_t)netd_conf.max_per_ip) {
+	if (netd_conf.max_per_ip > 0 && ipcount_get(&ips, a) >=
+	    (uint32_t)netd_conf.max_per_ip) {
 		*why = "servers per address limit reached";
 		return (NULL);
-	}
-	if (ip == NULL) {
-		if ((ip = calloc(1, sizeof(*ip))) == NULL)
-			fatal(NULL);
-		*ip = key;
-		RB_INSERT(ip_tree, &ips, ip);
 	}
 	if ((sv = calloc(1, sizeof(*sv))) == NULL)
 		fatal(NULL);
 	sv->addr = *a;
 	sv->addr.pad = 0;
 	sv->ws = ws ? 1 : 0;
-	sv->ip = ip;
+	sv->ip = ipcount_take(&ips, a);
 	sv->label = (int16_t)sv_featured_label(a);
-	ip->count++;
 	RB_INSERT(server_tree, &servers, sv);
 	nservers++;
 	return (sv);
@@ -160,10 +130,7 @@ sv_remove(struct server *sv, const char *why)
 		    addr_str(&sv->addr, buf, sizeof(buf)), why);
 	RB_REMOVE(server_tree, &servers, sv);
 	nservers--;
-	if (--sv->ip->count == 0) {
-		RB_REMOVE(ip_tree, &ips, sv->ip);
-		free(sv->ip);
-	}
+	ipcount_put(&ips, sv->ip);
 	free(sv);
 }
 

@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 #include <sys/tree.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -37,13 +39,6 @@
 
 enum ws_state { WS_HANDSHAKE, WS_OPEN };
 
-struct ws_ipcount {
-	RB_ENTRY(ws_ipcount)	 entry;
-	uint8_t			 family;
-	uint8_t			 addr[16];
-	uint32_t		 count;
-};
-
 struct ws_conn {
 	RB_ENTRY(ws_conn)	 entry;
 	uint32_t		 id;
@@ -54,7 +49,7 @@ struct ws_conn {
 	short			 events;
 	struct ipc_addr		 peer;		/* TCP address */
 	uint16_t		 port;		/* announced, network order */
-	struct ws_ipcount	*ip;
+	struct ipcount		*ip;
 	struct netsock		*ls;
 	char			*hbuf;		/* upgrade request */
 	size_t			 hlen;
@@ -68,13 +63,12 @@ struct ws_conn {
 };
 
 static int	ws_cmp(const struct ws_conn *, const struct ws_conn *);
-static int	ws_ip_cmp(const struct ws_ipcount *,
-		    const struct ws_ipcount *);
 static void	ws_accept(int, short, void *);
 static void	ws_accept_resume(int, short, void *);
 static void	ws_event(int, short, void *);
 static void	ws_timeout(int, short, void *);
 static void	ws_close(struct ws_conn *, const char *);
+static void	ws_drain(int);
 static void	ws_update(struct ws_conn *);
 static void	ws_handshake_read(struct ws_conn *);
 static int	ws_handshake_write(struct ws_conn *);
@@ -84,6 +78,7 @@ static ssize_t	ws_recv_cb(wslay_event_context_ptr, uint8_t *, size_t, int,
 		    void *);
 static ssize_t	ws_send_cb(wslay_event_context_ptr, const uint8_t *, size_t,
 		    int, void *);
+static ssize_t	ws_cb_result(wslay_event_context_ptr, ssize_t);
 static void	ws_msg_cb(wslay_event_context_ptr,
 		    const struct wslay_event_on_msg_recv_arg *, void *);
 static const char *ws_name(const struct ws_conn *, char *, size_t);
@@ -92,11 +87,9 @@ static ssize_t	ws_io_write(struct ws_conn *, const void *, size_t);
 
 RB_HEAD(ws_tree, ws_conn);
 RB_GENERATE_STATIC(ws_tree, ws_conn, entry, ws_cmp)
-RB_HEAD(ws_ip_tree, ws_ipcount);
-RB_GENERATE_STATIC(ws_ip_tree, ws_ipcount, entry, ws_ip_cmp)
 
 static struct ws_tree		 conns = RB_INITIALIZER(&conns);
-static struct ws_ip_tree	 conn_ips = RB_INITIALIZER(&conn_ips);
+static struct ipcount_tree	 conn_ips = RB_INITIALIZER(&conn_ips);
 static size_t			 nconns;
 static uint32_t			 next_id = 1;
 static struct event		 ev_resume;
@@ -113,14 +106,6 @@ static int
 ws_cmp(const struct ws_conn *a, const struct ws_conn *b)
 {
 	return (a->id < b->id ? -1 : a->id > b->id);
-}
-
-static int
-ws_ip_cmp(const struct ws_ipcount *a, const struct ws_ipcount *b)
-{
-	if (a->family != b->family)
-		return (a->family < b->family ? -1 : 1);
-	return (memcmp(a->addr, b->addr, sizeof(a->addr)));
 }
 
 struct ws_conn *
@@ -269,11 +254,10 @@ ws_accept(int lfd, short event __unused, void *arg)
 	struct netsock		*ns = arg, *l;
 	struct sockaddr_storage	 ss;
 	struct timeval		 tv = { WS_ACCEPT_PAUSE, 0 };
-	struct ws_ipcount	 key, *ip;
 	struct ws_conn		*c;
 	socklen_t		 sslen;
 	char			 buf[ADDRSTRLEN];
-	int			 fd, i;
+	int			 fd, i, on = 1;
 
 	for (i = 0; i < 64; i++) {
 		sslen = sizeof(ss);
@@ -303,12 +287,8 @@ ws_accept(int lfd, short event __unused, void *arg)
 			(void)close(fd);
 			continue;
 		}
-		memset(&key, 0, sizeof(key));
-		key.family = c->peer.family;
-		memcpy(key.addr, c->peer.addr, sizeof(key.addr));
-		ip = RB_FIND(ws_ip_tree, &conn_ips, &key);
 		if (nconns >= WS_MAX_CONNS || ignore_match(&c->peer) ||
-		    (ip != NULL && ip->count >= WS_MAX_PER_IP)) {
+		    ipcount_get(&conn_ips, &c->peer) >= WS_MAX_PER_IP) {
 			log_verbose("[WS] connection from %s refused: %s",
 			    addr_str(&c->peer, buf, sizeof(buf)),
 			    ignore_match(&c->peer) ? "ignore.txt" :
@@ -318,15 +298,12 @@ ws_accept(int lfd, short event __unused, void *arg)
 			(void)close(fd);
 			continue;
 		}
-		if (ip == NULL) {
-			if ((ip = calloc(1, sizeof(*ip))) == NULL)
-				fatal(NULL);
-			*ip = key;
-			RB_INSERT(ws_ip_tree, &conn_ips, ip);
-		}
-		ip->count++;
-		c->ip = ip;
+		c->ip = ipcount_take(&conn_ips, &c->peer);
 		c->fd = fd;
+		/* Answers are small and wanted at once: no Nagle. */
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on,
+		    sizeof(on)) == -1)
+			log_debug("[WS] TCP_NODELAY: %s", strerror(errno));
 		if (tls_srv != NULL && tls_accept_socket(tls_srv, &c->tls,
 		    fd) == -1)
 			fatalx("[WS] tls_accept_socket: %s",
@@ -366,6 +343,23 @@ ws_timeout(int fd __unused, short event __unused, void *arg)
 	    "idle timeout");
 }
 
+/*
+ * Before close: send our FIN and read what the peer still sent, so that the
+ * kernel does not answer unread bytes with a reset that destroys our last
+ * frame (the close frame of a protocol error) on its way.
+ */
+static void
+ws_drain(int fd)
+{
+	char	 buf[4096];
+	int	 i;
+
+	(void)shutdown(fd, SHUT_WR);
+	for (i = 0; i < 16; i++)
+		if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
+			break;
+}
+
 /* Forget a connection and everything it held. */
 static void
 ws_close(struct ws_conn *c, const char *why)
@@ -382,14 +376,12 @@ ws_close(struct ws_conn *c, const char *why)
 	if (c->tls != NULL) {
 		(void)tls_close(c->tls);
 		tls_free(c->tls);
-	}
+	} else
+		ws_drain(c->fd);
 	(void)close(c->fd);
 	RB_REMOVE(ws_tree, &conns, c);
 	nconns--;
-	if (--c->ip->count == 0) {
-		RB_REMOVE(ws_ip_tree, &conn_ips, c->ip);
-		free(c->ip);
-	}
+	ipcount_put(&conn_ips, c->ip);
 	free(c->hbuf);
 	free(c->out);
 	free(c);
@@ -551,20 +543,25 @@ ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
 	struct ws_conn	*c = arg;
 	ssize_t		 n;
 
-	n = ws_io_read(c, buf, len);
-	if (n == -1) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-			wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-		else
-			wslay_event_set_error(ctx,
-			    WSLAY_ERR_CALLBACK_FAILURE);
-		return (-1);
+	/* End of file ends the connection. */
+	if ((n = ws_io_read(c, buf, len)) == 0) {
+		errno = ECONNRESET;
+		n = -1;
 	}
-	if (n == 0) {
+	return (ws_cb_result(ctx, n));
+}
+
+/* What wslay needs to hear of an I/O result: WOULDBLOCK or failure. */
+static ssize_t
+ws_cb_result(wslay_event_context_ptr ctx, ssize_t n)
+{
+	if (n != -1)
+		return (n);
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+	else
 		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-		return (-1);
-	}
-	return (n);
+	return (-1);
 }
 
 static ssize_t
@@ -572,18 +569,8 @@ ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
     int flags __unused, void *arg)
 {
 	struct ws_conn	*c = arg;
-	ssize_t		 n;
 
-	n = ws_io_write(c, data, len);
-	if (n == -1) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-			wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-		else
-			wslay_event_set_error(ctx,
-			    WSLAY_ERR_CALLBACK_FAILURE);
-		return (-1);
-	}
-	return (n);
+	return (ws_cb_result(ctx, ws_io_write(c, data, len)));
 }
 
 /*

@@ -4,12 +4,13 @@ encoded responses, and qstat as a real client (PROTOCOL.md section 4)."""
 
 import resource
 import shutil
+import signal
 import subprocess
 import time
 import unittest
 
 from harness import HAVE_IPV6, free_ports
-from fakes import (EMPTY_EXT, EMPTY_PLAIN, EXT_HDR, HDR, PLAIN_HDR,
+from fakes import (EMPTY_EXT, EMPTY_PLAIN, EXT_HDR, HDR, PLAIN_HDR, Master,
                    UDPTest, parse_plain, register_many, v4_entry_bytes)
 
 
@@ -144,6 +145,116 @@ class ListTest(UDPTest):
         ext = c.ext(b"Tremulous 69")
         self.assertEqual([(i, n, label) for i, n, label, _ in ext],
                          [(1, 2, ""), (2, 2, "Featured One")], m.tail())
+
+    def test_featured_groups_over_256(self):
+        """Ext packets of 256 within each group, indices counted across
+        the groups; plain packets merge everything."""
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft != resource.RLIM_INFINITY and soft < 800:
+            if hard != resource.RLIM_INFINITY and hard < 800:
+                self.skipTest("RLIMIT_NOFILE %d is too low" % hard)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (800, hard))
+            self.addCleanup(resource.setrlimit, resource.RLIMIT_NOFILE,
+                            (soft, hard))
+        m = Master(self, ["-n", "0", "--max-per-ip", "0",
+                          "--challenge-timeout", "30"], verbose=0)
+        servers = [self.server(m, "127.2.%d.%d" % (i // 200, i % 200 + 1))
+                   for i in range(600)]
+        big, small, rest = servers[:280], servers[280:300], servers[300:]
+        featured = "Big Group\n" + "".join(
+            "  %s\n" % s.addr_str for s in big) + "Small\n" + "".join(
+            "  %s\n" % s.addr_str for s in small)
+        m.d.write_file("featured.txt", featured)
+        m.start()
+        self.addCleanup(self._check_alive, m)
+        c = self.client(m)
+        todo = servers
+        for _ in range(3):
+            register_many(self, m, todo)
+            got = c.plain_set()
+            todo = [s for s in servers if s.entry not in got]
+            if not todo:
+                break
+        self.assertEqual(todo, [], m.tail())
+        ext = c.ext()
+        self.assertEqual([(i, n, label, len(e)) for i, n, label, e in ext],
+                         [(1, 5, "", 256), (2, 5, "", 44),
+                          (3, 5, "Big Group", 256), (4, 5, "Big Group", 24),
+                          (5, 5, "Small", 20)], m.tail())
+        groups = {}
+        for _, _, label, e in ext:
+            groups.setdefault(label, []).extend(e)
+        self.assertEqual(set(groups[""]), {s.entry for s in rest})
+        self.assertEqual(set(groups["Big Group"]), {s.entry for s in big})
+        self.assertEqual(set(groups["Small"]), {s.entry for s in small})
+        pkts, entries = c.plain()
+        self.assertEqual([len(parse_plain(p)) for p in pkts], [256, 256, 88])
+        self.assertEqual(set(entries), {s.entry for s in servers})
+        self.assertEqual(len(entries), 600)
+
+    def test_featured_reload_on_sighup(self):
+        m = self.master(verbose=1)
+        c = self.client(m)
+        s = self.server(m, "127.0.0.11")
+        s.register()
+        c.wait_listed([s])
+        self.assertEqual([p[:3] for p in c.ext()], [(1, 1, "")])
+        m.d.write_file("featured.txt", "Now Featured\n  %s\n" % s.addr_str)
+        m.d.signal(signal.SIGHUP)
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            ext = c.ext()
+            if ext[0][2] != "":
+                break
+            time.sleep(0.1)
+        self.assertEqual(ext, [(1, 1, "Now Featured", [s.entry])], m.tail())
+        self.assertPlain(c, [s])
+
+    def test_featured_address_never_heartbeated(self):
+        """An infoResponse from a featured address that never heartbeated
+        is unsolicited: dropped, nothing listed, no crash."""
+        fport = free_ports(1)[0]
+        m = self.master(verbose=2, files={
+            "featured.txt": "Label\n  127.0.0.13:%d\n" % fport})
+        c = self.client(m)
+        f = self.server(m, "127.0.0.13", fport)
+        f.answer("AAAAAAAAAAAA")
+        f.send(HDR + b"garbage", m.cport)
+        m.d.wait_for_log(r"127\.0\.0\.13:%d: rejected \(unsolicited\)" %
+                         fport, 3, count=2)
+        f.expect_nothing(0.2)
+        self.assertEqual(c.ask(HDR + b"getserversExt Tremulous 69 empty "
+                               b"full"), [EMPTY_EXT], m.tail())
+        self.assertNotListed(c)
+
+    def test_request_sizes(self):
+        """A 2048-byte request is read whole and answered; bigger ones
+        never hurt."""
+        m = self.master(verbose=1)
+        c = self.client(m)
+        s = self.server(m, "127.0.0.5")
+        s.register()
+        c.wait_listed([s])
+        req = HDR + b"getservers 69 empty full"
+        padded = req + b" " * (2048 - len(req))
+        self.assertEqual(len(padded), 2048)
+        self.assertEqual(c.ask(padded), [PLAIN_HDR + v4_entry_bytes(
+            "127.0.0.5", s.port) + b"\\"], m.tail())
+        # Keywords at the very end of 2048 bytes still count.
+        req = HDR + b"getservers 69"
+        tail = b" empty full"
+        padded = req + b" " * (2048 - len(req) - len(tail)) + tail
+        self.assertEqual(len(padded), 2048)
+        s.set(clients=0)
+        s.register()
+        time.sleep(0.2)
+        self.assertPlain(c, [], b"69")
+        self.assertEqual(c.ask(padded), [PLAIN_HDR + v4_entry_bytes(
+            "127.0.0.5", s.port) + b"\\"], m.tail())
+        for n in (2049, 4096, 65000):
+            c.send(req + b" " * (n - len(req)))
+        c.recv_all(first=0.5)
+        self.assertPlain(c, [s])
 
     def test_response_reuse(self):
         m = self.master(["--server-timeout", "3"], verbose=1)

@@ -47,6 +47,59 @@ class RegisterTest(UDPTest):
         s2.heartbeat()
         self.assertNotEqual(s2.expect_getinfo(), ch)
 
+    def test_heartbeat_forms(self):
+        """Any tag is a heartbeat (DarkPlaces, none, no newline), matched
+        by prefix; "dead" anywhere makes a flatline."""
+        m = self.master(verbose=2)
+        c = self.client(m)
+        forms = [HDR + b"heartbeat DarkPlaces\n", HDR + b"heartbeat",
+                 HDR + b"heartbeat Tremulous", HDR + b"heartbeatX\n",
+                 HDR + b"heartbeat Tremulous\n\x00junk\xff"]
+        servers = []
+        for i, data in enumerate(forms):
+            s = self.server(m, "127.0.0.%d" % (40 + i))
+            s.send(data)
+            servers.append(s)
+        for s in servers:
+            s.answer(s.expect_getinfo())
+        c.wait_listed(servers)
+        # A flatline whatever the tag: re-challenged, not dropped.
+        s = servers[0]
+        s.send(HDR + b"heartbeat DarkPlacesdead\n")
+        s.expect_getinfo()
+        m.d.wait_for_log(r"127\.0\.0\.40:%d: flatline, challenging it" %
+                         s.port, 2)
+        self.assertPlain(c, servers)
+
+    def test_inforesponse_forms(self):
+        """The infostring starts after the first space, backslash or
+        newline after infoResponse; key order is free, extra keys are
+        ignored, a repeated key counts with its last value."""
+        m = self.master(verbose=1)
+        c = self.client(m)
+        forms = [
+            lambda ch: HDR + b"infoResponse \\hostname\\h\\protocol\\69"
+            b"\\clients\\1\\sv_maxclients\\8\\challenge\\" + ch,
+            lambda ch: HDR + b"infoResponse\\challenge\\" + ch +
+            b"\\sv_maxclients\\8\\clients\\1\\protocol\\69\\hostname\\h",
+            lambda ch: HDR + b"infoResponse\n\\gamename\\Tremulous\\voip"
+            b"\\opus\\hostname\\^1Colour\\protocol\\69\\clients\\1"
+            b"\\sv_maxclients\\8\\challenge\\" + ch + b"\\",
+            # clients 8 of 8, then clients 0: the last one counts (empty)
+            lambda ch: HDR + b"infoResponse\n\\clients\\8\\hostname\\h"
+            b"\\protocol\\69\\sv_maxclients\\8\\challenge\\" + ch +
+            b"\\clients\\0",
+        ]
+        servers = []
+        for i, form in enumerate(forms):
+            s = self.server(m, "127.0.0.%d" % (50 + i))
+            s.heartbeat()
+            s.send(form(s.expect_getinfo().encode()), m.cport)
+            servers.append(s)
+        c.wait_listed(servers)
+        self.assertPlain(c, servers[:3], b"69 full")
+        self.assertPlain(c, servers, b"69 empty")
+
     def test_wrong_challenge(self):
         m = self.master(["--challenge-timeout", "5"], verbose=2)
         c = self.client(m)

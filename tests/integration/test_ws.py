@@ -244,8 +244,7 @@ class ListTest(WSCase):
         # The web twins: one connection per address, every port announced
         # in turn on it, each challenged and answered there.
         web = WSGameServer(self, m, "127.0.0.20")
-        for s in udp_servers[:-1]:
-            web.register(s.port)
+        web.register_ports([s.port for s in udp_servers[:-1]])
         WSGameServer(self, m, "127.0.0.21", fport).register()
         m.d.wait_for_log(r"server 127\.0\.0\.21:%d verified" % fport, 3,
                          count=2)
@@ -395,9 +394,11 @@ class FrameTest(WSCase):
     def test_text_frames_ignored(self):
         m = self.master()
         c = m.ws()
-        c.send_frame(OP_TEXT, GETSERVERS)             # raw bytes
-        c.send_text("\xff\xff\xff\xffgetservers 69 empty full")  # as JS does
+        # The SEED.md example: a JS string, sent as UTF-8 text.
+        c.send_text("\xff\xff\xff\xffgetservers 71 empty full")
         c.send_text("getserversExt Tremulous 69")
+        c.send_fragments("\xff\xff\xff\xffgetservers 69".encode(), [3, 5],
+                         opcode=OP_TEXT)
         self.assertIsNone(c.recv_frame(0.7), "a text frame was answered")
         self.assertTrue(c.is_open(0.1), "closed after a text frame")
         self.assertEqual(c.ask(GETSERVERS), [EMPTY_PLAIN], m.tail())
@@ -429,6 +430,26 @@ class FrameTest(WSCase):
         self.assertIsNone(c.recv_frame(0.3))
         self.assertEqual(c.ask(GETSERVERS), [EMPTY_PLAIN], m.tail())
 
+    def test_reply_latency(self):
+        """A reply is one message sent at once: a round trip on loopback
+        takes a few milliseconds, not a delayed-ACK timeout (a frame
+        written in two pieces on a socket with Nagle's algorithm on waits
+        for the peer's delayed ACK, about 40 ms on Linux)."""
+        m = self.master(verbose=0)
+        c = m.ws()
+        times = []
+        for _ in range(15):
+            t = time.monotonic()
+            c.send_binary(GETSERVERS)
+            got = c.recv_message(2)
+            times.append(time.monotonic() - t)
+            self.assertEqual(got, (OP_BINARY, EMPTY_PLAIN), m.tail())
+        times.sort()
+        median = times[len(times) // 2]
+        self.assertLess(median, 0.02, "median WebSocket round trip %.1f ms "
+                        "(all: %s)" % (median * 1000, ", ".join(
+                            "%.1f" % (t * 1000) for t in times)))
+
     def test_close_handshake(self):
         m = self.master()
         c = m.ws()
@@ -448,6 +469,10 @@ class ProtocolErrorTest(WSCase):
 
     def check_closed_with(self, c, status, what, m):
         frames = c.wait_closed(3)
+        if c.buf:
+            self.fail("%s: the connection ended inside a frame: %r after "
+                      "%r (a close frame cut short by a reset?)\n%s" % (
+                          what, c.buf, frames, m.tail()))
         closes = [p for op, p in frames if op == OP_CLOSE]
         data = [(op, p) for op, p in frames if op != OP_CLOSE]
         self.assertEqual(data, [], "%s: answered\n%s" % (what, m.tail()))
@@ -470,6 +495,11 @@ class ProtocolErrorTest(WSCase):
         c = m.ws()
         c.send_frame(0x3, GETSERVERS)
         self.check_closed_with(c, CLOSE_PROTOCOL_ERROR, "opcode 3", m)
+        # Text that is not UTF-8 (RFC 6455 section 8.1: fail the
+        # connection, 1007).
+        c = m.ws()
+        c.send_frame(OP_TEXT, GETSERVERS)
+        self.check_closed_with(c, 1007, "text frame not in UTF-8", m)
         self.assertEqual(m.ws().ask(GETSERVERS), [EMPTY_PLAIN], m.tail())
 
     def test_message_too_big(self):
@@ -640,7 +670,7 @@ class LimitTest(WSCase):
         c.close()
         m.d.signal(15)
         self.assertEqual(m.d.wait(), 0, m.tail())
-        m.d.check_sanitizer()
+        m.d.stop()                      # checks for sanitizer reports
 
 
 # ---------------------------------------------------------------------------

@@ -123,6 +123,20 @@ class WSGameServer:
     def answer(self, challenge):
         self.ws.send_binary(self.info(challenge))
 
+    def register_ports(self, ports, batch=64):
+        """Register this connection under every port of ports, a batch at
+        a time, pipelined: announce + heartbeat for each, then the
+        getinfos (they come back in order), then announce + answer."""
+        for i in range(0, len(ports), batch):
+            part = ports[i:i + batch]
+            for p in part:
+                self.announce(p)
+                self.heartbeat()
+            challenges = [self.expect_getinfo() for _ in part]
+            for p, c in zip(part, challenges):
+                self.announce(p)
+                self.answer(c)
+
     def register(self, port=None):
         """Announce (the port), heartbeat, answer the getinfo; returns
         the challenge."""
