@@ -2369,8 +2369,10 @@ run_ws(void)
 			ws_connect(c, ep);
 	}
 	next_check = now + 10 * MS;
-	while (!stop && (now = now_ns()) < ws_end) {
+	while (!stop && now_ns() < ws_end) {
 		(void)ws_poll(ep, 2);
+		/* After the poll: requests sent in it are not in the past. */
+		now = now_ns();
 		if (now < next_check)
 			continue;
 		next_check = now + 10 * MS;

@@ -149,11 +149,13 @@ check_getservers(const u_char *args, size_t len, int ext)
 	if (!ext)
 		CHECK(q.family == AF_INET);
 	check_string(q.protocol, sizeof(q.protocol));
+	/* An overlong protocol is kept empty: it matches nothing. */
 	n = strlen(q.protocol);
-	CHECK(n > 0 && n < PROTO_LEN);
+	CHECK(n < PROTO_LEN);
 	for (i = 0; i < n; i++)
 		CHECK(!is_space((u_char)q.protocol[i]));
-	CHECK(memmem(args, len, q.protocol, n) != NULL);
+	if (n > 0)
+		CHECK(memmem(args, len, q.protocol, n) != NULL);
 	if (ext)
 		CHECK(memmem(args, len, "Tremulous", 9) != NULL);
 }

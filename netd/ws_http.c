@@ -23,6 +23,7 @@
 
 static int	has_token(const char *, size_t, const char *);
 static const char *trim(const char *, size_t *);
+static int	is_token(const char *, size_t);
 
 /* The Sec-WebSocket-Accept value for a key: base64(SHA-1(key GUID)). */
 int
@@ -38,6 +39,19 @@ ws_accept_key(const char *key, size_t keylen, char *accept)
 	if (base64_encode(digest, sizeof(digest), accept, WS_ACCEPT_LEN) == 0)
 		return (-1);
 	return (0);
+}
+
+/* An HTTP token (RFC 7230 tchar): what a subprotocol name may be. */
+static int
+is_token(const char *s, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) &&
+		    strchr("!#$%&'*+-.^_`|~", s[i]) == NULL)
+			return (0);
+	return (1);
 }
 
 /* Strip blanks around a header value. */
@@ -94,6 +108,9 @@ ws_http_parse(const char *buf, size_t len, struct ws_request *req)
 	/* Request line: GET <target> HTTP/1.1 */
 	eol = memmem(buf, end - buf + 2, "\r\n", 2);
 	n = eol - buf;
+	for (i = 0; i < n; i++)
+		if (buf[i] == '\0' || iscntrl((unsigned char)buf[i]))
+			return (1);
 	if ((sp1 = memchr(buf, ' ', n)) == NULL ||
 	    (sp2 = memchr(sp1 + 1, ' ', eol - sp1 - 1)) == NULL)
 		return (1);
@@ -104,9 +121,6 @@ ws_http_parse(const char *buf, size_t len, struct ws_request *req)
 	if (eol - sp2 - 1 != 8 || memcmp(sp2 + 1, "HTTP/1.", 7) != 0 ||
 	    !isdigit((unsigned char)sp2[8]) || sp2[8] == '0')
 		return (1);
-	for (i = 0; buf + i < eol; i++)
-		if (buf[i] == '\0' || iscntrl((unsigned char)buf[i]))
-			return (1);
 
 	for (line = eol + 2; line < end + 2; line = eol + 2) {
 		eol = memmem(line, end + 2 - line, "\r\n", 2);
@@ -140,7 +154,8 @@ ws_http_parse(const char *buf, size_t len, struct ws_request *req)
 			if ((colon = memchr(v, ',', vlen)) != NULL)
 				vlen = colon - v;
 			v = trim(v, &vlen);
-			if (vlen > 0 && vlen < sizeof(req->protocol)) {
+			if (vlen > 0 && vlen < sizeof(req->protocol) &&
+			    is_token(v, vlen)) {
 				memcpy(req->protocol, v, vlen);
 				req->protocol[vlen] = '\0';
 			}

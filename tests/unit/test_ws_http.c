@@ -465,6 +465,26 @@ test_parse_upgrade_value(void **state __unused)
 
 /* The first offered subprotocol is echoed. */
 static void
+test_parse_protocol_token(void **state __unused)
+{
+	struct ws_request	 req;
+
+	/* Only an HTTP token is echoed: "a\tb" or "a b" are not. */
+	assert_int_equal(parse_whole(REQ(HEADERS
+	    "Sec-WebSocket-Protocol: a\tb, c\r\n" "\r\n"), &req), 101);
+	assert_string_equal(req.protocol, "");
+	assert_int_equal(parse_whole(REQ(HEADERS
+	    "Sec-WebSocket-Protocol: a b\r\n" "\r\n"), &req), 101);
+	assert_string_equal(req.protocol, "");
+	assert_int_equal(parse_whole(REQ(HEADERS
+	    "Sec-WebSocket-Protocol: x\xc3\xa9\r\n" "\r\n"), &req), 101);
+	assert_string_equal(req.protocol, "");
+	/* A tab in the request line is a bad request, not a method. */
+	assert_int_equal(parse_whole(REQ("GET\t/chat HTTP/1.1\r\n" HOST
+	    UPGRADE CONNECTION KEY VERSION "\r\n"), &req), 400);
+}
+
+static void
 test_parse_protocol(void **state __unused)
 {
 	struct ws_request	 req;
@@ -846,6 +866,7 @@ main(void)
 		cmocka_unit_test(test_parse_connection_list),
 		cmocka_unit_test(test_parse_upgrade_value),
 		cmocka_unit_test(test_parse_protocol),
+		cmocka_unit_test(test_parse_protocol_token),
 		cmocka_unit_test(test_parse_resets),
 		cmocka_unit_test(test_parse_incomplete),
 		cmocka_unit_test(test_parse_too_long),

@@ -6,7 +6,7 @@
 //                             [--timeout MS]
 //
 // Starts headless Chromium with a fresh, empty profile (removed at exit),
-// opens about:blank and runs, in the page, new WebSocket('ws://127.0.0.1:
+// opens an empty page and runs, in the page, new WebSocket('ws://127.0.0.1:
 // PORT') with binaryType 'arraybuffer'; sends \xff\xff\xff\xff + TEXT
 // (default "getserversExt Tremulous 69 empty full") as a Uint8Array and
 // collects every binary reply until QUIET ms pass without one (default
@@ -14,10 +14,17 @@
 // line.  Everything is bounded by TIMEOUT ms (default 30000).  Exit
 // status: 0 when at least one message came, 2 when none did, 1 on an
 // error.
+//
+// The empty page comes from a one-page HTTP server on 127.0.0.1 started
+// here, not from about:blank or data: - Chromium's Local Network Access
+// checks block a WebSocket to a loopback address from those
+// (net::ERR_BLOCKED_BY_LOCAL_NETWORK_ACCESS_CHECKS), as they would from a
+// public site; a page on the master's own address space may connect.
 
 'use strict';
 
 const fs = require('fs');
+const http = require('http');
 const os = require('os');
 const path = require('path');
 const { chromium } = require('playwright-core');
@@ -113,7 +120,18 @@ async function main() {
   }, o.timeout + 5000);
   killer.unref();
   let status = 1;
+  const server = http.createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8',
+      'Cache-Control': 'no-store' });
+    res.end('<!doctype html><title>tremmasterd WebSocket test</title>\n');
+  });
+  let pageUrl = null;
   try {
+    await new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', resolve);
+    });
+    pageUrl = `http://127.0.0.1:${server.address().port}/`;
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
@@ -123,7 +141,9 @@ async function main() {
     });
     const page = context.pages()[0] || await context.newPage();
     page.setDefaultTimeout(o.timeout);
-    await page.goto('about:blank');
+    page.on('console', (m) => process.stderr.write(
+      `browser_test: console: ${m.text()}\n`));
+    await page.goto(pageUrl);
     const ua = await page.evaluate(() => navigator.userAgent);
     process.stderr.write(`browser_test: ${ua}\n`);
     const r = await page.evaluate(inPage, {
@@ -140,6 +160,7 @@ async function main() {
     if (context) {
       await context.close().catch(() => {});
     }
+    server.close();
     fs.rmSync(profile, { recursive: true, force: true });
     clearTimeout(killer);
   }
