@@ -181,3 +181,24 @@ fuzz-run: fuzz
 
 fuzz-clean:
 	rm -rf $(FUZZBUILD)
+
+# Benchmark (bench/, not part of check): "make bench" builds the load
+# generator; "make bench-run" runs bench/run.sh against this build (a few
+# minutes, ends with a Markdown table); "make bench-smoke" runs every mode
+# for a second or two and checks correctness only, never speed.
+.PHONY: bench bench-run bench-smoke
+
+bench: $(BUILD)/bench/loadgen
+
+$(BUILD)/bench/loadgen: bench/loadgen.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARNINGS) $(LDFLAGS) -o $@ bench/loadgen.c
+
+BENCH_ENV = TREMMASTERD=$(CURDIR)/$(BUILD)/$(PROG) \
+	    LOADGEN=$(CURDIR)/$(BUILD)/bench/loadgen
+
+bench-run: all bench
+	$(BENCH_ENV) bash bench/run.sh
+
+bench-smoke: all bench
+	$(BENCH_ENV) bash bench/run.sh --smoke

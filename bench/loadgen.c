@@ -100,7 +100,7 @@ struct conf {
 	long		 kreq;		/* ws: connections making requests */
 	long		 naddrs;	/* flood and stats source addresses */
 	long		 perip;		/* ws: connections an address */
-	long		 rate;		/* open loop: messages a second, 0: max */
+	long		 rate;		/* open loop: a second, 0: no cap */
 	long		 window;	/* heartbeats awaiting a getinfo */
 	long		 timeout_ms;	/* closed loop: a request may take */
 	double		 duration;
@@ -289,6 +289,7 @@ static void	 ws_request(struct wsc *, uint64_t);
 static long	 ws_poll(int, int);
 static void	 ws_open_range(long, long, int, uint64_t);
 static void	 run_ws(void);
+static void	 end_line(void);
 
 /* Shared by the WebSocket code: the connections and what they count. */
 static struct wsc	*wsconns;
@@ -920,7 +921,7 @@ run_getservers(int ext)
 	now = now_ns();
 	printf("mode=%s servers=%ld clients=%ld duration=%.3f requests=%llu "
 	    "rps=%.1f pps=%.1f mbps=%.1f p50_us=%.1f p99_us=%.1f errors=%llu "
-	    "timeouts=%llu strays=%llu first_error=%s\n",
+	    "timeouts=%llu strays=%llu first_error=%s",
 	    mode_names[conf.mode], conf.nservers, conf.nclients,
 	    (double)(now - start) / NS, (unsigned long long)r.ok,
 	    (double)r.ok * NS / (double)(now - start),
@@ -985,7 +986,7 @@ run_attack(void)
 	sets = pkts / (uint64_t)list_packets(conf.nservers);
 	printf("mode=attack servers=%ld duration=%.3f sent=%llu "
 	    "sent_per_s=%.1f answered=%llu answered_per_s=%.2f packets=%llu "
-	    "bytes_out=%llu bytes_in=%llu amplification=%.1f\n",
+	    "bytes_out=%llu bytes_in=%llu amplification=%.1f",
 	    conf.nservers, (double)(now - start) / NS,
 	    (unsigned long long)sent, (double)sent * NS / (double)(now - start),
 	    (unsigned long long)sets, (double)sets * NS / (double)(now - start),
@@ -1119,7 +1120,7 @@ run_responder(void)
 		npk += ns;
 	}
 	printf("mode=responder servers=%ld duration=%.3f requests=%llu "
-	    "packets=%llu ignored=%llu\n", conf.nservers,
+	    "packets=%llu ignored=%llu", conf.nservers,
 	    (double)(now - start) / NS, (unsigned long long)nreq,
 	    (unsigned long long)npk, (unsigned long long)nbad);
 	close(fd);
@@ -1510,7 +1511,7 @@ run_servers(void)
 		}
 	}
 	printf("mode=servers phase=end servers=%ld hb_sent=%llu "
-	    "getinfo=%llu bad=%llu\n", conf.nservers,
+	    "getinfo=%llu bad=%llu", conf.nservers,
 	    (unsigned long long)f.hb_sent, (unsigned long long)f.getinfo,
 	    (unsigned long long)f.bad);
 	farm_close(&f);
@@ -1674,7 +1675,7 @@ run_heartbeats(void)
 	    "sent_per_s=%.1f challenged=%llu challenged_per_s=%.1f "
 	    "bad=%llu legit=%ld legit_registered=%d legit_register_s=%.3f "
 	    "legit_challenged=%llu legit_listed=%ld legit_ok=%d "
-	    "legit_error=%s\n", conf.naddrs, (double)(now - start) / NS,
+	    "legit_error=%s", conf.naddrs, (double)(now - start) / NS,
 	    (unsigned long long)sent, (double)sent * NS / (double)(now - start),
 	    (unsigned long long)got, (double)got * NS / (double)(now - start),
 	    (unsigned long long)bad, f.n, ok, (double)(rdone - rstart) / NS,
@@ -1731,7 +1732,7 @@ run_stats(void)
 	}
 	w1 = wall_time();
 	printf("mode=stats sources=%ld duration=%.3f sent=%llu "
-	    "sent_per_s=%.1f send_failures=%llu t_start=%.6f t_end=%.6f\n",
+	    "sent_per_s=%.1f send_failures=%llu t_start=%.6f t_end=%.6f",
 	    conf.naddrs, (double)(now - start) / NS, (unsigned long long)sent,
 	    (double)sent * NS / (double)(now - start),
 	    (unsigned long long)fails, w0, w1);
@@ -2398,7 +2399,7 @@ run_ws(void)
 	    "bytes_per_conn=%.1f ws_servers=%ld ws_registered=%d "
 	    "ws_listed=%ld getinfo=%llu clients=%ld duration=%.3f "
 	    "requests=%llu rps=%.1f pps=%.1f p50_us=%.1f p99_us=%.1f "
-	    "errors=%llu timeouts=%llu strays=%llu first_error=%s\n",
+	    "errors=%llu timeouts=%llu strays=%llu first_error=%s",
 	    nc, held, held_after, ws_failed, rss0, rss1, rss2,
 	    rss0 > 0 && rss1 > 0 && held > 0 ?
 	    (double)(rss1 - rss0) * 1024 / (double)held : 0.0,
@@ -2427,6 +2428,20 @@ run_ws(void)
 	free(wsconns);
 	free(ws_res.lat);
 	close(ep);
+}
+
+/* The end of the result line: what the generator itself used. */
+static void
+end_line(void)
+{
+	struct rusage	 ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) == -1)
+		err(2, "getrusage");
+	printf(" loadgen_cpu_s=%.2f loadgen_maxrss_kb=%ld\n",
+	    (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	    (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6,
+	    ru.ru_maxrss);
 }
 
 int
@@ -2544,7 +2559,8 @@ main(int argc, char *argv[])
 	(void)seq_addr(conf.srvbase, conf.nservers);
 	(void)seq_addr(conf.srcbase, conf.nclients + conf.naddrs);
 	sin_set(&master_sin, conf.master, conf.port);
-	rng_state = now_ns() ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ULL;
+	rng_state = now_ns() ^ (uint64_t)getpid() << 32 ^
+	    0x9e3779b97f4a7c15ULL;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -2579,5 +2595,6 @@ main(int argc, char *argv[])
 		run_responder();
 		break;
 	}
+	end_line();
 	return (0);
 }

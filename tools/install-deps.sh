@@ -13,10 +13,30 @@ for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
 		missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
-
-echo "installing:$missing"
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
+if [ -n "$missing" ]; then
+	echo "installing:$missing"
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
+fi
+
+# The real WebSocket clients of tests/integration/test_ws_real.py: Node.js
+# and npm (any already on the PATH are kept, Debian's or not), Debian's
+# Chromium, and the npm packages pinned in tests/ws/package-lock.json.
+want=
+command -v node >/dev/null 2>&1 || want="$want nodejs"
+command -v npm >/dev/null 2>&1 || want="$want npm"
+dpkg-query -W -f='${Status}' chromium 2>/dev/null | grep -q "ok installed" ||
+	want="$want chromium"
+if [ -n "$want" ]; then
+	echo "installing:$want"
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $want
+fi
+if [ -f tests/ws/package-lock.json ] &&
+    { [ ! -f tests/ws/node_modules/ws/package.json ] ||
+    [ ! -f tests/ws/node_modules/playwright-core/package.json ]; }; then
+	echo "installing tests/ws/node_modules (npm ci)"
+	(cd tests/ws && npm ci --no-audit --no-fund)
+fi

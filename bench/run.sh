@@ -1,0 +1,524 @@
+#!/usr/bin/env bash
+#
+# The tremmasterd benchmark: bench/run.sh [--smoke]
+#
+# Starts tremmasterd on free loopback ports (throttle off, no server
+# limits) and drives it with build/bench/loadgen; prints a Markdown table.
+# With --smoke every mode runs for a second or two with small numbers and
+# only correctness is asserted (never speed): exit 1 on a failure.
+#
+# Environment:
+#   TREMMASTERD	the binary under test (default: build/tremmasterd, built)
+#   LOADGEN	the load generator (default: build/bench/loadgen, built)
+#   BENCH_DURATION	seconds a measured run lasts (default 10)
+#   BENCH_BIG_N	servers of the memory run (default 100000)
+#   BENCH_WS_CONNS	idle WebSocket connections (default 10000)
+#
+# All traffic goes to 127.0.0.1 from addresses in 127.0.0.0/8.  Every
+# process started here is stopped by PID on exit; temporary directories
+# are removed.
+
+set -u
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SMOKE=0
+for arg in "$@"; do
+	case $arg in
+	--smoke) SMOKE=1 ;;
+	*) echo "usage: bench/run.sh [--smoke]" >&2; exit 2 ;;
+	esac
+done
+
+if [ -z "${TREMMASTERD:-}" ]; then
+	make -C "$ROOT" all >&2 || exit 1
+	TREMMASTERD=$ROOT/build/tremmasterd
+fi
+if [ -z "${LOADGEN:-}" ]; then
+	make -C "$ROOT" bench >&2 || exit 1
+	LOADGEN=$ROOT/build/bench/loadgen
+fi
+for f in "$TREMMASTERD" "$LOADGEN"; do
+	if [ ! -x "$f" ]; then
+		echo "bench: $f is not an executable" >&2
+		exit 1
+	fi
+done
+
+if [ $SMOKE -eq 1 ]; then
+	D=1 N1=50 N2=120 C=2 WSC=40 WSN=10 BIGN=600 HOLD=0.5 SETTLE=30
+else
+	D=${BENCH_DURATION:-10} N1=1000 N2=5000 C=16 WSC=${BENCH_WS_CONNS:-10000}
+	WSN=1000 BIGN=${BENCH_BIG_N:-100000} HOLD=3 SETTLE=120
+fi
+PROTO=69
+CLK_TCK=$(getconf CLK_TCK)
+IS_ROOT=0
+[ "$(id -u)" -eq 0 ] && IS_ROOT=1
+# A sanitizer build started as root drops privileges in its children:
+# LeakSanitizer cannot work there.
+if [ $IS_ROOT -eq 1 ]; then
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+fi
+
+# Descriptors: one a fake server or WebSocket connection, on both sides.
+want=$((BIGN + WSC + 4096))
+ulimit -n "$want" 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null
+NOFILE=$(ulimit -n)
+if [ "$NOFILE" != unlimited ] && [ "$NOFILE" -lt $((BIGN + 1024)) ]; then
+	BIGN=$((NOFILE - 1024))
+	echo "bench: ulimit -n is $NOFILE: the memory run uses $BIGN servers" >&2
+fi
+if [ "$NOFILE" != unlimited ] && [ "$NOFILE" -lt $((WSC + WSN + 256)) ]; then
+	WSC=$((NOFILE - WSN - 256))
+	echo "bench: ulimit -n is $NOFILE: holding $WSC connections" >&2
+fi
+
+# The master on CPU 0, the generator on CPU 1, when there are two.
+PIN_M=() PIN_L=()
+if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
+	PIN_M=(taskset -c 0)
+	PIN_L=(taskset -c 1)
+fi
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/tremmasterd-bench.XXXXXX") || exit 1
+chmod 755 "$TMP"
+PIDS=()
+FAILS=0
+ROWS=()
+MPID= NETD= DATA= RPID= SPID=
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${PIDS[@]}"; do
+		wait_gone "$p" 10 || kill -KILL "$p" 2>/dev/null
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Is pid still there (and not a zombie)?
+alive() {
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+# Wait up to $2 seconds for pid $1 to end.
+wait_gone() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		alive "$1" || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+forget() {
+	local p keep=()
+	for p in "${PIDS[@]}"; do
+		[ "$p" != "$1" ] && keep+=("$p")
+	done
+	PIDS=("${keep[@]}")
+}
+
+# Stop pid $1 by SIGTERM, then SIGKILL, and reap it.
+stop_pid() {
+	[ -n "$1" ] || return 0
+	kill -TERM "$1" 2>/dev/null
+	wait_gone "$1" 15 || kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	forget "$1"
+}
+
+fail() {
+	echo "FAIL: $*" >&2
+	FAILS=$((FAILS + 1))
+}
+
+# The value of key $2 on the last line of file $1 that has it.
+kv() {
+	awk -v k="$2" '{ for (i = 1; i <= NF; i++)
+		if (index($i, k "=") == 1) v = substr($i, length(k) + 2) }
+		END { print v }' "$1"
+}
+
+# A port free for UDP and TCP on every address, outside the ephemeral range.
+USED_PORTS=" "
+free_port() {
+	local p i hex
+	for ((i = 0; i < 500; i++)); do
+		p=$((20000 + RANDOM % 12000))
+		case $USED_PORTS in *" $p "*) continue ;; esac
+		hex=$(printf '%04X' "$p")
+		if ! cat /proc/net/udp /proc/net/udp6 /proc/net/tcp \
+		    /proc/net/tcp6 2>/dev/null | awk '{ print $2 }' |
+		    grep -qi ":$hex\$"; then
+			USED_PORTS="$USED_PORTS$p "
+			echo "$p"
+			return 0
+		fi
+	done
+	echo "bench: no free port" >&2
+	exit 1
+}
+
+# utime + stime of pid in clock ticks.
+cpu_ticks() {
+	sed 's/.*) //' "/proc/$1/stat" 2>/dev/null |
+	    awk '{ print $12 + $13 }'
+}
+
+rss_kb() {
+	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null
+}
+
+# The child of the master whose title is "tremmasterd: $1".
+child_of_master() {
+	local d p
+	for d in /proc/[0-9]*; do
+		p=${d#/proc/}
+		[ "$(sed 's/.*) //' "$d/stat" 2>/dev/null | cut -d' ' -f2)" = \
+		    "$MPID" ] || continue
+		if tr '\0' ' ' <"$d/cmdline" 2>/dev/null |
+		    grep -q "^tremmasterd: $1"; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# Start a fresh master with extra options; sets MPID, NETD, DATA, ports.
+start_master() {
+	local i up=()
+	DATA=$(mktemp -d "$TMP/data.XXXXXX")
+	PORT=$(free_port)
+	CPORT=$(free_port)
+	WSPORT=$(free_port)
+	if [ $IS_ROOT -eq 1 ]; then
+		chown nobody "$DATA"
+		up=(-u nobody -j "$DATA")
+	fi
+	(cd "$DATA" && exec "${PIN_M[@]}" "$TREMMASTERD" "${up[@]}" -4 \
+	    -l 127.0.0.1 -p "$PORT" -P "$CPORT" -W "$WSPORT" -n 0 \
+	    --max-per-ip 0 "$@" >"$DATA.log" 2>&1) &
+	MPID=$!
+	PIDS+=("$MPID")
+	NETD=
+	for ((i = 0; i < 100; i++)); do
+		if grep -q "netd: .*saved servers challenged" "$DATA.log" \
+		    2>/dev/null && NETD=$(child_of_master netd); then
+			break
+		fi
+		if ! alive "$MPID"; then
+			break
+		fi
+		sleep 0.1
+	done
+	if [ -z "$NETD" ]; then
+		echo "bench: tremmasterd did not start:" >&2
+		tail -20 "$DATA.log" >&2
+		exit 1
+	fi
+}
+
+stop_master() {
+	stop_pid "$MPID"
+	if grep -q "AddressSanitizer\|LeakSanitizer\|runtime error:" \
+	    "$DATA.log"; then
+		fail "sanitizer report in the master's log"
+		grep -A20 "AddressSanitizer\|LeakSanitizer\|runtime error:" \
+		    "$DATA.log" >&2
+	fi
+	MPID= NETD=
+}
+
+# Run loadgen bounded in time: out file, then its arguments.
+lg() {
+	local out=$1
+	shift
+	timeout -k 5 $((${D%.*} + ${SETTLE%.*} + 120)) "${PIN_L[@]}" \
+	    "$LOADGEN" "$@" >"$out" 2>"$out.err"
+	local rc=$?
+	if [ $rc -ne 0 ]; then
+		fail "loadgen $* exited with $rc: $(tail -3 "$out.err")"
+	fi
+	return $rc
+}
+
+# Start the servers mode in the background; waits until all are listed.
+start_servers() {
+	local n=$1 out=$2 i
+	shift 2
+	"${PIN_L[@]}" "$LOADGEN" -m servers -n "$n" -p "$PORT" -C "$CPORT" \
+	    -P $PROTO -d 3600 -s "$SETTLE" -M "$NETD" "$@" >"$out" \
+	    2>"$out.err" &
+	SPID=$!
+	PIDS+=("$SPID")
+	for ((i = 0; i < ${SETTLE%.*} * 10 + 100; i++)); do
+		grep -q "phase=ready" "$out" 2>/dev/null && break
+		alive "$SPID" || break
+		sleep 0.1
+	done
+	if [ "$(kv "$out" verified)" != 1 ]; then
+		fail "servers: $n not all registered: $(cat "$out" \
+		    "$out.err" | tail -3)"
+		return 1
+	fi
+	return 0
+}
+
+# Append a table row: scenario, N, clients, rate, p50/p99, errors/timeouts,
+# netd CPU %, netd RSS MiB, notes.
+row() {
+	ROWS+=("| $1 | $2 | $3 | $4 | $5 | $6 | $7 | $8 | $9 |")
+}
+
+pct() {
+	awk -v t="$1" -v s="$2" -v hz="$CLK_TCK" \
+	    'BEGIN { if (s > 0) printf "%.0f", t / hz / s * 100; else print "-" }'
+}
+
+mib() {
+	awk -v k="$1" 'BEGIN { if (k > 0) printf "%.1f", k / 1024; else print "-" }'
+}
+
+# A closed-loop list run against port $PORT; pid $2 is the one whose CPU
+# counts.  Sets RPS.
+list_run() {
+	local label=$1 cpid=$2 mode=$3 n=$4 c=$5 out t0 t1 s0 s1 cpu
+	out=$TMP/$mode-$n-$c-$RANDOM.out
+	t0=$(cpu_ticks "$cpid")
+	s0=$(date +%s.%N)
+	lg "$out" -m "$mode" -n "$n" -c "$c" -d "$D" -p "$PORT" -P $PROTO
+	s1=$(date +%s.%N)
+	t1=$(cpu_ticks "$cpid")
+	cpu=$(pct $((t1 - t0)) "$(awk -v a="$s0" -v b="$s1" \
+	    'BEGIN { print b - a }')")
+	RPS=$(kv "$out" rps)
+	if [ "$(kv "$out" errors)" != 0 ] || [ "$(kv "$out" strays)" != 0 ] ||
+	    [ "$(kv "$out" requests)" = 0 ] || [ -z "$RPS" ]; then
+		fail "$label $mode n=$n c=$c: $(cat "$out" "$out.err")"
+	fi
+	row "$label $mode" "$n" "$c" "$(kv "$out" rps) req/s, \
+$(kv "$out" pps) pkt/s" "$(kv "$out" p50_us) / $(kv "$out" p99_us)" \
+	    "$(kv "$out" errors) / $(kv "$out" timeouts)" "$cpu" \
+	    "$(mib "$(rss_kb "$cpid")")" \
+	    "loadgen CPU $(kv "$out" loadgen_cpu_s) s"
+}
+
+echo "bench: $TREMMASTERD, loadgen $LOADGEN, ${D}s runs$([ $SMOKE -eq 1 ] &&
+    echo ', smoke')" >&2
+[ ${#PIN_M[@]} -gt 0 ] && echo "bench: master on CPU 0, loadgen on CPU 1" >&2
+
+# 1. tremmasterd: getservers and getserversExt at N1, then at N2.
+declare -A TM RESP
+for n in $N1 $N2; do
+	echo "bench: tremmasterd, $n servers" >&2
+	start_master --throttle-burst 0 -d none
+	if start_servers "$n" "$TMP/servers-$n.out"; then
+		list_run tremmasterd "$NETD" getservers "$n" "$C"
+		TM[$n.$C]=$RPS
+		list_run tremmasterd "$NETD" getservers "$n" 1
+		TM[$n.1]=$RPS
+		if [ "$n" = "$N1" ]; then
+			list_run tremmasterd "$NETD" getserversext "$n" "$C"
+			TM[$n.ext]=$RPS
+		fi
+	fi
+	stop_pid "$SPID"
+	stop_master
+done
+
+# 2. The responder standing in for the master, same client path.
+for n in $N1 $N2; do
+	echo "bench: responder, $n servers" >&2
+	PORT=$(free_port)
+	out=$TMP/responder-$n.out
+	"${PIN_M[@]}" "$LOADGEN" -m responder -n "$n" -p "$PORT" -d 3600 \
+	    >"$out" 2>"$out.err" &
+	RPID=$!
+	PIDS+=("$RPID")
+	for ((i = 0; i < 50; i++)); do
+		grep -q "phase=ready" "$out" 2>/dev/null && break
+		sleep 0.1
+	done
+	list_run responder "$RPID" getservers "$n" "$C"
+	RESP[$n.$C]=$RPS
+	list_run responder "$RPID" getservers "$n" 1
+	RESP[$n.1]=$RPS
+	if [ "$n" = "$N1" ]; then
+		list_run responder "$RPID" getserversext "$n" "$C"
+		RESP[$n.ext]=$RPS
+	fi
+	stop_pid "$RPID"
+done
+
+# 3. Heartbeat ingestion, N1 legitimate servers among the flood.
+echo "bench: heartbeat flood" >&2
+start_master --throttle-burst 0 -d none
+out=$TMP/heartbeats.out
+t0=$(cpu_ticks "$NETD")
+lg "$out" -m heartbeats -n "$N1" -x 65024 -d "$D" -p "$PORT" -C "$CPORT" \
+    -P $PROTO -s "$SETTLE"
+t1=$(cpu_ticks "$NETD")
+if [ "$(kv "$out" legit_ok)" != 1 ] || [ "$(kv "$out" bad)" != 0 ] ||
+    [ "$(kv "$out" challenged)" = 0 ]; then
+	fail "heartbeats: $(cat "$out" "$out.err")"
+fi
+row "heartbeat flood (65,024 sources)" "$N1 legit" 1 \
+    "$(kv "$out" challenged_per_s) challenged/s of \
+$(kv "$out" sent_per_s) sent/s" "-" \
+    "legit listed $(kv "$out" legit_listed)/$N1, re-challenged \
+$(kv "$out" legit_challenged)" \
+    "$(pct $((t1 - t0)) "$(kv "$out" duration)")" \
+    "$(mib "$(rss_kb "$NETD")")" "CPU over flood + check"
+stop_master
+
+# 4. WebSocket: idle connections held, then requests over K of them.
+echo "bench: WebSocket" >&2
+start_master --throttle-burst 0 -d none
+out=$TMP/ws.out
+t0=$(cpu_ticks "$NETD")
+lg "$out" -m ws -W "$WSPORT" -p "$PORT" -P $PROTO -c "$WSC" -n "$WSN" \
+    -a 127.40.0.1 -b 127.50.0.1 -X 16 -k "$C" -H "$HOLD" -d "$D" \
+    -s "$SETTLE" -M "$NETD"
+t1=$(cpu_ticks "$NETD")
+if [ "$(kv "$out" held)" != "$WSC" ] ||
+    [ "$(kv "$out" held_after_hold)" != "$WSC" ] ||
+    [ "$(kv "$out" ws_registered)" != 1 ] ||
+    [ "$(kv "$out" errors)" != 0 ] || [ "$(kv "$out" requests)" = 0 ]; then
+	fail "ws: $(cat "$out" "$out.err")"
+fi
+row "WebSocket idle connections" 0 "$WSC" \
+    "$(kv "$out" held) held, $(kv "$out" failed) failed" "-" "-" "-" \
+    "$(mib "$(kv "$out" rss_held_kb)")" \
+    "netd $(kv "$out" bytes_per_conn) B/connection \
+(RSS $(mib "$(kv "$out" rss_before_kb)") MiB before)"
+row "WebSocket getserversExt" "$WSN ws" "$C of $WSC" \
+    "$(kv "$out" rps) req/s" "$(kv "$out" p50_us) / $(kv "$out" p99_us)" \
+    "$(kv "$out" errors) / $(kv "$out" timeouts)" \
+    "$(pct $((t1 - t0)) "$(kv "$out" duration)")" \
+    "$(mib "$(kv "$out" rss_end_kb)")" "CPU over the whole ws run"
+stop_master
+
+# 5. Statistics into SQLite.
+echo "bench: gamestat records" >&2
+start_master --throttle-burst 0 -d sqlite
+out=$TMP/stats.out
+t0=$(cpu_ticks "$NETD")
+if [ $SMOKE -eq 1 ]; then
+	lg "$out" -m stats -x 4096 -d "$D" -p "$PORT" -r 1000
+else
+	lg "$out" -m stats -x 4096 -d "$D" -p "$PORT"
+fi
+t1=$(cpu_ticks "$NETD")
+db=$DATA/stats.db
+count_rows() {
+	if command -v sqlite3 >/dev/null 2>&1; then
+		sqlite3 -cmd '.timeout 5000' -readonly "$db" \
+		    'SELECT count(*) FROM gamestats;' 2>/dev/null
+	else
+		python3 -c 'import sqlite3, sys
+c = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True, timeout=5)
+print(c.execute("SELECT count(*) FROM gamestats").fetchone()[0])' "$db" \
+		    2>/dev/null
+	fi
+}
+# Stored = rows once they stop growing (logd commits every second).
+last=-1 stable=0
+for ((i = 0; i < 120 && stable < 8; i++)); do
+	sleep 0.25
+	rows=$(count_rows)
+	[ -n "$rows" ] || rows=0
+	if [ "$rows" = "$last" ]; then
+		stable=$((stable + 1))
+	else
+		stable=0
+	fi
+	last=$rows
+done
+mtime=$(date -r "$db" +%s.%N 2>/dev/null || echo 0)
+sent=$(kv "$out" sent)
+tstart=$(kv "$out" t_start)
+stored_rate=$(awk -v r="$last" -v a="$tstart" -v b="$mtime" \
+    'BEGIN { if (b > a) printf "%.0f", r / (b - a); else print 0 }')
+if [ "$last" -le 0 ] || [ "$last" -gt "$sent" ]; then
+	fail "stats: $last rows stored of $sent sent"
+fi
+row "gamestat -> SQLite" - "4,096 sources" \
+    "$(kv "$out" sent_per_s) sent/s, $stored_rate stored/s" "-" \
+    "$last stored of $sent" "$(pct $((t1 - t0)) "$(kv "$out" duration)")" \
+    "$(mib "$(rss_kb "$NETD")")" \
+    "stored/s = rows / (last commit - start); logd CPU \
+$(pct "$(cpu_ticks "$(child_of_master logd)")" \
+    "$(awk -v a="$tstart" -v b="$mtime" 'BEGIN { print b - a }')")% of it"
+stop_master
+
+# 6. netd's memory per tracked server.
+echo "bench: $BIGN servers" >&2
+start_master --throttle-burst 0 -d none
+out=$TMP/big.out
+if start_servers "$BIGN" "$out" -w 256; then
+	:
+fi
+row "memory: tracked servers" "$BIGN" - \
+    "registered in $(kv "$out" register_s) s" "-" \
+    "verify errors $(kv "$out" verify_errors)" "-" \
+    "$(mib "$(kv "$out" rss_after_kb)")" \
+    "netd $(kv "$out" bytes_per_server) B/server \
+(RSS $(mib "$(kv "$out" rss_before_kb)") MiB before)"
+stop_pid "$SPID"
+stop_master
+
+# 7. The default throttle: what one attacker address gets.
+echo "bench: default throttle" >&2
+start_master -d none
+if start_servers "$N1" "$TMP/servers-throttle.out"; then
+	out=$TMP/attack.out
+	lg "$out" -m attack -n "$N1" -b 127.66.0.1 -r 1000 -d $((D + 2)) \
+	    -p "$PORT" -P $PROTO
+	answered=$(kv "$out" answered)
+	dur=$(kv "$out" duration)
+	# Burst 10, then 1 a second; one more for the rounding.
+	limit=$(awk -v d="$dur" 'BEGIN { printf "%d", 10 + d + 2 }')
+	if [ -z "$answered" ] || [ "$answered" -lt 1 ] ||
+	    [ "$answered" -gt "$limit" ]; then
+		fail "throttle: $answered answered, at most $limit expected"
+	fi
+	row "default throttle, 1 attacker address" "$N1" 1 \
+	    "$(kv "$out" sent_per_s) req/s sent, $answered answered \
+($(kv "$out" answered_per_s)/s)" "-" "-" "-" "-" \
+	    "amplification $(kv "$out" amplification)x"
+fi
+stop_pid "$SPID"
+stop_master
+
+# The table.
+echo
+echo "| Scenario | Servers | Clients | Rate | p50 / p99 µs | Errors / timeouts | netd CPU % | netd RSS MiB | Notes |"
+echo "|---|---|---|---|---|---|---|---|---|"
+for r in "${ROWS[@]}"; do
+	echo "$r"
+done
+echo
+ratio() {
+	awk -v a="${1:-0}" -v b="${2:-0}" \
+	    'BEGIN { if (b > 0) printf "%.0f%%", a / b * 100; else print "-" }'
+}
+echo "| tremmasterd / responder | $N1 servers | $N2 servers |"
+echo "|---|---|---|"
+echo "| getservers, $C clients | $(ratio "${TM[$N1.$C]:-}" "${RESP[$N1.$C]:-}") | $(ratio "${TM[$N2.$C]:-}" "${RESP[$N2.$C]:-}") |"
+echo "| getservers, 1 client | $(ratio "${TM[$N1.1]:-}" "${RESP[$N1.1]:-}") | $(ratio "${TM[$N2.1]:-}" "${RESP[$N2.1]:-}") |"
+echo "| getserversExt, $C clients | $(ratio "${TM[$N1.ext]:-}" "${RESP[$N1.ext]:-}") | - |"
+echo
+if [ $FAILS -gt 0 ]; then
+	echo "bench: $FAILS correctness failure(s)" >&2
+	exit 1
+fi
+echo "bench: no correctness failure" >&2
+exit 0
