@@ -108,6 +108,7 @@ struct conf {
 	double		 hold;		/* ws: seconds to hold idle */
 	double		 reheartbeat;	/* servers: seconds between rounds */
 	pid_t		 watch;		/* its VmRSS is reported */
+	int		 foreign_ok;	/* servers: others may be listed */
 	int		 verbose;
 };
 
@@ -128,6 +129,7 @@ struct verifier {
 	uint32_t	 base;
 	int		 ext;
 	int		 strict;	/* n is all there is: counts known */
+	int		 foreign_ok;	/* others may be listed too (-F) */
 };
 
 /* What a closed-loop run counts. */
@@ -306,15 +308,15 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: loadgen -m mode [-A master] [-a srvbase] [-b srcbase] "
-	    "[-C cport]\n"
+	    "usage: loadgen -m mode [-Fv] [-A master] [-a srvbase] "
+	    "[-b srcbase] [-C cport]\n"
 	    "               [-c clients] [-d seconds] [-H hold] [-k conns] "
 	    "[-M pid]\n"
 	    "               [-n servers] [-P protocol] [-p port] [-R secs] "
 	    "[-r rate]\n"
 	    "               [-s settle] [-t ms] [-W wsport] [-w window] "
 	    "[-X perip]\n"
-	    "               [-x addrs] [-v]\n"
+	    "               [-x addrs]\n"
 	    "modes: servers getservers getserversext heartbeats ws stats "
 	    "attack responder\n");
 	exit(2);
@@ -688,8 +690,8 @@ vr_done(const struct verifier *v)
 static int
 vr_good(const struct verifier *v)
 {
-	return (v->error == NULL && v->dupes == 0 && v->foreign == 0 &&
-	    v->nseen == v->n);
+	return (v->error == NULL && v->dupes == 0 &&
+	    (v->foreign == 0 || v->foreign_ok) && v->nseen == v->n);
 }
 
 static const char *
@@ -699,7 +701,7 @@ vr_why(const struct verifier *v)
 		return (v->error);
 	if (v->dupes > 0)
 		return ("duplicate_servers");
-	if (v->foreign > 0)
+	if (v->foreign > 0 && !v->foreign_ok)
 		return ("foreign_servers");
 	if (v->nseen != v->n)
 		return ("missing_servers");
@@ -1209,6 +1211,7 @@ farm_open(struct farm *f, long n, uint32_t base, int ep)
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, f->vfd, &ev) == -1)
 		err(2, "epoll_ctl");
 	vr_init(&f->v, n, base, 1, 0);
+	f->v.foreign_ok = conf.foreign_ok;
 }
 
 static void
@@ -1392,7 +1395,8 @@ farm_check(struct farm *f)
 	f->listed = f->v.nseen;
 	if (f->vstate == VS_FINISHED && vr_done(&f->v) && vr_good(&f->v))
 		return (1);
-	if (f->v.error != NULL || f->v.dupes > 0 || f->v.foreign > 0) {
+	if (f->v.error != NULL || f->v.dupes > 0 ||
+	    (f->v.foreign > 0 && !f->v.foreign_ok)) {
 		f->verify_errors++;
 		if (f->verify_why == NULL)
 			f->verify_why = vr_why(&f->v);
@@ -2467,7 +2471,7 @@ main(int argc, char *argv[])
 	conf.duration = 10;
 	conf.settle = 60;
 	conf.hold = 2;
-	while ((ch = getopt(argc, argv, "A:a:b:C:c:d:H:hk:M:m:n:P:p:R:r:s:"
+	while ((ch = getopt(argc, argv, "A:a:b:C:c:d:FH:hk:M:m:n:P:p:R:r:s:"
 	    "t:vW:w:X:x:")) != -1) {
 		switch (ch) {
 		case 'A':
@@ -2488,6 +2492,9 @@ main(int argc, char *argv[])
 			break;
 		case 'd':
 			conf.duration = parse_secs("-d", optarg);
+			break;
+		case 'F':
+			conf.foreign_ok = 1;
 			break;
 		case 'H':
 			conf.hold = parse_secs("-H", optarg);

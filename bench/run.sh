@@ -47,8 +47,9 @@ done
 if [ $SMOKE -eq 1 ]; then
 	D=1 N1=50 N2=120 C=2 WSC=40 WSN=10 BIGN=600 HOLD=0.5 SETTLE=30
 else
-	D=${BENCH_DURATION:-10} N1=1000 N2=5000 C=16 WSC=${BENCH_WS_CONNS:-10000}
-	WSN=1000 BIGN=${BENCH_BIG_N:-100000} HOLD=3 SETTLE=120
+	D=${BENCH_DURATION:-10} N1=1000 N2=5000 C=16
+	WSC=${BENCH_WS_CONNS:-10000} WSN=1000 BIGN=${BENCH_BIG_N:-100000}
+	HOLD=3 SETTLE=120
 fi
 PROTO=69
 CLK_TCK=$(getconf CLK_TCK)
@@ -64,10 +65,6 @@ fi
 want=$((BIGN + WSC + 4096))
 ulimit -n "$want" 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null
 NOFILE=$(ulimit -n)
-if [ "$NOFILE" != unlimited ] && [ "$NOFILE" -lt $((BIGN + 1024)) ]; then
-	BIGN=$((NOFILE - 1024))
-	echo "bench: ulimit -n is $NOFILE: the memory run uses $BIGN servers" >&2
-fi
 if [ "$NOFILE" != unlimited ] && [ "$NOFILE" -lt $((WSC + WSN + 256)) ]; then
 	WSC=$((NOFILE - WSN - 256))
 	echo "bench: ulimit -n is $NOFILE: holding $WSC connections" >&2
@@ -279,22 +276,23 @@ row() {
 }
 
 pct() {
-	awk -v t="$1" -v s="$2" -v hz="$CLK_TCK" \
-	    'BEGIN { if (s > 0) printf "%.0f", t / hz / s * 100; else print "-" }'
+	awk -v t="$1" -v s="$2" -v hz="$CLK_TCK" 'BEGIN {
+		if (s > 0) printf "%.0f", t / hz / s * 100; else print "-" }'
 }
 
 mib() {
-	awk -v k="$1" 'BEGIN { if (k > 0) printf "%.1f", k / 1024; else print "-" }'
+	awk -v k="$1" 'BEGIN {
+		if (k > 0) printf "%.1f", k / 1024; else print "-" }'
 }
 
-# A closed-loop list run against port $PORT; pid $2 is the one whose CPU
-# counts.  Sets RPS.
+# A closed-loop list run: label, the pid whose CPU counts, the port, the
+# mode, servers, clients.  Sets RPS.
 list_run() {
-	local label=$1 cpid=$2 mode=$3 n=$4 c=$5 out t0 t1 s0 s1 cpu
-	out=$TMP/$mode-$n-$c-$RANDOM.out
+	local label=$1 cpid=$2 port=$3 mode=$4 n=$5 c=$6 out t0 t1 s0 s1 cpu
+	out=$TMP/$label-$mode-$n-$c.out
 	t0=$(cpu_ticks "$cpid")
 	s0=$(date +%s.%N)
-	lg "$out" -m "$mode" -n "$n" -c "$c" -d "$D" -p "$PORT" -P $PROTO
+	lg "$out" -m "$mode" -n "$n" -c "$c" -d "$D" -p "$port" -P $PROTO
 	s1=$(date +%s.%N)
 	t1=$(cpu_ticks "$cpid")
 	cpu=$(pct $((t1 - t0)) "$(awk -v a="$s0" -v b="$s1" \
@@ -315,31 +313,16 @@ echo "bench: $TREMMASTERD, loadgen $LOADGEN, ${D}s runs$([ $SMOKE -eq 1 ] &&
     echo ', smoke')" >&2
 [ ${#PIN_M[@]} -gt 0 ] && echo "bench: master on CPU 0, loadgen on CPU 1" >&2
 
-# 1. tremmasterd: getservers and getserversExt at N1, then at N2.
+# 1. getservers and getserversExt at N1, then at N2: tremmasterd, and
+# right after each run the same run against the responder standing in for
+# it (same client path, same CPU), so that both see the same machine.
 declare -A TM RESP
 for n in $N1 $N2; do
-	echo "bench: tremmasterd, $n servers" >&2
+	echo "bench: tremmasterd and responder, $n servers" >&2
 	start_master --throttle-burst 0 -d none
-	if start_servers "$n" "$TMP/servers-$n.out"; then
-		list_run tremmasterd "$NETD" getservers "$n" "$C"
-		TM[$n.$C]=$RPS
-		list_run tremmasterd "$NETD" getservers "$n" 1
-		TM[$n.1]=$RPS
-		if [ "$n" = "$N1" ]; then
-			list_run tremmasterd "$NETD" getserversext "$n" "$C"
-			TM[$n.ext]=$RPS
-		fi
-	fi
-	stop_pid "$SPID"
-	stop_master
-done
-
-# 2. The responder standing in for the master, same client path.
-for n in $N1 $N2; do
-	echo "bench: responder, $n servers" >&2
-	PORT=$(free_port)
+	RPORT=$(free_port)
 	out=$TMP/responder-$n.out
-	"${PIN_M[@]}" "$LOADGEN" -m responder -n "$n" -p "$PORT" -d 3600 \
+	"${PIN_M[@]}" "$LOADGEN" -m responder -n "$n" -p "$RPORT" -d 3600 \
 	    >"$out" 2>"$out.err" &
 	RPID=$!
 	PIDS+=("$RPID")
@@ -347,15 +330,22 @@ for n in $N1 $N2; do
 		grep -q "phase=ready" "$out" 2>/dev/null && break
 		sleep 0.1
 	done
-	list_run responder "$RPID" getservers "$n" "$C"
-	RESP[$n.$C]=$RPS
-	list_run responder "$RPID" getservers "$n" 1
-	RESP[$n.1]=$RPS
-	if [ "$n" = "$N1" ]; then
-		list_run responder "$RPID" getserversext "$n" "$C"
-		RESP[$n.ext]=$RPS
+	if start_servers "$n" "$TMP/servers-$n.out"; then
+		for run in "getservers $C" "getservers 1" "getserversext $C"; do
+			set -- $run
+			[ "$1" = getserversext ] && [ "$n" != "$N1" ] &&
+			    continue
+			key=$2
+			[ "$1" = getserversext ] && key=ext
+			list_run tremmasterd "$NETD" "$PORT" "$1" "$n" "$2"
+			TM[$n.$key]=$RPS
+			list_run responder "$RPID" "$RPORT" "$1" "$n" "$2"
+			RESP[$n.$key]=$RPS
+		done
 	fi
+	stop_pid "$SPID"
 	stop_pid "$RPID"
+	stop_master
 done
 
 # 3. Heartbeat ingestion, N1 legitimate servers among the flood.
@@ -376,7 +366,8 @@ $(kv "$out" sent_per_s) sent/s" "-" \
     "legit listed $(kv "$out" legit_listed)/$N1, re-challenged \
 $(kv "$out" legit_challenged)" \
     "$(pct $((t1 - t0)) "$(kv "$out" duration)")" \
-    "$(mib "$(rss_kb "$NETD")")" "CPU over flood + check"
+    "$(mib "$(rss_kb "$NETD")")" \
+    "CPU over flood + check; loadgen CPU $(kv "$out" loadgen_cpu_s) s"
 stop_master
 
 # 4. WebSocket: idle connections held, then requests over K of them.
@@ -459,20 +450,65 @@ $(pct "$(cpu_ticks "$(child_of_master logd)")" \
     "$(awk -v a="$tstart" -v b="$mtime" 'BEGIN { print b - a }')")% of it"
 stop_master
 
-# 6. netd's memory per tracked server.
+# 6. netd's memory per tracked server.  A process may hold only so many
+# descriptors (one a server): the servers are started in slices of whole
+# /24s of one address sequence, one loadgen each, and checked together at
+# the end with one getserversExt that must list exactly all of them.
 echo "bench: $BIGN servers" >&2
 start_master --throttle-burst 0 -d none
-out=$TMP/big.out
-if start_servers "$BIGN" "$out" -w 256; then
-	:
+if [ "$NOFILE" = unlimited ] || [ "$NOFILE" -gt $((BIGN + 1024)) ]; then
+	SLICE=$BIGN
+else
+	SLICE=$(((NOFILE - 1024) / 254 * 254))
 fi
-row "memory: tracked servers" "$BIGN" - \
-    "registered in $(kv "$out" register_s) s" "-" \
-    "verify errors $(kv "$out" verify_errors)" "-" \
-    "$(mib "$(kv "$out" rss_after_kb)")" \
-    "netd $(kv "$out" bytes_per_server) B/server \
-(RSS $(mib "$(kv "$out" rss_before_kb)") MiB before)"
-stop_pid "$SPID"
+[ $SMOKE -eq 1 ] && SLICE=254
+rss0=$(rss_kb "$NETD")
+s0=$(date +%s.%N)
+BIG=()
+for ((k = 0; k * SLICE < BIGN; k++)); do
+	n=$((BIGN - k * SLICE))
+	[ $n -gt $SLICE ] && n=$SLICE
+	blk=$((10 * 256 + k * SLICE / 254))
+	"${PIN_L[@]}" "$LOADGEN" -m servers -F -n $n \
+	    -a "127.$((blk >> 8)).$((blk & 255)).1" -p "$PORT" -C "$CPORT" \
+	    -P $PROTO -d 3600 -s "$SETTLE" -w 256 >"$TMP/big-$k.out" \
+	    2>"$TMP/big-$k.out.err" &
+	BIG+=($!)
+	PIDS+=($!)
+done
+for ((i = 0; i < ${SETTLE%.*} * 10 + 100; i++)); do
+	ready=0
+	for ((k = 0; k < ${#BIG[@]}; k++)); do
+		grep -q "phase=ready" "$TMP/big-$k.out" 2>/dev/null &&
+		    ready=$((ready + 1))
+	done
+	[ $ready -eq ${#BIG[@]} ] && break
+	sleep 0.1
+done
+s1=$(date +%s.%N)
+for ((k = 0; k < ${#BIG[@]}; k++)); do
+	if [ "$(kv "$TMP/big-$k.out" verified)" != 1 ]; then
+		fail "memory run: slice $k not registered: $(cat \
+		    "$TMP/big-$k.out" "$TMP/big-$k.out.err" | tail -3)"
+	fi
+done
+out=$TMP/big-check.out
+lg "$out" -m getserversext -n "$BIGN" -c 1 -d 1 -t 5000 -p "$PORT" -P $PROTO
+if [ "$(kv "$out" errors)" != 0 ] || [ "$(kv "$out" requests)" = 0 ]; then
+	fail "memory run: $BIGN servers not all listed: $(cat "$out")"
+fi
+rss1=$(rss_kb "$NETD")
+row "memory: tracked servers" "$BIGN" "${#BIG[@]} loadgens" \
+    "registered in $(awk -v a="$s0" -v b="$s1" \
+    'BEGIN { printf "%.1f", b - a }') s" \
+    "$(kv "$out" p50_us) / $(kv "$out" p99_us)" \
+    "$(kv "$out" errors) / $(kv "$out" timeouts)" "-" "$(mib "$rss1")" \
+    "netd $(awk -v a="$rss0" -v b="$rss1" -v n="$BIGN" \
+    'BEGIN { printf "%.0f", (b - a) * 1024 / n }') B/server \
+(RSS $(mib "$rss0") MiB before; list of all $BIGN checked)"
+for p in "${BIG[@]}"; do
+	stop_pid "$p"
+done
 stop_master
 
 # 7. The default throttle: what one attacker address gets.
@@ -500,7 +536,8 @@ stop_master
 
 # The table.
 echo
-echo "| Scenario | Servers | Clients | Rate | p50 / p99 µs | Errors / timeouts | netd CPU % | netd RSS MiB | Notes |"
+echo "| Scenario | Servers | Clients | Rate | p50 / p99 µs |" \
+    "Errors / timeouts | netd CPU % | netd RSS MiB | Notes |"
 echo "|---|---|---|---|---|---|---|---|---|"
 for r in "${ROWS[@]}"; do
 	echo "$r"
@@ -512,9 +549,15 @@ ratio() {
 }
 echo "| tremmasterd / responder | $N1 servers | $N2 servers |"
 echo "|---|---|---|"
-echo "| getservers, $C clients | $(ratio "${TM[$N1.$C]:-}" "${RESP[$N1.$C]:-}") | $(ratio "${TM[$N2.$C]:-}" "${RESP[$N2.$C]:-}") |"
-echo "| getservers, 1 client | $(ratio "${TM[$N1.1]:-}" "${RESP[$N1.1]:-}") | $(ratio "${TM[$N2.1]:-}" "${RESP[$N2.1]:-}") |"
-echo "| getserversExt, $C clients | $(ratio "${TM[$N1.ext]:-}" "${RESP[$N1.ext]:-}") | - |"
+for k in "$C" 1 ext; do
+	case $k in
+	ext) name="getserversExt, $C clients" ;;
+	1) name="getservers, 1 client" ;;
+	*) name="getservers, $k clients" ;;
+	esac
+	echo "| $name | $(ratio "${TM[$N1.$k]:-}" "${RESP[$N1.$k]:-}") |" \
+	    "$(ratio "${TM[$N2.$k]:-}" "${RESP[$N2.$k]:-}") |"
+done
 echo
 if [ $FAILS -gt 0 ]; then
 	echo "bench: $FAILS correctness failure(s)" >&2

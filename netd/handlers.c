@@ -25,8 +25,12 @@ static void	handle_getservers(const struct source *, const u_char *,
 static void	handle_getmotd(const struct source *, const u_char *, size_t);
 static void	handle_gamestat(const struct source *, const u_char *,
 		    size_t);
-static void	challenge_send(struct server *, time_t);
+static void	challenge_send(struct server *, int64_t);
 static int	prefix_match(const uint8_t *, const uint8_t *, int);
+
+/* The timeouts of the command line, in milliseconds. */
+#define CHALLENGE_MS	((int64_t)netd_conf.challenge_timeout * 1000)
+#define SERVER_MS	((int64_t)netd_conf.server_timeout * 1000)
 
 
 static int
@@ -145,7 +149,7 @@ src_send(const struct source *src, const void *data, size_t len)
  * over its WebSocket connection.
  */
 static void
-challenge_send(struct server *sv, time_t now)
+challenge_send(struct server *sv, int64_t now)
 {
 	struct netsock	*ns;
 	struct ws_conn	*ws;
@@ -154,7 +158,7 @@ challenge_send(struct server *sv, time_t now)
 	char		 abuf[ADDRSTRLEN];
 
 	proto_challenge(sv->challenge);
-	sv->challenge_deadline = now + netd_conf.challenge_timeout;
+	sv->challenge_deadline = now + CHALLENGE_MS;
 	len = proto_getinfo(buf, sizeof(buf), sv->challenge);
 	if (sv->ws) {
 		if ((ws = ws_find(sv->ws_id)) == NULL)
@@ -184,7 +188,7 @@ handle_heartbeat(const struct source *src, const u_char *pkt, size_t len)
 {
 	struct server	*sv;
 	const char	*why;
-	time_t		 now = netd_now();
+	int64_t		 now = netd_now();
 	char		 abuf[ADDRSTRLEN];
 
 	sv = sv_lookup(&src->addr, src->ws != NULL);
@@ -197,7 +201,7 @@ handle_heartbeat(const struct source *src, const u_char *pkt, size_t len)
 		log_verbose("%s: flatline, challenging it",
 		    addr_str(&src->addr, abuf, sizeof(abuf)));
 		challenge_send(sv, now);
-		sv->timeout = now + netd_conf.challenge_timeout;
+		sv->timeout = now + CHALLENGE_MS;
 		return;
 	}
 	if (sv == NULL) {
@@ -208,9 +212,9 @@ handle_heartbeat(const struct source *src, const u_char *pkt, size_t len)
 			    addr_str(&src->addr, abuf, sizeof(abuf)), why);
 			return;
 		}
-		sv->timeout = now + netd_conf.challenge_timeout;
-	} else if (sv->timeout < now + netd_conf.challenge_timeout)
-		sv->timeout = now + netd_conf.challenge_timeout;
+		sv->timeout = now + CHALLENGE_MS;
+	} else if (sv->timeout < now + CHALLENGE_MS)
+		sv->timeout = now + CHALLENGE_MS;
 	if (src->ws != NULL)
 		sv->ws_id = ws_id(src->ws);
 	log_debug("%s: heartbeat, sending a challenge",
@@ -224,7 +228,7 @@ handle_saved_server(const struct ipc_addr *a)
 {
 	struct server	*sv;
 	const char	*why;
-	time_t		 now = netd_now();
+	int64_t		 now = netd_now();
 	char		 abuf[ADDRSTRLEN];
 
 	if (ignore_match(a) || sv_lookup(a, 0) != NULL)
@@ -234,7 +238,7 @@ handle_saved_server(const struct ipc_addr *a)
 		    addr_str(a, abuf, sizeof(abuf)), why);
 		return;
 	}
-	sv->timeout = now + netd_conf.challenge_timeout;
+	sv->timeout = now + CHALLENGE_MS;
 	challenge_send(sv, now);
 }
 
@@ -247,7 +251,7 @@ handle_inforesponse(const struct source *src, struct server *sv,
     const u_char *args, size_t len)
 {
 	struct inforesp	 ir;
-	time_t		 now = netd_now();
+	int64_t		 now = netd_now();
 	uint8_t		 flags;
 	char		 abuf[ADDRSTRLEN], protos[PROTO_MAX * PROTO_LEN];
 	int		 i, changed;
@@ -285,7 +289,7 @@ handle_inforesponse(const struct source *src, struct server *sv,
 	sv->flags = flags;
 	sv->nprotocols = ir.nprotocols;
 	memcpy(sv->protocols, ir.protocols, sizeof(sv->protocols));
-	sv->timeout = now + netd_conf.server_timeout;
+	sv->timeout = now + SERVER_MS;
 	if (changed)
 		sv_changed();
 }

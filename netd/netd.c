@@ -97,15 +97,18 @@ netd_main(const struct options *o)
 	exit(0);
 }
 
-/* Seconds on the monotonic clock: deadlines never follow the wall clock. */
-time_t
+/*
+ * Milliseconds on the monotonic clock: deadlines never follow the wall
+ * clock.
+ */
+int64_t
 netd_now(void)
 {
 	struct timespec	 ts;
 
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
 		fatal("clock_gettime");
-	return (ts.tv_sec);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
 static void

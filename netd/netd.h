@@ -59,8 +59,8 @@ struct server {
 	uint8_t			 ws;		/* came over WebSocket */
 	uint32_t		 ws_id;		/* its connection, 0: none */
 	struct ipcount		*ip;
-	time_t			 timeout;	/* removed at this time */
-	time_t			 challenge_deadline;
+	int64_t			 timeout;	/* removed then, ms */
+	int64_t			 challenge_deadline;	/* ms */
 	char			 challenge[CHALLENGE_LEN + 1];
 	uint8_t			 flags;
 	uint8_t			 nprotocols;
@@ -109,7 +109,7 @@ extern struct netd_files	 netd_files;
 void	netd_main(const struct options *) __dead;
 void	netd_stat_client(const struct ipc_addr *, const char *, const char *);
 void	netd_stat_game(const struct ipc_addr *, const u_char *, size_t);
-time_t	netd_now(void);
+int64_t	netd_now(void);
 
 /* ws.c */
 struct tls;
@@ -139,7 +139,7 @@ struct server	*sv_lookup(const struct ipc_addr *, int);
 struct server	*sv_create(const struct ipc_addr *, int, const char **);
 void		 sv_remove(struct server *, const char *);
 void		 sv_changed(void);
-void		 sv_expire(time_t);
+void		 sv_expire(int64_t);
 void		 sv_relabel(void);
 void		 sv_drop_ignored(void);
 size_t		 sv_count(void);
@@ -153,6 +153,6 @@ struct ipcount	*ipcount_take(struct ipcount_tree *, const struct ipc_addr *);
 void		 ipcount_put(struct ipcount_tree *, struct ipcount *);
 
 /* throttle.c */
-int	throttle_allow(const struct ipc_addr *, time_t);
+int	throttle_allow(const struct ipc_addr *, int64_t);
 
 #endif /* NETD_H */

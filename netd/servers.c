@@ -143,7 +143,7 @@ sv_changed(void)
 
 /* Remove every server whose time is up. */
 void
-sv_expire(time_t now)
+sv_expire(int64_t now)
 {
 	struct server	*sv, *next;
 

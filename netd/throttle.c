@@ -23,7 +23,7 @@ struct bucket {
 	uint8_t		 family;
 	uint8_t		 addr[16];
 	uint32_t	 tokens;
-	time_t		 last;
+	int64_t		 last;		/* ms */
 };
 
 static struct bucket	 buckets[THROTTLE_SLOTS];
@@ -47,10 +47,10 @@ throttle_hash(const struct ipc_addr *a)
 
 /* Returns 1 when a request from a may be answered now. */
 int
-throttle_allow(const struct ipc_addr *a, time_t now)
+throttle_allow(const struct ipc_addr *a, int64_t now)
 {
 	struct bucket	*b;
-	uint64_t	 tokens;
+	uint64_t	 tokens, gained;
 
 	if (netd_conf.throttle_burst == 0)
 		return (1);
@@ -64,12 +64,17 @@ throttle_allow(const struct ipc_addr *a, time_t now)
 		b->tokens = netd_conf.throttle_burst;
 		b->last = now;
 	} else if (now > b->last) {
-		tokens = b->tokens + (uint64_t)(now - b->last) *
-		    netd_conf.throttle_rate;
-		if (tokens > (uint64_t)netd_conf.throttle_burst)
+		/* Whole tokens earned since last; the fraction is kept. */
+		gained = (uint64_t)(now - b->last) * netd_conf.throttle_rate /
+		    1000;
+		tokens = b->tokens + gained;
+		if (tokens >= (uint64_t)netd_conf.throttle_burst) {
 			tokens = netd_conf.throttle_burst;
+			b->last = now;
+		} else
+			b->last += (int64_t)(gained * 1000 /
+			    netd_conf.throttle_rate);
 		b->tokens = (uint32_t)tokens;
-		b->last = now;
 	}
 	if (b->tokens == 0)
 		return (0);

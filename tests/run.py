@@ -100,6 +100,12 @@ class Result(unittest.TestResult):
         self.counts.report("FAIL", self.label(test),
                            self._exc_info_to_string(err, test))
 
+    def addSubTest(self, test, subtest, err):
+        # A failing subtest fails its test; passing ones are not counted.
+        if err is not None:
+            self.counts.report("FAIL", self.label(subtest),
+                               self._exc_info_to_string(err, test))
+
     def addSkip(self, test, reason):
         self.counts.report("SKIP", self.label(test), reason)
 

@@ -21,7 +21,6 @@ import struct
 import time
 import unittest
 
-import harness
 from harness import Daemon, HAVE_IPV6, free_ports
 
 HDR = b"\xff\xff\xff\xff"

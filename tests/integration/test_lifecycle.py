@@ -220,25 +220,6 @@ class LostChildTest(unittest.TestCase):
             d.tail()))
 
 
-class SyslogTest(unittest.TestCase):
-
-    @unittest.skipUnless(os.path.exists("/dev/log"),
-                         "/dev/log does not exist: no syslog daemon")
-    def test_syslog(self):
-        port, cport = free_ports(2)
-        d = Daemon(self, daemon_args(port, cport, verbose=0) + ["--syslog"])
-        d.start()
-        ok = wait_until(lambda: len(d.children()) == 2 and all(
-            (harness.cmdline(p) or "").startswith("tremmasterd:")
-            for p in d.children()), harness.START_TIMEOUT)
-        self.assertTrue(ok, "children did not start\n" + d.tail())
-        e = harness.bind_errno("127.0.0.1", port)
-        self.assertNotEqual(e, 0, "port not bound\n" + d.tail())
-        d.signal(signal.SIGTERM)
-        self.assertEqual(d.wait(), 0, d.tail())
-        self.assertNotRegex(d.log(), r"(master|netd|logd):", d.tail())
-
-
 class DaemonizeTest(unittest.TestCase):
 
     def find_daemon(self, cmd):

@@ -10,7 +10,7 @@ import tempfile
 import time
 import unittest
 
-from harness import HAVE_IPV6, NEED_IPV6
+from harness import HAVE_IPV6
 from fakes import HDR, LINE, UDPTest
 
 MOTD = "Welcome to the master"

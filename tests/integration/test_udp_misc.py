@@ -27,7 +27,9 @@ class ReplySocketTest(UDPTest):
                     drain(sock)
                     sock.sendto(req, (host, port))
                     r = recv_one(sock, 3)
-                    self.assertIsNotNone(r, m.tail())
+                    self.assertIsNotNone(r, "no reply to %r sent to [%s]:%d"
+                                         "\n%s" % (req, host, port,
+                                                   m.tail()))
                     self.assertEqual(r[1], (host, port),
                                      "reply to a request sent to "
                                      "port %d came from %s" % (port,

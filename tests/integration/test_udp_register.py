@@ -2,8 +2,6 @@
 infoResponse, lifetime, flatline, protocols, empty/full, the limits and
 IPv6 (PROTOCOL.md sections 2, 3 and 5)."""
 
-import socket
-import struct
 import time
 import unittest
 
