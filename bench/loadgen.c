@@ -2466,7 +2466,7 @@ main(int argc, char *argv[])
 	conf.kreq = 16;
 	conf.naddrs = 65024;
 	conf.perip = 16;
-	conf.window = 512;
+	conf.window = 128;	/* netd's socket holds some 270 */
 	conf.timeout_ms = 1000;
 	conf.duration = 10;
 	conf.settle = 60;
