@@ -102,7 +102,7 @@ test-san:
 # Both builds, one summary: what the README and CI run.  The sanitizer
 # build uses clang, so that both compilers see the tree with -Werror.
 SANCC	?= clang
-check: all $(UNIT_BINS)
+check: all bench $(UNIT_BINS)
 	$(MAKE) SANITIZE=1 CC=$(SANCC) all $(UNIT_TESTS:%=build-san/tests/%)
 	$(PYTHON) tests/run.py $(BUILD) build-san
 
@@ -182,10 +182,11 @@ fuzz-run: fuzz
 fuzz-clean:
 	rm -rf $(FUZZBUILD)
 
-# Benchmark (bench/, not part of check): "make bench" builds the load
-# generator; "make bench-run" runs bench/run.sh against this build (a few
-# minutes, ends with a Markdown table); "make bench-smoke" runs every mode
-# for a second or two and checks correctness only, never speed.
+# Benchmark (bench/): "make bench" builds the load generator; "make
+# bench-run" runs bench/run.sh against this build (a few minutes, ends
+# with a Markdown table); "make bench-smoke" runs every mode for a second
+# or two and checks correctness only, never speed.  check runs the smoke
+# run through tests/integration/test_bench_smoke.py.
 .PHONY: bench bench-run bench-smoke
 
 bench: $(BUILD)/bench/loadgen

@@ -230,9 +230,9 @@ featured_parse(FILE *fp, const char *name, struct datafiles *df)
 				continue;
 			a.port = htons((uint16_t)port);
 			if (featured_has(df, &a)) {
-				log_info("%s:%d: %s:%lld is listed twice, "
+				log_warnx("%s:%d: %s:%lld is listed twice, "
 				    "the first label wins", name, lineno,
-				    host, port);
+				    esc(host, vbuf), port);
 				continue;
 			}
 			if (featured_add(cur, &a) == -1)

@@ -293,9 +293,9 @@ main(int argc, char *argv[])
 		if (strcmp(options_netd_root(&opts), EMPTY_DIR) == 0) {
 			check_dir(EMPTY_DIR, 1, 0);
 			if (opts.jail != NULL)
-				log_info("%s is writable by %s: netd is "
-				    "chrooted to %s instead", opts.jail,
-				    pw->pw_name, EMPTY_DIR);
+				log_info("%s may be written by others than "
+				    "root: netd is chrooted to %s instead",
+				    opts.jail, EMPTY_DIR);
 		}
 	}
 

@@ -19,6 +19,11 @@
 #include "util.h"
 
 #define LIST_CACHE_SLOTS	32
+/*
+ * New clients keep the Ext packets they got in a 32 bit mask: an answer
+ * of more packets than this breaks them (PROTOCOL.md section 4).
+ */
+#define LIST_MAX_EXT_PACKETS	31
 
 struct list_cache {
 	struct gs_query		 q;
@@ -289,11 +294,18 @@ list_build(struct list_cache *c, const struct gs_query *q)
 		start[g] -= count[g];
 		total += (count[g] + LIST_MAX_SERVERS - 1) / LIST_MAX_SERVERS;
 	}
+	if (q->ext && total > LIST_MAX_EXT_PACKETS) {
+		log_verbose("getserversExt for protocol %s: %zu packets, only "
+		    "the first %d sent", q->protocol, total,
+		    LIST_MAX_EXT_PACKETS);
+		total = LIST_MAX_EXT_PACKETS;
+	}
 	if (total == 0)
 		list_packet(c, q->ext, 1, 1, "", NULL, 0);
 	for (g = 0; g < ngroups && total > 0; g++) {
 		label = g == 0 ? "" : netd_files.labels[g - 1].label;
-		for (i = 0; i < count[g]; i += chunk) {
+		for (i = 0; i < count[g] && (size_t)idx <= total;
+		    i += chunk) {
 			chunk = count[g] - i;
 			if (chunk > LIST_MAX_SERVERS)
 				chunk = LIST_MAX_SERVERS;

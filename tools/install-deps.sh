@@ -5,8 +5,7 @@ set -e
 
 PKGS="build-essential pkg-config clang libevent-dev libbsd-dev libmd-dev
 libsqlite3-dev libtdb-dev libwslay-dev libtls-dev libcmocka-dev mandoc python3
-libclang-rt-14-dev
-sqlite3 tdb-tools qstat"
+sqlite3 tdb-tools qstat openssl"
 
 missing=
 for p in $PKGS; do
@@ -19,6 +18,15 @@ if [ -n "$missing" ]; then
 	echo "installing:$missing"
 	$SUDO apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
+fi
+
+# libFuzzer for make fuzz: the runtime of the clang just installed.
+v=$(clang --version 2>/dev/null | sed -n 's/.*clang version \([0-9]*\).*/\1/p')
+if [ -n "$v" ] && ! dpkg-query -W -f='${Status}' "libclang-rt-$v-dev" \
+    2>/dev/null | grep -q "ok installed"; then
+	echo "installing: libclang-rt-$v-dev"
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+	    "libclang-rt-$v-dev" || true
 fi
 
 # The real WebSocket clients of tests/integration/test_ws_real.py: Node.js
