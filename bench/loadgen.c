@@ -8,7 +8,7 @@
  * Modes (-m):
  *   servers        N game servers, one UDP socket each on its own loopback
  *                  address (port 30720), registered with heartbeats and
- *                  correct infoResponses, checked with getserversExt, then
+ *                  correct infoResponses, checked with getservers, then
  *                  kept answering until the end of the run.
  *   getservers     C closed-loop clients; every response set is checked
  *   getserversext  against the N servers of the servers mode.
@@ -57,12 +57,14 @@
 #define HDR		"\xff\xff\xff\xff"
 #define HDR_LEN		4
 #define PER_PACKET	256		/* servers a list packet */
+#define EXT_MAX_PACKETS	31		/* packets of an Ext answer at most */
 #define SERVER_PORT	30720		/* port of every fake game server */
 #define PKT_BUF		8192		/* receive buffer of a datagram */
 #define BATCH		64		/* datagrams a recvmmsg/sendmmsg */
 #define MAX_EVENTS	512
 #define MAX_LATENCIES	(16 * 1024 * 1024)
 #define VERIFY_WAIT_NS	(2 * NS)	/* a verification query may take */
+#define VERIFY_QUIET_NS	(300 * MS)	/* no more packets: the answer ended */
 #define RETRY_NS	NS		/* heartbeat without getinfo: again */
 #define NS		1000000000ULL
 #define MS		1000000ULL
@@ -164,6 +166,7 @@ struct farm {
 	long		*fifo;		/* heartbeats awaiting a getinfo */
 	long		*queue;		/* heartbeats to send */
 	uint64_t	 vsent;
+	uint64_t	 vlast;		/* last packet of the answer */
 	uint64_t	 hb_sent;
 	uint64_t	 hb_retries;
 	uint64_t	 getinfo;
@@ -232,6 +235,8 @@ static int	 udp_open(uint32_t, uint16_t, int);
 static void	 raise_nofile(long);
 static long	 rss_kb(pid_t);
 static long	 list_packets(long);
+static long	 ext_packets(long);
+static long	 ext_servers(long);
 static void	 vr_init(struct verifier *, long, uint32_t, int, int);
 static void	 vr_reset(struct verifier *);
 static void	 vr_free(struct verifier *);
@@ -267,6 +272,8 @@ static void	 farm_pump(struct farm *, uint64_t);
 static void	 farm_verify_send(struct farm *, uint64_t);
 static void	 farm_verify_read(struct farm *);
 static void	 farm_dispatch(struct farm *, int);
+static int	 farm_vdone(const struct farm *);
+static int	 farm_vover(const struct farm *, uint64_t);
 static int	 farm_check(struct farm *);
 static int	 farm_register(struct farm *, uint64_t);
 static int	 farm_verify_once(struct farm *);
@@ -518,6 +525,24 @@ list_packets(long n)
 }
 
 /*
+ * What a whole Ext answer holds: new clients keep the packets they got in
+ * a 32-bit mask, so the master stops at 31 packets (PROTOCOL.md 4).
+ */
+static long
+ext_packets(long n)
+{
+	return (list_packets(n) > EXT_MAX_PACKETS ? EXT_MAX_PACKETS :
+	    list_packets(n));
+}
+
+static long
+ext_servers(long n)
+{
+	return (n > EXT_MAX_PACKETS * PER_PACKET ? EXT_MAX_PACKETS *
+	    PER_PACKET : n);
+}
+
+/*
  * The verifier: strict when the n servers are all the master has, so the
  * number of packets is known; otherwise (registration) it only says who
  * is listed.
@@ -639,7 +664,7 @@ vr_packet(struct verifier *v, const uint8_t *pkt, size_t len)
 		if (v->total != 0 && total != v->total)
 			return (vr_fail(v, "ext_total_changed"));
 		if (total > v->idxcap ||
-		    (v->strict && total != list_packets(v->n)))
+		    (v->strict && total != ext_packets(v->n)))
 			return (vr_fail(v, "wrong_ext_total"));
 		v->total = total;
 		if (v->idxseen[idx])
@@ -687,11 +712,13 @@ vr_done(const struct verifier *v)
 	return (v->packets >= list_packets(v->n));
 }
 
+/* The whole set checks out: all n servers (an Ext answer: its share). */
 static int
 vr_good(const struct verifier *v)
 {
 	return (v->error == NULL && v->dupes == 0 &&
-	    (v->foreign == 0 || v->foreign_ok) && v->nseen == v->n);
+	    (v->foreign == 0 || v->foreign_ok) &&
+	    v->nseen == (v->ext && v->strict ? ext_servers(v->n) : v->n));
 }
 
 static const char *
@@ -703,7 +730,7 @@ vr_why(const struct verifier *v)
 		return ("duplicate_servers");
 	if (v->foreign > 0 && !v->foreign_ok)
 		return ("foreign_servers");
-	if (v->nseen != v->n)
+	if (v->nseen != (v->ext && v->strict ? ext_servers(v->n) : v->n))
 		return ("missing_servers");
 	return ("none");
 }
@@ -1210,7 +1237,8 @@ farm_open(struct farm *f, long n, uint32_t base, int ep)
 	ev.data.u64 = (uint64_t)n;
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, f->vfd, &ev) == -1)
 		err(2, "epoll_ctl");
-	vr_init(&f->v, n, base, 1, 0);
+	/* Plain lists: an Ext answer stops at 31 packets. */
+	vr_init(&f->v, n, base, 0, 0);
 	f->v.foreign_ok = conf.foreign_ok;
 }
 
@@ -1331,7 +1359,9 @@ farm_verify_send(struct farm *f, uint64_t now)
 
 	(void)epoll_ctl(f->ep, EPOLL_CTL_DEL, f->vfd, NULL);
 	close(f->vfd);
-	rcvbuf = (int)(list_packets(f->n) * 8192 + 65536);
+	/* With others listed (-F) the list is longer than ours. */
+	rcvbuf = f->v.foreign_ok ? 16 * 1024 * 1024 :
+	    (int)(list_packets(f->n) * 8192 + 65536);
 	if ((f->vfd = udp_open(f->vaddr, 0, rcvbuf < 262144 ? 262144 :
 	    rcvbuf)) == -1)
 		err(2, "verification client");
@@ -1340,10 +1370,10 @@ farm_verify_send(struct farm *f, uint64_t now)
 	ev.data.u64 = (uint64_t)f->n;
 	if (epoll_ctl(f->ep, EPOLL_CTL_ADD, f->vfd, &ev) == -1)
 		err(2, "epoll_ctl");
-	len = list_request(req, sizeof(req), 1);
+	len = list_request(req, sizeof(req), 0);
 	vr_reset(&f->v);
 	f->vstate = VS_WAITING;
-	f->vsent = now;
+	f->vsent = f->vlast = now;
 	f->verify_queries++;
 	(void)sendto(f->vfd, req, len, 0, (struct sockaddr *)&master_sin,
 	    sizeof(master_sin));
@@ -1358,10 +1388,32 @@ farm_verify_read(struct farm *f)
 	while ((n = recv(f->vfd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
 		if (f->vstate != VS_WAITING)
 			continue;
+		f->vlast = now_ns();
 		(void)vr_packet(&f->v, buf, (size_t)n);
-		if (f->v.error != NULL || vr_done(&f->v))
+		if (f->v.error != NULL || farm_vdone(f))
 			f->vstate = VS_FINISHED;
 	}
+}
+
+/*
+ * Is the answer whole?  With others listed too (-F) the packets cannot be
+ * counted: all of ours is enough.
+ */
+static int
+farm_vdone(const struct farm *f)
+{
+	if (f->v.foreign_ok)
+		return (f->v.nseen == f->n);
+	return (vr_done(&f->v));
+}
+
+/* Has the answer stopped coming, whole or not? */
+static int
+farm_vover(const struct farm *f, uint64_t now)
+{
+	return (f->vstate == VS_FINISHED || (f->vstate == VS_WAITING &&
+	    (now - f->vsent >= VERIFY_WAIT_NS || (f->v.packets > 0 &&
+	    now - f->vlast >= VERIFY_QUIET_NS))));
 }
 
 /* Wait up to ms for packets, then handle them. */
@@ -1393,7 +1445,7 @@ farm_check(struct farm *f)
 	long	 i;
 
 	f->listed = f->v.nseen;
-	if (f->vstate == VS_FINISHED && vr_done(&f->v) && vr_good(&f->v))
+	if (farm_vdone(f) && vr_good(&f->v))
 		return (1);
 	if (f->v.error != NULL || f->v.dupes > 0 ||
 	    (f->v.foreign > 0 && !f->v.foreign_ok)) {
@@ -1413,8 +1465,8 @@ farm_check(struct farm *f)
 }
 
 /*
- * Register every server: heartbeats and answers, then getserversExt
- * until all are listed.  1 when done before deadline.
+ * Register every server: heartbeats and answers, then getservers until
+ * all are listed.  1 when done before deadline.
  */
 static int
 farm_register(struct farm *f, uint64_t deadline)
@@ -1430,9 +1482,7 @@ farm_register(struct farm *f, uint64_t deadline)
 		if (f->vstate == VS_IDLE && now >= next_query) {
 			farm_verify_send(f, now);
 			next_query = now + 200 * MS;
-		} else if (f->vstate == VS_FINISHED ||
-		    (f->vstate == VS_WAITING &&
-		    now - f->vsent >= VERIFY_WAIT_NS)) {
+		} else if (farm_vover(f, now)) {
 			if (farm_check(f)) {
 				f->verified = 1;
 				return (1);
@@ -1446,15 +1496,11 @@ farm_register(struct farm *f, uint64_t deadline)
 static int
 farm_verify_once(struct farm *f)
 {
-	uint64_t	 t;
-
 	farm_verify_send(f, now_ns());
-	t = now_ns() + VERIFY_WAIT_NS;
-	while (f->vstate == VS_WAITING && now_ns() < t)
+	while (!farm_vover(f, now_ns()))
 		farm_dispatch(f, 2);
 	f->listed = f->v.nseen;
-	return (f->vstate == VS_FINISHED && vr_done(&f->v) &&
-	    vr_good(&f->v));
+	return (farm_vdone(f) && vr_good(&f->v));
 }
 
 /*
@@ -2264,6 +2310,9 @@ run_ws(void)
 	k = conf.kreq < nc ? conf.kreq : nc;
 	if (conf.nservers > 0 && k < 1)
 		errx(2, "ws: -c must be at least 1 to check the servers");
+	if (conf.nservers > EXT_MAX_PACKETS * PER_PACKET)
+		errx(2, "ws: at most %d servers (checked with getserversExt)",
+		    EXT_MAX_PACKETS * PER_PACKET);
 	nwsconns = nc + conf.nservers;
 	raise_nofile(nwsconns + 64);
 	if ((wsconns = calloc(nwsconns, sizeof(*wsconns))) == NULL)
