@@ -146,6 +146,13 @@ ipc_read(struct ipcbuf *ibuf)
 	size_t		 i, nfd;
 	int		 fd, bad = 0;
 
+	/* Move what is left of a frame to the front, once per read. */
+	if (ibuf->roff > 0) {
+		memmove(ibuf->rbuf, ibuf->rbuf + ibuf->roff,
+		    ibuf->rlen - ibuf->roff);
+		ibuf->rlen -= ibuf->roff;
+		ibuf->roff = 0;
+	}
 	if (ibuf->rlen >= sizeof(ibuf->rbuf)) {
 		errno = ENOBUFS;
 		return (-1);
@@ -214,16 +221,18 @@ int
 ipc_get(struct ipcbuf *ibuf, struct ipc_msg *msg)
 {
 	struct ipc_hdr	 hdr;
+	u_char		*p = ibuf->rbuf + ibuf->roff;
+	size_t		 have = ibuf->rlen - ibuf->roff;
 
-	if (ibuf->rlen < IPC_HEADER_SIZE)
+	if (have < IPC_HEADER_SIZE)
 		return (0);
-	memcpy(&hdr, ibuf->rbuf, sizeof(hdr));
+	memcpy(&hdr, p, sizeof(hdr));
 	if (hdr.len < IPC_HEADER_SIZE || hdr.len > IPC_MAX_SIZE ||
 	    (hdr.flags & ~IPC_F_HASFD) != 0) {
 		errno = EBADMSG;
 		return (-1);
 	}
-	if (ibuf->rlen < hdr.len)
+	if (have < hdr.len)
 		return (0);
 	msg->hdr = hdr;
 	msg->fd = -1;
@@ -234,9 +243,10 @@ ipc_get(struct ipcbuf *ibuf, struct ipc_msg *msg)
 		}
 	}
 	msg->datalen = hdr.len - IPC_HEADER_SIZE;
-	memcpy(msg->data, ibuf->rbuf + IPC_HEADER_SIZE, msg->datalen);
-	ibuf->rlen -= hdr.len;
-	memmove(ibuf->rbuf, ibuf->rbuf + hdr.len, ibuf->rlen);
+	memcpy(msg->data, p + IPC_HEADER_SIZE, msg->datalen);
+	ibuf->roff += hdr.len;
+	if (ibuf->roff == ibuf->rlen)
+		ibuf->rlen = ibuf->roff = 0;
 	return (1);
 }
 
@@ -255,7 +265,7 @@ ipc_clear(struct ipcbuf *ibuf)
 	ibuf->queued = 0;
 	while (ibuf->nfds > 0)
 		(void)close(ipc_pop_fd(ibuf));
-	ibuf->rlen = 0;
+	ibuf->rlen = ibuf->roff = 0;
 }
 
 /*

@@ -48,7 +48,8 @@ struct ipcbuf {
 	int			 fd;
 	int			 allow_fdpass;
 	pid_t			 pid;		/* ours, put in each header */
-	size_t			 rlen;
+	size_t			 rlen;		/* bytes in rbuf */
+	size_t			 roff;		/* of them, taken */
 	int			 fds[IPC_MAX_FDS];
 	int			 nfds;
 	u_char			 rbuf[IPC_MAX_SIZE * 4];

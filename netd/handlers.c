@@ -318,8 +318,11 @@ handle_getservers(const struct source *src, const u_char *args, size_t len,
 	}
 	q.ws = src->ws != NULL;
 	sv_list(&q, &buf, &ends, &n);
-	for (i = 0, start = 0; i < n; start = ends[i], i++)
-		src_send(src, buf + start, ends[i] - start);
+	if (src->ws == NULL)
+		udp_send_list(src->sock, &src->addr, buf, ends, n);
+	else
+		for (i = 0, start = 0; i < n; start = ends[i], i++)
+			ws_send(src->ws, buf + start, ends[i] - start);
 	log_verbose("%s: %s for protocol %s: %zu packet%s", abuf,
 	    ext ? "getserversExt" : "getservers", q.protocol, n,
 	    n == 1 ? "" : "s");

@@ -126,6 +126,8 @@ void	ws_shutdown(void);
 void	udp_start(struct netsock *);
 void	udp_send(struct netsock *, const struct ipc_addr *, const void *,
 	    size_t);
+void	udp_send_list(struct netsock *, const struct ipc_addr *,
+	    const u_char *, const size_t *, size_t);
 struct netsock *udp_challenge_sock(int);
 
 /* handlers.c */

@@ -309,22 +309,36 @@ proto_challenge_char_ok(int c)
 	return (c >= 0x21 && c <= 0x7e && strchr("\\;%\"/", c) == NULL);
 }
 
-/* A fresh challenge of CHALLENGE_LEN characters; buf holds one more. */
+/*
+ * A fresh challenge of CHALLENGE_LEN characters; buf holds one more.  One
+ * arc4random_buf() call feeds them all, each byte taken only below the
+ * largest multiple of the alphabet's size, so every character is uniform.
+ */
 void
 proto_challenge(char *buf)
 {
 	static char	 alphabet[96];
 	static size_t	 n;
+	u_char		 rnd[64];
+	size_t		 i = 0, r = sizeof(rnd), limit;
 	int		 c;
-	size_t		 i;
 
 	if (n == 0)
 		for (c = 0x21; c <= 0x7e; c++)
 			if (proto_challenge_char_ok(c))
 				alphabet[n++] = (char)c;
-	for (i = 0; i < CHALLENGE_LEN; i++)
-		buf[i] = alphabet[arc4random_uniform(n)];
+	limit = 256 - 256 % n;
+	while (i < CHALLENGE_LEN) {
+		if (r == sizeof(rnd)) {
+			arc4random_buf(rnd, sizeof(rnd));
+			r = 0;
+		}
+		if (rnd[r] < limit)
+			buf[i++] = alphabet[rnd[r] % n];
+		r++;
+	}
 	buf[CHALLENGE_LEN] = '\0';
+	explicit_bzero(rnd, sizeof(rnd));
 }
 
 /* HDR "getinfo " challenge */

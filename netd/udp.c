@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "log.h"
@@ -109,4 +110,42 @@ udp_send(struct netsock *ns, const struct ipc_addr *to, const void *data,
 	    -1)
 		log_debug("sendto %s: %s", addr_str(to, buf, sizeof(buf)),
 		    strerror(errno));
+}
+
+/*
+ * Send the packets of one answer (packet i ends at ends[i] in buf) with as
+ * few sendmmsg(2) calls as they take.
+ */
+void
+udp_send_list(struct netsock *ns, const struct ipc_addr *to,
+    const u_char *buf, const size_t *ends, size_t n)
+{
+	struct sockaddr_storage	 ss;
+	struct mmsghdr		 msgs[UDP_BATCH];
+	struct iovec		 iov[UDP_BATCH];
+	socklen_t		 sslen;
+	size_t			 i, k, start = 0;
+	char			 abuf[ADDRSTRLEN];
+	int			 sent;
+
+	sslen = addr_to_sa(to, &ss);
+	for (i = 0; i < n; i += k) {
+		memset(msgs, 0, sizeof(msgs));
+		for (k = 0; k < UDP_BATCH && i + k < n; k++) {
+			iov[k].iov_base = (void *)(uintptr_t)(buf + start);
+			iov[k].iov_len = ends[i + k] - start;
+			start = ends[i + k];
+			msgs[k].msg_hdr.msg_name = &ss;
+			msgs[k].msg_hdr.msg_namelen = sslen;
+			msgs[k].msg_hdr.msg_iov = &iov[k];
+			msgs[k].msg_hdr.msg_iovlen = 1;
+		}
+		if ((sent = sendmmsg(ns->fd, msgs, k, 0)) == -1 ||
+		    (size_t)sent < k) {
+			/* A full socket buffer drops the rest, as UDP may. */
+			log_debug("sendmmsg %s: %d of %zu packets sent",
+			    addr_str(to, abuf, sizeof(abuf)), sent, k);
+			return;
+		}
+	}
 }

@@ -83,7 +83,7 @@ static void	ws_msg_cb(wslay_event_context_ptr,
 		    const struct wslay_event_on_msg_recv_arg *, void *);
 static const char *ws_name(const struct ws_conn *, char *, size_t);
 static ssize_t	ws_io_read(struct ws_conn *, void *, size_t);
-static ssize_t	ws_io_write(struct ws_conn *, const void *, size_t);
+static ssize_t	ws_io_write(struct ws_conn *, const void *, size_t, int);
 
 RB_HEAD(ws_tree, ws_conn);
 RB_GENERATE_STATIC(ws_tree, ws_conn, entry, ws_cmp)
@@ -201,13 +201,15 @@ ws_io_read(struct ws_conn *c, void *buf, size_t len)
 	return (n);
 }
 
+/* more: the rest of the frame follows at once (header, then payload). */
 static ssize_t
-ws_io_write(struct ws_conn *c, const void *buf, size_t len)
+ws_io_write(struct ws_conn *c, const void *buf, size_t len, int more)
 {
 	ssize_t	 n;
 
 	if (c->tls == NULL)
-		return (send(c->fd, buf, len, MSG_NOSIGNAL));
+		return (send(c->fd, buf, len, MSG_NOSIGNAL |
+		    (more ? MSG_MORE : 0)));
 	c->tls_want = 0;
 	n = tls_write(c->tls, buf, len);
 	if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) {
@@ -473,7 +475,8 @@ ws_handshake_write(struct ws_conn *c)
 	ssize_t	 n;
 
 	while (c->outoff < c->outlen) {
-		n = ws_io_write(c, c->out + c->outoff, c->outlen - c->outoff);
+		n = ws_io_write(c, c->out + c->outoff, c->outlen - c->outoff,
+		    0);
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EINTR)
 				return (0);
@@ -566,11 +569,12 @@ ws_cb_result(wslay_event_context_ptr ctx, ssize_t n)
 
 static ssize_t
 ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
-    int flags __unused, void *arg)
+    int flags, void *arg)
 {
 	struct ws_conn	*c = arg;
 
-	return (ws_cb_result(ctx, ws_io_write(c, data, len)));
+	return (ws_cb_result(ctx, ws_io_write(c, data, len,
+	    flags & WSLAY_MSG_MORE)));
 }
 
 /*
