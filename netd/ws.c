@@ -73,6 +73,7 @@ static void	ws_update(struct ws_conn *);
 static void	ws_handshake_read(struct ws_conn *);
 static int	ws_handshake_write(struct ws_conn *);
 static void	ws_open(struct ws_conn *);
+static void	ws_ctx(struct ws_conn *);
 static void	ws_touch(struct ws_conn *, int);
 static ssize_t	ws_recv_cb(wslay_event_context_ptr, uint8_t *, size_t, int,
 		    void *);
@@ -398,6 +399,8 @@ ws_update(struct ws_conn *c)
 	if (c->state == WS_HANDSHAKE) {
 		events = c->out != NULL ? EV_WRITE : EV_READ;
 		events |= c->tls_want;
+	} else if (c->ctx == NULL) {
+		events = EV_READ | c->tls_want;
 	} else {
 		if (wslay_event_want_read(c->ctx))
 			events |= EV_READ;
@@ -495,15 +498,27 @@ ws_handshake_write(struct ws_conn *c)
 	return (0);
 }
 
+/*
+ * The wslay context of a connection, made when the peer first sends or is
+ * sent something: it holds ~9 KB of buffers, which an idle connection
+ * does not need.
+ */
+static void
+ws_ctx(struct ws_conn *c)
+{
+	if (c->ctx != NULL)
+		return;
+	if (wslay_event_context_server_init(&c->ctx, &ws_callbacks, c) != 0)
+		fatal("wslay_event_context_server_init");
+	wslay_event_config_set_max_recv_msg_length(c->ctx, WS_MAX_MSG);
+}
+
 /* The upgrade is done: frames from now on. */
 static void
 ws_open(struct ws_conn *c)
 {
 	char	 buf[ADDRSTRLEN];
 
-	if (wslay_event_context_server_init(&c->ctx, &ws_callbacks, c) != 0)
-		fatal("wslay_event_context_server_init");
-	wslay_event_config_set_max_recv_msg_length(c->ctx, WS_MAX_MSG);
 	c->state = WS_OPEN;
 	ws_touch(c, WS_IDLE_TIMEOUT);
 	log_verbose("[WS] %s connected", ws_name(c, buf, sizeof(buf)));
@@ -522,6 +537,7 @@ ws_event(int fd __unused, short event, void *arg)
 			ws_handshake_read(c);
 		return;
 	}
+	ws_ctx(c);
 	/*
 	 * Over TLS a read may wait for the socket to be writable and the
 	 * other way round, so try both ways whatever woke us.
@@ -636,6 +652,8 @@ ws_send(struct ws_conn *c, const void *data, size_t len)
 	struct wslay_event_msg	 msg;
 	char			 buf[ADDRSTRLEN], vbuf[LOG_VISBUF];
 
+	if (c->state == WS_OPEN)
+		ws_ctx(c);
 	if (c->state != WS_OPEN ||
 	    wslay_event_get_queued_msg_length(c->ctx) + len > WS_MAX_QUEUED) {
 		log_debug("[WS] %s: message of %zu bytes dropped", ws_name(c,
