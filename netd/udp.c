@@ -23,6 +23,20 @@
 extern struct netsock_head	 netd_socks;
 
 static void	udp_read(int, short, void *);
+static void	udp_flush(void);
+
+#define UDP_SMALL	64	/* datagrams queued in a batch, at most */
+
+/* Datagrams to send at the end of the batch being handled. */
+static struct {
+	struct netsock		*ns;
+	struct sockaddr_storage	 to;
+	socklen_t		 tolen;
+	size_t			 len;
+	u_char			 data[UDP_SMALL];
+} out[UDP_BATCH];
+static size_t			 nout;
+static int			 in_batch;
 
 static u_char			 rbuf[UDP_BATCH][PKT_MAX + 1];
 static struct sockaddr_storage	 rfrom[UDP_BATCH];
@@ -78,6 +92,7 @@ udp_read(int fd, short event __unused, void *arg)
 				log_warn("recvmmsg");
 			return;
 		}
+		in_batch = 1;
 		for (i = 0; i < n; i++) {
 			if (rmsg[i].msg_len > PKT_MAX ||
 			    (rmsg[i].msg_hdr.msg_flags & MSG_TRUNC)) {
@@ -91,9 +106,42 @@ udp_read(int fd, short event __unused, void *arg)
 			src.sock = ns;
 			handle_packet(&src, rbuf[i], rmsg[i].msg_len);
 		}
+		in_batch = 0;
+		udp_flush();
 		if (n < UDP_BATCH)
 			return;
 	}
+}
+
+/* Send what a batch of handled datagrams queued, a sendmmsg a socket. */
+static void
+udp_flush(void)
+{
+	struct mmsghdr	 msgs[UDP_BATCH];
+	struct iovec	 iov[UDP_BATCH];
+	struct netsock	*ns;
+	size_t		 i, k, done = 0;
+	int		 sent;
+
+	while (done < nout) {
+		/* The next run of datagrams for one socket. */
+		ns = out[done].ns;
+		memset(msgs, 0, sizeof(msgs));
+		for (k = 0; done + k < nout && out[done + k].ns == ns; k++) {
+			i = done + k;
+			iov[k].iov_base = out[i].data;
+			iov[k].iov_len = out[i].len;
+			msgs[k].msg_hdr.msg_name = &out[i].to;
+			msgs[k].msg_hdr.msg_namelen = out[i].tolen;
+			msgs[k].msg_hdr.msg_iov = &iov[k];
+			msgs[k].msg_hdr.msg_iovlen = 1;
+		}
+		if ((sent = sendmmsg(ns->fd, msgs, k, 0)) == -1 ||
+		    (size_t)sent < k)
+			log_debug("sendmmsg: %d of %zu datagrams sent", sent, k);
+		done += k;
+	}
+	nout = 0;
 }
 
 /* Send one datagram; a full socket buffer drops it, as UDP may. */
@@ -105,6 +153,17 @@ udp_send(struct netsock *ns, const struct ipc_addr *to, const void *data,
 	socklen_t		 sslen;
 	char			 buf[ADDRSTRLEN];
 
+	/* Small answers of a batch (challenges) leave together. */
+	if (in_batch && len <= UDP_SMALL) {
+		if (nout == UDP_BATCH)
+			udp_flush();
+		out[nout].ns = ns;
+		out[nout].tolen = addr_to_sa(to, &out[nout].to);
+		memcpy(out[nout].data, data, len);
+		out[nout].len = len;
+		nout++;
+		return;
+	}
 	sslen = addr_to_sa(to, &ss);
 	if (sendto(ns->fd, data, len, 0, (struct sockaddr *)&ss, sslen) ==
 	    -1)
