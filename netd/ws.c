@@ -85,6 +85,7 @@ static void	ws_msg_cb(wslay_event_context_ptr,
 static const char *ws_name(const struct ws_conn *, char *, size_t);
 static ssize_t	ws_io_read(struct ws_conn *, void *, size_t);
 static ssize_t	ws_io_write(struct ws_conn *, const void *, size_t, int);
+static ssize_t	ws_tls_result(struct ws_conn *, ssize_t);
 
 RB_HEAD(ws_tree, ws_conn);
 RB_GENERATE_STATIC(ws_tree, ws_conn, entry, ws_cmp)
@@ -184,12 +185,19 @@ ws_tls_init(const u_char *cert, size_t certlen, const u_char *key,
 static ssize_t
 ws_io_read(struct ws_conn *c, void *buf, size_t len)
 {
-	ssize_t	 n;
-
 	if (c->tls == NULL)
 		return (recv(c->fd, buf, len, 0));
+	return (ws_tls_result(c, tls_read(c->tls, buf, len)));
+}
+
+/*
+ * A tls_read() or tls_write() result as a recv() or send() one: what TLS
+ * waits for is kept for ws_update(), and the caller sees EAGAIN.
+ */
+static ssize_t
+ws_tls_result(struct ws_conn *c, ssize_t n)
+{
 	c->tls_want = 0;
-	n = tls_read(c->tls, buf, len);
 	if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) {
 		c->tls_want = n == TLS_WANT_POLLIN ? EV_READ : EV_WRITE;
 		errno = EAGAIN;
@@ -206,23 +214,10 @@ ws_io_read(struct ws_conn *c, void *buf, size_t len)
 static ssize_t
 ws_io_write(struct ws_conn *c, const void *buf, size_t len, int more)
 {
-	ssize_t	 n;
-
 	if (c->tls == NULL)
 		return (send(c->fd, buf, len, MSG_NOSIGNAL |
 		    (more ? MSG_MORE : 0)));
-	c->tls_want = 0;
-	n = tls_write(c->tls, buf, len);
-	if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) {
-		c->tls_want = n == TLS_WANT_POLLIN ? EV_READ : EV_WRITE;
-		errno = EAGAIN;
-		return (-1);
-	}
-	if (n == -1) {
-		log_debug("[WS] TLS: %s", tls_error(c->tls));
-		errno = EIO;
-	}
-	return (n);
+	return (ws_tls_result(c, tls_write(c->tls, buf, len)));
 }
 
 void
