@@ -254,6 +254,7 @@ handle_inforesponse(const struct source *src, struct server *sv,
 	int64_t		 now = netd_now();
 	uint8_t		 flags;
 	char		 abuf[ADDRSTRLEN], protos[PROTO_MAX * PROTO_LEN];
+	char		 vbuf[LOG_VISBUF];
 	int		 i, changed;
 
 	addr_str(&src->addr, abuf, sizeof(abuf));
@@ -284,7 +285,8 @@ handle_inforesponse(const struct source *src, struct server *sv,
 			    sizeof(protos));
 		}
 		log_verbose("server %s verified: protocol %s%s%s", abuf,
-		    protos, ir.empty ? ", empty" : "", ir.full ? ", full" : "");
+		    log_vis(protos, strlen(protos), vbuf, sizeof(vbuf)),
+		    ir.empty ? ", empty" : "", ir.full ? ", full" : "");
 	}
 	sv->flags = flags;
 	sv->nprotocols = ir.nprotocols;
@@ -303,7 +305,7 @@ handle_getservers(const struct source *src, const u_char *args, size_t len,
 	const u_char	*buf;
 	const size_t	*ends;
 	size_t		 n, i, start;
-	char		 abuf[ADDRSTRLEN];
+	char		 abuf[ADDRSTRLEN], vbuf[LOG_VISBUF];
 
 	addr_str(&src->addr, abuf, sizeof(abuf));
 	if (proto_getservers(args, len, ext, &q) == -1) {
@@ -323,9 +325,11 @@ handle_getservers(const struct source *src, const u_char *args, size_t len,
 	else
 		for (i = 0, start = 0; i < n; start = ends[i], i++)
 			ws_send(src->ws, buf + start, ends[i] - start);
-	log_verbose("%s: %s for protocol %s: %zu packet%s", abuf,
-	    ext ? "getserversExt" : "getservers", q.protocol, n,
-	    n == 1 ? "" : "s");
+	if (log_level_enabled(LOGLEVEL_VERBOSE))
+		log_verbose("%s: %s for protocol %s: %zu packet%s", abuf,
+		    ext ? "getserversExt" : "getservers", log_vis(q.protocol,
+		    strlen(q.protocol), vbuf, sizeof(vbuf)), n,
+		    n == 1 ? "" : "s");
 }
 
 /*

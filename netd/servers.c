@@ -263,6 +263,7 @@ list_build(struct list_cache *c, const struct gs_query *q)
 	size_t		 *count, *start, ngroups, g, i, n = 0, total = 0;
 	size_t		  chunk;
 	int		  idx = 1;
+	char		  vbuf[LOG_VISBUF];
 	const char	 *label;
 
 	c->npackets = 0;
@@ -296,7 +297,8 @@ list_build(struct list_cache *c, const struct gs_query *q)
 	}
 	if (q->ext && total > LIST_MAX_EXT_PACKETS) {
 		log_verbose("getserversExt for protocol %s: %zu packets, only "
-		    "the first %d sent", q->protocol, total,
+		    "the first %d sent", log_vis(q->protocol,
+		    strlen(q->protocol), vbuf, sizeof(vbuf)), total,
 		    LIST_MAX_EXT_PACKETS);
 		total = LIST_MAX_EXT_PACKETS;
 	}
