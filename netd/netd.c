@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 
 #include <netinet/in.h>
 
@@ -64,6 +65,13 @@ static u_char	*tls_append(u_char *, size_t *, const struct ipc_chunk *);
 void
 netd_main(const struct options *o)
 {
+	struct rlimit	 rl;
+
+	/* Each WebSocket connection is a descriptor: take all we may. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	proc_start("netd", o->use_syslog, o->verbose, options_user(o),
 	    options_netd_root(o));
 	if (pledge("stdio inet recvfd", NULL) == -1)
