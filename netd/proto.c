@@ -310,17 +310,18 @@ proto_challenge_char_ok(int c)
 }
 
 /*
- * A fresh challenge of CHALLENGE_LEN characters; buf holds one more.  One
- * arc4random_buf() call feeds them all, each byte taken only below the
- * largest multiple of the alphabet's size, so every character is uniform.
+ * A fresh challenge of CHALLENGE_LEN characters; buf holds one more.  The
+ * random bytes come from a pool refilled by arc4random_buf(), each taken
+ * only below the largest multiple of the alphabet's size, so every
+ * character is uniform.
  */
 void
 proto_challenge(char *buf)
 {
 	static char	 alphabet[96];
-	static size_t	 n;
-	u_char		 rnd[64];
-	size_t		 i = 0, r = sizeof(rnd), limit;
+	static u_char	 pool[512];
+	static size_t	 n, used = sizeof(pool);
+	size_t		 i = 0, limit;
 	int		 c;
 
 	if (n == 0)
@@ -329,27 +330,31 @@ proto_challenge(char *buf)
 				alphabet[n++] = (char)c;
 	limit = 256 - 256 % n;
 	while (i < CHALLENGE_LEN) {
-		if (r == sizeof(rnd)) {
-			arc4random_buf(rnd, sizeof(rnd));
-			r = 0;
+		if (used == sizeof(pool)) {
+			arc4random_buf(pool, sizeof(pool));
+			used = 0;
 		}
-		if (rnd[r] < limit)
-			buf[i++] = alphabet[rnd[r] % n];
-		r++;
+		if (pool[used] < limit)
+			buf[i++] = alphabet[pool[used] % n];
+		/* A byte used is a byte gone. */
+		pool[used++] = 0;
 	}
 	buf[CHALLENGE_LEN] = '\0';
-	explicit_bzero(rnd, sizeof(rnd));
 }
 
 /* HDR "getinfo " challenge */
 size_t
 proto_getinfo(u_char *buf, size_t len, const char *challenge)
 {
-	int	 n;
+	static const char	 cmd[] = PKT_HDR "getinfo ";
+	size_t			 clen = strlen(challenge), n;
 
-	n = snprintf((char *)buf, len, "%sgetinfo %s", PKT_HDR, challenge);
-	if (n < 0 || (size_t)n >= len)
+	n = sizeof(cmd) - 1 + clen;
+	if (n >= len)
 		return (0);
+	memcpy(buf, cmd, sizeof(cmd) - 1);
+	memcpy(buf + sizeof(cmd) - 1, challenge, clen);
+	buf[n] = '\0';
 	return (n);
 }
 

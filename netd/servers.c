@@ -96,6 +96,7 @@ sv_featured_label(const struct ipc_addr *a)
 struct server *
 sv_create(const struct ipc_addr *a, int ws, const char **why)
 {
+	struct ipcount	*ip;
 	struct server	*sv;
 
 	if (netd_conf.max_servers > 0 &&
@@ -103,8 +104,10 @@ sv_create(const struct ipc_addr *a, int ws, const char **why)
 		*why = "server limit (-n) reached";
 		return (NULL);
 	}
-	if (netd_conf.max_per_ip > 0 && ipcount_get(&ips, a) >=
-	    (uint32_t)netd_conf.max_per_ip) {
+	ip = ipcount_take(&ips, a);
+	if (netd_conf.max_per_ip > 0 &&
+	    ip->count > (uint32_t)netd_conf.max_per_ip) {
+		ipcount_put(&ips, ip);
 		*why = "servers per address limit reached";
 		return (NULL);
 	}
@@ -113,7 +116,7 @@ sv_create(const struct ipc_addr *a, int ws, const char **why)
 	sv->addr = *a;
 	sv->addr.pad = 0;
 	sv->ws = ws ? 1 : 0;
-	sv->ip = ipcount_take(&ips, a);
+	sv->ip = ip;
 	sv->label = (int16_t)sv_featured_label(a);
 	RB_INSERT(server_tree, &servers, sv);
 	nservers++;
