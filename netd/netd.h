@@ -120,7 +120,6 @@ void	ws_listen(struct netsock *);
 void	ws_send(struct ws_conn *, const void *, size_t);
 struct ws_conn *ws_find(uint32_t);
 uint32_t ws_id(const struct ws_conn *);
-void	ws_shutdown(void);
 
 /* udp.c */
 void	udp_start(struct netsock *);

@@ -669,13 +669,3 @@ ws_send(struct ws_conn *c, const void *data, size_t len)
 		    sizeof(vbuf)));
 	ws_update(c);
 }
-
-/* At exit: close every connection. */
-void
-ws_shutdown(void)
-{
-	struct ws_conn	*c, *next;
-
-	RB_FOREACH_SAFE(c, ws_tree, &conns, next)
-		ws_close(c, "shutting down");
-}
