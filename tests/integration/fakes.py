@@ -533,13 +533,15 @@ def v6_entry_bytes(host, port):
 
 
 class UDPTest(unittest.TestCase):
-    """Helpers shared by the test_udp_* modules."""
+    """Helpers shared by the test_udp_* and test_ws modules."""
+
+    MASTER = None  # the daemon's wrapper class; Master when left None
 
     def master(self, args=(), check_alive=True, **kw):
         """A started Master; unless check_alive is false, a cleanup (run
         before the daemon is stopped) checks it is still running with both
         children."""
-        m = Master(self, args, **kw).start()
+        m = (self.MASTER or Master)(self, args, **kw).start()
         if check_alive:
             self.addCleanup(self._check_alive, m)
         return m

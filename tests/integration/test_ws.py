@@ -18,6 +18,7 @@ import unittest
 
 import harness
 from harness import run_cmd, free_ports
+from fakes import UDPTest
 from fakes import (EMPTY_EXT, EMPTY_PLAIN, EXT_HDR, HDR, LINE, PLAIN_HDR,
                    Client, FakeServer, parse_plain, register_many,
                    udp_socket)
@@ -61,7 +62,9 @@ def vis_preview(data, limit=100):
     return "".join(out) + ("..." if len(data) > limit else "")
 
 
-class WSCase(unittest.TestCase):
+class WSCase(UDPTest):
+
+    MASTER = WSMaster
 
     def check_round_trips(self, m, c, want=EMPTY_PLAIN, n=15):
         """n getservers round trips on c, each answered with want.  How
@@ -69,18 +72,6 @@ class WSCase(unittest.TestCase):
         for _ in range(n):
             c.send_binary(GETSERVERS)
             self.assertEqual(c.recv_message(2), (OP_BINARY, want), m.tail())
-
-    def master(self, args=(), check_alive=True, **kw):
-        m = WSMaster(self, args, **kw).start()
-        if check_alive:
-            self.addCleanup(self._check_alive, m)
-        return m
-
-    def _check_alive(self, m):
-        if m.d._stopped:
-            return
-        if not m.alive():
-            raise AssertionError("the daemon or a child died\n" + m.tail())
 
     def raw(self, m, source=None, timeout=5.0):
         """A connected, not upgraded, client."""
