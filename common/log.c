@@ -184,24 +184,20 @@ log_info(const char *fmt, ...)
 }
 
 void
-log_verbose(const char *fmt, ...)
+logit_verbose(const char *fmt, ...)
 {
 	va_list	 ap;
 
-	if (!log_level_enabled(LOGLEVEL_VERBOSE))
-		return;
 	va_start(ap, fmt);
 	vlog(LOGLEVEL_VERBOSE, fmt, ap);
 	va_end(ap);
 }
 
 void
-log_debug(const char *fmt, ...)
+logit_debug(const char *fmt, ...)
 {
 	va_list	 ap;
 
-	if (!log_level_enabled(LOGLEVEL_DEBUG))
-		return;
 	va_start(ap, fmt);
 	vlog(LOGLEVEL_DEBUG, fmt, ap);
 	va_end(ap);

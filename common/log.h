@@ -32,14 +32,28 @@ void	log_warnx(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
 void	log_info(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
-void	log_verbose(const char *, ...)
+void	logit_verbose(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
-void	log_debug(const char *, ...)
+void	logit_debug(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
 void	fatal(const char *, ...) __dead
 	    __attribute__((__format__ (printf, 1, 2)));
 void	fatalx(const char *, ...) __dead
 	    __attribute__((__format__ (printf, 1, 2)));
+/*
+ * The two levels used on the packet path are macros: below the active
+ * level their arguments (addresses to format, bytes to escape) are not
+ * even evaluated.
+ */
+#define log_verbose(...) do {						\
+	if (log_level_enabled(LOGLEVEL_VERBOSE))			\
+		logit_verbose(__VA_ARGS__);				\
+} while (0)
+#define log_debug(...) do {						\
+	if (log_level_enabled(LOGLEVEL_DEBUG))				\
+		logit_debug(__VA_ARGS__);				\
+} while (0)
+
 const char *log_vis(const void *, size_t, char *, size_t);
 
 /* Size of a buffer that log_vis() never truncates below LOG_PREVIEW. */

@@ -307,11 +307,10 @@ logd_client(const struct ipc_msg *msg)
 	    memchr(st.renderer, '\0', sizeof(st.renderer)) == NULL)
 		fatalx("malformed client record from netd");
 	nclients++;
-	if (log_level_enabled(LOGLEVEL_DEBUG))
-		log_debug("client %s: version \"%s\", renderer \"%s\"",
-		    addr_str(&st.addr, abuf, sizeof(abuf)),
-		    log_vis(st.version, strlen(st.version), v, sizeof(v)),
-		    log_vis(st.renderer, strlen(st.renderer), r, sizeof(r)));
+	log_debug("client %s: version \"%s\", renderer \"%s\"",
+	    addr_str(&st.addr, abuf, sizeof(abuf)),
+	    log_vis(st.version, strlen(st.version), v, sizeof(v)),
+	    log_vis(st.renderer, strlen(st.renderer), r, sizeof(r)));
 	if (!logd_begin())
 		return;
 	addr_host(&st.addr, abuf, sizeof(abuf));
@@ -336,11 +335,10 @@ logd_game(const struct ipc_msg *msg)
 	    st.len > sizeof(st.data))
 		fatalx("malformed game record from netd");
 	ngames++;
-	if (log_level_enabled(LOGLEVEL_DEBUG))
-		log_debug("game %s at %lld: %s",
-		    addr_str(&st.addr, abuf, sizeof(abuf)),
-		    (long long)st.time, log_vis(st.data, st.len, d,
-		    sizeof(d)));
+	log_debug("game %s at %lld: %s",
+	    addr_str(&st.addr, abuf, sizeof(abuf)),
+	    (long long)st.time, log_vis(st.data, st.len, d,
+	    sizeof(d)));
 	if (!logd_begin())
 		return;
 	addr_host(&st.addr, abuf, sizeof(abuf));

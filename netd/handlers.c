@@ -88,9 +88,7 @@ handle_packet(const struct source *src, const u_char *pkt, size_t len)
 		log_debug("%s: ignored (ignore.txt)", abuf);
 		return;
 	}
-	if (log_level_enabled(LOGLEVEL_DEBUG))
-		log_debug("%s: %s", abuf, log_vis(pkt, len, vbuf,
-		    sizeof(vbuf)));
+	log_debug("%s: %s", abuf, log_vis(pkt, len, vbuf, sizeof(vbuf)));
 
 	cmd = proto_command(pkt, len, &off);
 	if (src->ws == NULL && src->sock->role == SOCK_CHALLENGE) {
@@ -257,7 +255,9 @@ handle_inforesponse(const struct source *src, struct server *sv,
 	char		 vbuf[LOG_VISBUF];
 	int		 i, changed;
 
-	addr_str(&src->addr, abuf, sizeof(abuf));
+	abuf[0] = '\0';
+	if (log_level_enabled(LOGLEVEL_VERBOSE))
+		addr_str(&src->addr, abuf, sizeof(abuf));
 	if (proto_inforesponse(args, len, &ir) == -1) {
 		log_debug("%s: infoResponse without a required key", abuf);
 		return;
@@ -307,7 +307,9 @@ handle_getservers(const struct source *src, const u_char *args, size_t len,
 	size_t		 n, i, start;
 	char		 abuf[ADDRSTRLEN], vbuf[LOG_VISBUF];
 
-	addr_str(&src->addr, abuf, sizeof(abuf));
+	abuf[0] = '\0';
+	if (log_level_enabled(LOGLEVEL_VERBOSE))
+		addr_str(&src->addr, abuf, sizeof(abuf));
 	if (proto_getservers(args, len, ext, &q) == -1) {
 		log_debug("%s: %s without protocol or for another game, "
 		    "ignored", abuf, ext ? "getserversExt" : "getservers");
@@ -325,11 +327,9 @@ handle_getservers(const struct source *src, const u_char *args, size_t len,
 	else
 		for (i = 0, start = 0; i < n; start = ends[i], i++)
 			ws_send(src->ws, buf + start, ends[i] - start);
-	if (log_level_enabled(LOGLEVEL_VERBOSE))
-		log_verbose("%s: %s for protocol %s: %zu packet%s", abuf,
-		    ext ? "getserversExt" : "getservers", log_vis(q.protocol,
-		    strlen(q.protocol), vbuf, sizeof(vbuf)), n,
-		    n == 1 ? "" : "s");
+	log_verbose("%s: %s for protocol %s: %zu packet%s", abuf,
+	    ext ? "getserversExt" : "getservers", log_vis(q.protocol,
+	    strlen(q.protocol), vbuf, sizeof(vbuf)), n, n == 1 ? "" : "s");
 }
 
 /*
@@ -344,7 +344,9 @@ handle_getmotd(const struct source *src, const u_char *args, size_t len)
 	size_t		 n;
 	char		 abuf[ADDRSTRLEN];
 
-	addr_str(&src->addr, abuf, sizeof(abuf));
+	abuf[0] = '\0';
+	if (log_level_enabled(LOGLEVEL_VERBOSE))
+		addr_str(&src->addr, abuf, sizeof(abuf));
 	if (proto_getmotd(args, len, &mr) == -1) {
 		log_debug("%s: getmotd with an unusable challenge", abuf);
 		return;

@@ -619,10 +619,9 @@ ws_msg_cb(wslay_event_context_ptr ctx __unused,
 	default:
 		return;
 	}
-	if (log_level_enabled(LOGLEVEL_VERBOSE))
-		log_verbose("[WS] %s: received %zu bytes: %s", ws_name(c, buf,
-		    sizeof(buf)), arg->msg_length, log_vis(arg->msg,
-		    arg->msg_length, vbuf, sizeof(vbuf)));
+	log_verbose("[WS] %s: received %zu bytes: %s", ws_name(c, buf,
+	    sizeof(buf)), arg->msg_length, log_vis(arg->msg,
+	    arg->msg_length, vbuf, sizeof(vbuf)));
 	if (proto_is_port_message(arg->msg, arg->msg_length)) {
 		memcpy(&c->port, arg->msg + 8, 2);
 		log_verbose("[WS] %s announced port %u", ws_name(c, buf,
@@ -663,9 +662,8 @@ ws_send(struct ws_conn *c, const void *data, size_t len)
 		    sizeof(buf)));
 		return;
 	}
-	if (log_level_enabled(LOGLEVEL_DEBUG))
-		log_debug("[WS] %s: sent %zu bytes: %s", ws_name(c, buf,
-		    sizeof(buf)), len, log_vis(data, len, vbuf,
-		    sizeof(vbuf)));
+	log_debug("[WS] %s: sent %zu bytes: %s", ws_name(c, buf,
+	    sizeof(buf)), len, log_vis(data, len, vbuf,
+	    sizeof(vbuf)));
 	ws_update(c);
 }
