@@ -89,6 +89,21 @@ listen_one(struct listener_head *lh, int role, int af,
 		(void)close(fd);
 		return (-1);
 	}
+#ifdef IP_MTU_DISCOVER
+	/*
+	 * The challenge port sends only getinfo, a few dozen bytes that never
+	 * need fragments: with DF set for good, Linux leaves the IP ID at 0
+	 * (RFC 6864) instead of taking it from its shared, hashed generator
+	 * for every datagram, a cost that shows under a heartbeat flood.
+	 */
+	if (role == SOCK_CHALLENGE && af == AF_INET) {
+		int	 pmtu = IP_PMTUDISC_DO;
+
+		if (setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu,
+		    sizeof(pmtu)) == -1)
+			log_warn("IP_MTU_DISCOVER");
+	}
+#endif
 	if (bind(fd, (struct sockaddr *)&ss, sslen) == -1) {
 		if (errno == EADDRNOTAVAIL && af == AF_INET6 &&
 		    IN6_IS_ADDR_UNSPECIFIED(
