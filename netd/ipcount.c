@@ -23,7 +23,7 @@ ipcount_cmp(const struct ipcount *a, const struct ipcount *b)
 {
 	if (a->family != b->family)
 		return (a->family < b->family ? -1 : 1);
-	return (memcmp(a->addr, b->addr, sizeof(a->addr)));
+	return (addr16_cmp(a->addr, b->addr));
 }
 
 /* How many the address has. */

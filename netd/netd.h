@@ -9,7 +9,9 @@
 #include <sys/queue.h>
 #include <sys/tree.h>
 
+#include <endian.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include <event.h>
@@ -38,6 +40,27 @@ struct source {
 	struct netsock		*sock;		/* UDP: the socket it came on */
 	struct ws_conn		*ws;		/* WebSocket: the connection */
 };
+
+/*
+ * The order of two 16-byte addresses, as memcmp(3) would give it, in two
+ * word compares: the server and address trees compare on every step of
+ * every lookup, and a heartbeat flood makes one lookup per datagram.
+ */
+static inline int
+addr16_cmp(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t	 x, y;
+
+	memcpy(&x, a, sizeof(x));
+	memcpy(&y, b, sizeof(y));
+	if (x == y) {
+		memcpy(&x, a + 8, sizeof(x));
+		memcpy(&y, b + 8, sizeof(y));
+		if (x == y)
+			return (0);
+	}
+	return (be64toh(x) < be64toh(y) ? -1 : 1);
+}
 
 #define SV_VERIFIED	0x01	/* answered a challenge */
 #define SV_EMPTY	0x02

@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 #include <sys/tree.h>
 
+#include <arpa/inet.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,8 +59,12 @@ sv_cmp(const struct server *a, const struct server *b)
 {
 	int	 c;
 
-	if ((c = memcmp(&a->addr, &b->addr, sizeof(a->addr))) != 0)
+	if (a->addr.family != b->addr.family)
+		return (a->addr.family < b->addr.family ? -1 : 1);
+	if ((c = addr16_cmp(a->addr.addr, b->addr.addr)) != 0)
 		return (c);
+	if (a->addr.port != b->addr.port)
+		return (ntohs(a->addr.port) < ntohs(b->addr.port) ? -1 : 1);
 	return ((int)a->ws - (int)b->ws);
 }
 
