@@ -1583,6 +1583,13 @@ multi_open(uint32_t bindaddr, int rcvbuf)
 		err(2, "flood socket");
 	if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) == -1)
 		err(2, "IP_PKTINFO");
+	/*
+	 * Small datagrams only: with DF forced Linux leaves the IP ID at 0
+	 * instead of hashing one a datagram, as tremmasterd's challenge port.
+	 */
+	on = IP_PMTUDISC_DO;
+	if (setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &on, sizeof(on)) == -1)
+		err(2, "IP_MTU_DISCOVER");
 	return (fd);
 }
 
