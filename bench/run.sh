@@ -20,6 +20,10 @@
 #   BENCH_DURATION	seconds a measured run lasts (default 10)
 #   BENCH_BIG_N	servers of the memory run (default 100000)
 #   BENCH_WS_CONNS	idle WebSocket connections (default 10000)
+#   BENCH_ROUNDS	rounds of the list and heartbeat runs (default 3):
+#		tremmasterd and the responder take turns, and each row
+#		shows the median round, so that one slow second of a
+#		shared machine does not decide a ratio
 #
 # All traffic goes to 127.0.0.1 from addresses in 127.0.0.0/8.  Every
 # process started here is stopped by PID on exit; temporary directories
@@ -53,11 +57,16 @@ done
 
 if [ $SMOKE -eq 1 ]; then
 	D=1 N1=50 N2=120 C=2 WSC=40 WSN=10 BIGN=600 HOLD=0.5 SETTLE=30
+	ROUNDS=1
 else
 	D=${BENCH_DURATION:-10} N1=1000 N2=5000 C=16
 	WSC=${BENCH_WS_CONNS:-10000} WSN=1000 BIGN=${BENCH_BIG_N:-100000}
-	HOLD=3 SETTLE=120
+	HOLD=3 SETTLE=120 ROUNDS=${BENCH_ROUNDS:-3}
 fi
+case $ROUNDS in
+''|*[!0-9]*|0) echo "bench: BENCH_ROUNDS must be a positive number" >&2
+	exit 2 ;;
+esac
 PROTO=69
 # The fake game servers bind port 30720 on 127.B.x.y: a random B per run,
 # so that two runs at once do not collide (the 100k run takes two /16s).
@@ -302,28 +311,53 @@ mib() {
 		if (k > 0) printf "%.1f", k / 1024; else print "-" }'
 }
 
-# A closed-loop list run: label, the pid whose CPU counts, the port, the
-# mode, servers, clients.  Sets RPS.
+# One round of a closed-loop list run: label, the pid whose CPU counts,
+# the port, the mode, servers, clients, round.  The output goes to
+# $TMP/label-mode-n-c.round.out, the CPU % to that file's .cpu.
 list_run() {
-	local label=$1 cpid=$2 port=$3 mode=$4 n=$5 c=$6 out t0 t1 s0 s1 cpu
-	out=$TMP/$label-$mode-$n-$c.out
+	local label=$1 cpid=$2 port=$3 mode=$4 n=$5 c=$6 out t0 t1 s0 s1
+	out=$TMP/$label-$mode-$n-$c.$7.out
 	t0=$(cpu_ticks "$cpid")
 	s0=$(date +%s.%N)
 	lg "$out" -m "$mode" -n "$n" -a "$SRV" -b 127.$((B + 4)).0.1 \
 	    -c "$c" -d "$D" -p "$port" -P $PROTO
 	s1=$(date +%s.%N)
 	t1=$(cpu_ticks "$cpid")
-	cpu=$(pct $((t1 - t0)) "$(elapsed "$s0" "$s1")")
-	RPS=$(kv "$out" rps)
+	pct $((t1 - t0)) "$(elapsed "$s0" "$s1")" >"$out.cpu"
 	if [ "$(kv "$out" errors)" != 0 ] || [ "$(kv "$out" strays)" != 0 ] ||
-	    [ "$(kv "$out" requests)" = 0 ] || [ -z "$RPS" ]; then
+	    [ "$(kv "$out" requests)" = 0 ] || [ -z "$(kv "$out" rps)" ]; then
 		fail "$label $mode n=$n c=$c: $(cat "$out" "$out.err")"
 	fi
-	row "$label $mode" "$n" "$c" "$(kv "$out" rps) req/s, \
+}
+
+# Sets MED to the round of files $1.1.out ... $1.ROUNDS.out whose key $2
+# is the median (the lower one of an even count) and ALL to the values in
+# round order, separated by " / ".
+median_round() {
+	local r all=()
+	ALL=
+	for ((r = 1; r <= ROUNDS; r++)); do
+		all+=("$(kv "$1.$r.out" "$2") $r")
+		ALL="$ALL${ALL:+ / }$(kv "$1.$r.out" "$2")"
+	done
+	MED=$(printf '%s\n' "${all[@]}" | sort -g |
+	    sed -n "$(((ROUNDS + 1) / 2))p" | cut -d' ' -f2)
+}
+
+# The row of a list run: the median of its rounds.  Sets RPS.
+list_row() {
+	local label=$1 cpid=$2 mode=$3 n=$4 c=$5 base out note
+	base=$TMP/$label-$mode-$n-$c
+	median_round "$base" rps
+	out=$base.$MED.out
+	RPS=$(kv "$out" rps)
+	note="loadgen CPU $(kv "$out" loadgen_cpu_s) s"
+	[ "$ROUNDS" -gt 1 ] &&
+	    note="median of $ROUNDS rounds ($ALL req/s); $note"
+	row "$label $mode" "$n" "$c" "$RPS req/s, \
 $(kv "$out" pps) pkt/s" "$(kv "$out" p50_us) / $(kv "$out" p99_us)" \
-	    "$(kv "$out" errors) / $(kv "$out" timeouts)" "$cpu" \
-	    "$(mib "$(rss_kb "$cpid")")" \
-	    "loadgen CPU $(kv "$out" loadgen_cpu_s) s"
+	    "$(kv "$out" errors) / $(kv "$out" timeouts)" "$(cat "$out.cpu")" \
+	    "$(mib "$(rss_kb "$cpid")")" "$note"
 }
 
 echo "bench: $TREMMASTERD, loadgen $LOADGEN, ${D}s runs$([ $SMOKE -eq 1 ] &&
@@ -354,9 +388,15 @@ for n in $N1 $N2; do
 			    continue
 			key=$2
 			[ "$1" = getserversext ] && key=ext
-			list_run tremmasterd "$NETD" "$PORT" "$1" "$n" "$2"
+			for ((round = 1; round <= ROUNDS; round++)); do
+				list_run tremmasterd "$NETD" "$PORT" "$1" "$n" \
+				    "$2" $round
+				list_run responder "$RPID" "$RPORT" "$1" "$n" \
+				    "$2" $round
+			done
+			list_row tremmasterd "$NETD" "$1" "$n" "$2"
 			TM[$n.$key]=$RPS
-			list_run responder "$RPID" "$RPORT" "$1" "$n" "$2"
+			list_row responder "$RPID" "$1" "$n" "$2"
 			RESP[$n.$key]=$RPS
 		done
 	fi
@@ -365,30 +405,38 @@ for n in $N1 $N2; do
 	stop_master
 done
 
-# 3. Heartbeat ingestion, N1 legitimate servers among the flood.
+# 3. Heartbeat ingestion, N1 legitimate servers among the flood: a fresh
+# master each round, the row from the median round.
 echo "bench: heartbeat flood" >&2
-start_master --throttle-burst 0 -d none
-out=$TMP/heartbeats.out
-t0=$(cpu_ticks "$NETD")
-s0=$(date +%s.%N)
-lg "$out" -m heartbeats -n "$N1" -a "$SRV" -b 127.$((B + 5)).0.1 -x 65024 \
-    -d "$D" -p "$PORT" -C "$CPORT" -P $PROTO -s "$SETTLE"
-s1=$(date +%s.%N)
-t1=$(cpu_ticks "$NETD")
-if [ "$(kv "$out" legit_ok)" != 1 ] || [ "$(kv "$out" bad)" != 0 ] ||
-    [ "$(kv "$out" challenged)" = 0 ]; then
-	fail "heartbeats: $(cat "$out" "$out.err")"
-fi
+for ((round = 1; round <= ROUNDS; round++)); do
+	start_master --throttle-burst 0 -d none
+	out=$TMP/heartbeats.$round.out
+	t0=$(cpu_ticks "$NETD")
+	s0=$(date +%s.%N)
+	lg "$out" -m heartbeats -n "$N1" -a "$SRV" -b 127.$((B + 5)).0.1 \
+	    -x 65024 -d "$D" -p "$PORT" -C "$CPORT" -P $PROTO -s "$SETTLE"
+	s1=$(date +%s.%N)
+	t1=$(cpu_ticks "$NETD")
+	pct $((t1 - t0)) "$(elapsed "$s0" "$s1")" >"$out.cpu"
+	mib "$(rss_kb "$NETD")" >"$out.rss"
+	if [ "$(kv "$out" legit_ok)" != 1 ] || [ "$(kv "$out" bad)" != 0 ] ||
+	    [ "$(kv "$out" challenged)" = 0 ]; then
+		fail "heartbeats: $(cat "$out" "$out.err")"
+	fi
+	stop_master
+done
+median_round "$TMP/heartbeats" challenged_per_s
+out=$TMP/heartbeats.$MED.out
+note="CPU over registration, flood and check; loadgen CPU \
+$(kv "$out" loadgen_cpu_s) s"
+[ "$ROUNDS" -gt 1 ] &&
+    note="median of $ROUNDS rounds ($ALL challenged/s); $note"
 row "heartbeat flood (65,024 sources)" "$N1 legit" 1 \
     "$(kv "$out" challenged_per_s) challenged/s of \
 $(kv "$out" sent_per_s) sent/s" "-" \
     "legit listed $(kv "$out" legit_listed)/$N1, re-challenged \
-$(kv "$out" legit_challenged)" \
-    "$(pct $((t1 - t0)) "$(elapsed "$s0" "$s1")")" \
-    "$(mib "$(rss_kb "$NETD")")" \
-    "CPU over registration, flood and check; loadgen CPU \
-$(kv "$out" loadgen_cpu_s) s"
-stop_master
+$(kv "$out" legit_challenged)" "$(cat "$out.cpu")" "$(cat "$out.rss")" \
+    "$note"
 
 # 4. WebSocket: idle connections held, then requests over K of them.
 echo "bench: WebSocket" >&2
