@@ -151,6 +151,7 @@ void	udp_send(struct netsock *, const struct ipc_addr *, const void *,
 void	udp_send_list(struct netsock *, const struct ipc_addr *,
 	    const u_char *, const size_t *, size_t);
 struct netsock *udp_challenge_sock(int);
+void	udp_flush(void);
 
 /* handlers.c */
 void	handle_packet(const struct source *, const u_char *, size_t);

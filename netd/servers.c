@@ -347,13 +347,16 @@ sv_list(const struct gs_query *q, const u_char **buf, const size_t **ends,
 			c = &cache[i];
 			break;
 		}
-	if (c == NULL) {
-		/* A new query takes the next slot, whatever it held. */
-		c = &cache[cache_next];
-		cache_next = (cache_next + 1) % LIST_CACHE_SLOTS;
+	if (c == NULL || c->gen != sv_gen) {
+		/* Answers waiting to leave may point into the slot. */
+		udp_flush();
+		if (c == NULL) {
+			/* A new query takes the next slot, whatever it held. */
+			c = &cache[cache_next];
+			cache_next = (cache_next + 1) % LIST_CACHE_SLOTS;
+		}
 		list_build(c, q);
-	} else if (c->gen != sv_gen)
-		list_build(c, q);
+	}
 	*buf = c->buf;
 	*ends = c->ends;
 	*npackets = c->npackets;

@@ -1,7 +1,9 @@
 /*
  * UDP sockets: drained in batches with recvmmsg(2), each datagram handed
  * to handle_packet() with the socket it came in on, so that the answer
- * leaves from there.
+ * leaves from there.  What a batch answers leaves at its end, in as few
+ * sendmmsg(2) calls as it takes: small datagrams copied, list answers as
+ * references to the packets the server table keeps encoded.
  */
 
 #include "compat.h"
@@ -23,9 +25,11 @@
 extern struct netsock_head	 netd_socks;
 
 static void	udp_read(int, short, void *);
-static void	udp_flush(void);
+static void	udp_flush_small(void);
+static void	udp_flush_lists(void);
 
-#define UDP_SMALL	64	/* datagrams queued in a batch, at most */
+#define UDP_SMALL	64	/* bytes of a datagram copied into the queue */
+#define UDP_LIST_MSGS	256	/* list packets a sendmmsg(), at most */
 
 /* Datagrams to send at the end of the batch being handled. */
 static struct {
@@ -37,6 +41,21 @@ static struct {
 } out[UDP_BATCH];
 static size_t			 nout;
 static int			 in_batch;
+
+/*
+ * List answers of the batch, sent at its end.  buf and ends belong to the
+ * server table's cache: sv_list() calls udp_flush() before it encodes
+ * anything again, so they stay valid while they wait here.
+ */
+static struct {
+	struct netsock		*ns;
+	struct sockaddr_storage	 to;
+	socklen_t		 tolen;
+	const u_char		*buf;
+	const size_t		*ends;
+	size_t			 n;
+} lists[UDP_BATCH];
+static size_t			 nlists;
 
 static u_char			 rbuf[UDP_BATCH][PKT_MAX + 1];
 static struct sockaddr_storage	 rfrom[UDP_BATCH];
@@ -113,9 +132,17 @@ udp_read(int fd, short event __unused, void *arg)
 	}
 }
 
-/* Send what a batch of handled datagrams queued, a sendmmsg a socket. */
-static void
+/* Send what the batch being handled queued. */
+void
 udp_flush(void)
+{
+	udp_flush_small();
+	udp_flush_lists();
+}
+
+/* The small datagrams: a sendmmsg a socket. */
+static void
+udp_flush_small(void)
 {
 	struct mmsghdr	 msgs[UDP_BATCH];
 	struct iovec	 iov[UDP_BATCH];
@@ -156,7 +183,7 @@ udp_send(struct netsock *ns, const struct ipc_addr *to, const void *data,
 	/* Small answers of a batch (challenges) leave together. */
 	if (in_batch && len <= UDP_SMALL) {
 		if (nout == UDP_BATCH)
-			udp_flush();
+			udp_flush_small();
 		out[nout].ns = ns;
 		out[nout].tolen = addr_to_sa(to, &out[nout].to);
 		memcpy(out[nout].data, data, len);
@@ -172,39 +199,63 @@ udp_send(struct netsock *ns, const struct ipc_addr *to, const void *data,
 }
 
 /*
- * Send the packets of one answer (packet i ends at ends[i] in buf) with as
- * few sendmmsg(2) calls as they take.
+ * Send the packets of one answer (packet i ends at ends[i] in buf): at the
+ * end of the batch, together with the batch's other answers.
  */
 void
 udp_send_list(struct netsock *ns, const struct ipc_addr *to,
     const u_char *buf, const size_t *ends, size_t n)
 {
-	struct sockaddr_storage	 ss;
-	struct mmsghdr		 msgs[UDP_BATCH];
-	struct iovec		 iov[UDP_BATCH];
-	socklen_t		 sslen;
-	size_t			 i, k, start = 0;
-	char			 abuf[ADDRSTRLEN];
+	if (n == 0)
+		return;
+	if (nlists == UDP_BATCH)
+		udp_flush_lists();
+	lists[nlists].ns = ns;
+	lists[nlists].tolen = addr_to_sa(to, &lists[nlists].to);
+	lists[nlists].buf = buf;
+	lists[nlists].ends = ends;
+	lists[nlists].n = n;
+	nlists++;
+	if (!in_batch)
+		udp_flush_lists();
+}
+
+/*
+ * The queued answers, packet after packet, UDP_LIST_MSGS a sendmmsg(2)
+ * and one socket a call.  When the socket buffer is full, the rest of
+ * that call's packets are dropped, as UDP may.
+ */
+static void
+udp_flush_lists(void)
+{
+	static struct mmsghdr	 msgs[UDP_LIST_MSGS];
+	static struct iovec	 iov[UDP_LIST_MSGS];
+	struct netsock		*ns;
+	size_t			 i = 0, p = 0, k, start;
 	int			 sent;
 
-	sslen = addr_to_sa(to, &ss);
-	for (i = 0; i < n; i += k) {
+	while (i < nlists) {
+		ns = lists[i].ns;
 		memset(msgs, 0, sizeof(msgs));
-		for (k = 0; k < UDP_BATCH && i + k < n; k++) {
-			iov[k].iov_base = (void *)(uintptr_t)(buf + start);
-			iov[k].iov_len = ends[i + k] - start;
-			start = ends[i + k];
-			msgs[k].msg_hdr.msg_name = &ss;
-			msgs[k].msg_hdr.msg_namelen = sslen;
+		for (k = 0; k < UDP_LIST_MSGS && i < nlists &&
+		    lists[i].ns == ns; k++) {
+			start = p == 0 ? 0 : lists[i].ends[p - 1];
+			iov[k].iov_base = (void *)(uintptr_t)(lists[i].buf +
+			    start);
+			iov[k].iov_len = lists[i].ends[p] - start;
+			msgs[k].msg_hdr.msg_name = &lists[i].to;
+			msgs[k].msg_hdr.msg_namelen = lists[i].tolen;
 			msgs[k].msg_hdr.msg_iov = &iov[k];
 			msgs[k].msg_hdr.msg_iovlen = 1;
+			if (++p == lists[i].n) {
+				p = 0;
+				i++;
+			}
 		}
 		if ((sent = sendmmsg(ns->fd, msgs, k, 0)) == -1 ||
-		    (size_t)sent < k) {
-			/* A full socket buffer drops the rest, as UDP may. */
-			log_debug("sendmmsg %s: %d of %zu packets sent",
-			    addr_str(to, abuf, sizeof(abuf)), sent, k);
-			return;
-		}
+		    (size_t)sent < k)
+			log_debug("sendmmsg: %d of %zu list packets sent", sent,
+			    k);
 	}
+	nlists = 0;
 }

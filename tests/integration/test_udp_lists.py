@@ -2,6 +2,7 @@
 getserversExtResponse, packets of 256, featured labels, the reuse of
 encoded responses, and qstat as a real client (PROTOCOL.md section 4)."""
 
+import os
 import resource
 import shutil
 import signal
@@ -319,6 +320,39 @@ class ListTest(UDPTest):
                          m.tail())
         self.assertEqual(c.ask(HDR + b"getservers 70"), [EMPTY_PLAIN],
                          m.tail())
+
+    def test_batch_outlives_a_reused_response(self):
+        """The answers to one recvmmsg batch leave together at its end,
+        pointing into the kept responses.  When a later request of the
+        batch takes the slot an earlier answer points into, that answer
+        must have left first, with its own bytes."""
+        m = self.master(verbose=1)
+        s = self.server(m, "127.0.0.5", protocol="70")
+        s.register()
+        first = self.client(m)
+        first.wait_listed([s], args=b"70 empty full")
+        want = [PLAIN_HDR + v4_entry_bytes("127.0.0.5", s.port) + b"\\"]
+        # "70" takes slot A, "99" slot A+1: the next new request takes
+        # A+2, and the 31st after it A again.
+        self.assertEqual(first.ask(HDR + b"getservers 70 empty full"), want)
+        self.assertEqual(first.ask(HDR + b"getservers 99"), [EMPTY_PLAIN])
+        clients = [self.client(m) for _ in range(32)]
+        netd = m.d.child_by_title("netd")
+        # Stopped, netd finds all 32 requests in its socket at once.
+        os.kill(netd, signal.SIGSTOP)
+        try:
+            clients[0].send(HDR + b"getservers 70 empty full")
+            for i, c in enumerate(clients[1:]):
+                c.send(HDR + b"getservers %d" % (100 + i))
+            time.sleep(0.2)
+        finally:
+            os.kill(netd, signal.SIGCONT)
+        self.assertEqual([d for d, _ in clients[0].recv_all()], want,
+                         m.tail())
+        for c in clients[1:]:
+            self.assertEqual([d for d, _ in c.recv_all()], [EMPTY_PLAIN],
+                             m.tail())
+        self.assertEqual(first.ask(HDR + b"getservers 70 empty full"), want)
 
 
 class QstatTest(UDPTest):
