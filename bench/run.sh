@@ -23,7 +23,9 @@
 #   BENCH_ROUNDS	rounds of the list and heartbeat runs (default 3):
 #		tremmasterd and the responder take turns, and each row
 #		shows the median round, so that one slow second of a
-#		shared machine does not decide a ratio
+#		shared machine does not decide a ratio; the notes give
+#		every round's rate and the CPU time the hypervisor took
+#		from the machine during it (steal, from /proc/stat)
 #
 # All traffic goes to 127.0.0.1 from addresses in 127.0.0.0/8.  Every
 # process started here is stopped by PID on exit; temporary directories
@@ -189,6 +191,17 @@ cpu_ticks() {
 	    awk '{ print $12 + $13 }'
 }
 
+# Ticks the hypervisor took from this machine's CPUs (steal, /proc/stat).
+steal_ticks() {
+	awk '/^cpu / { print $9 }' /proc/stat
+}
+
+# The % of all CPUs' time stolen: ticks, seconds.
+steal_pct() {
+	awk -v t="$1" -v s="$2" -v hz="$CLK_TCK" -v n="$(nproc)" 'BEGIN {
+		if (s > 0) printf "%.0f", t / hz / s / n * 100; else print "-" }'
+}
+
 rss_kb() {
 	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null
 }
@@ -313,17 +326,21 @@ mib() {
 
 # One round of a closed-loop list run: label, the pid whose CPU counts,
 # the port, the mode, servers, clients, round.  The output goes to
-# $TMP/label-mode-n-c.round.out, the CPU % to that file's .cpu.
+# $TMP/label-mode-n-c.round.out, the CPU % to that file's .cpu, the
+# machine's steal % to its .steal.
 list_run() {
-	local label=$1 cpid=$2 port=$3 mode=$4 n=$5 c=$6 out t0 t1 s0 s1
+	local label=$1 cpid=$2 port=$3 mode=$4 n=$5 c=$6 out t0 t1 s0 s1 st
 	out=$TMP/$label-$mode-$n-$c.$7.out
 	t0=$(cpu_ticks "$cpid")
+	st=$(steal_ticks)
 	s0=$(date +%s.%N)
 	lg "$out" -m "$mode" -n "$n" -a "$SRV" -b 127.$((B + 4)).0.1 \
 	    -c "$c" -d "$D" -p "$port" -P $PROTO
 	s1=$(date +%s.%N)
 	t1=$(cpu_ticks "$cpid")
 	pct $((t1 - t0)) "$(elapsed "$s0" "$s1")" >"$out.cpu"
+	steal_pct $(($(steal_ticks) - st)) "$(elapsed "$s0" "$s1")" \
+	    >"$out.steal"
 	if [ "$(kv "$out" errors)" != 0 ] || [ "$(kv "$out" strays)" != 0 ] ||
 	    [ "$(kv "$out" requests)" = 0 ] || [ -z "$(kv "$out" rps)" ]; then
 		fail "$label $mode n=$n c=$c: $(cat "$out" "$out.err")"
@@ -331,14 +348,15 @@ list_run() {
 }
 
 # Sets MED to the round of files $1.1.out ... $1.ROUNDS.out whose key $2
-# is the median (the lower one of an even count) and ALL to the values in
-# round order, separated by " / ".
+# is the median (the lower one of an even count), ALL to the values in
+# round order, separated by " / ", and STEALS to the rounds' steal %.
 median_round() {
 	local r all=()
-	ALL=
+	ALL= STEALS=
 	for ((r = 1; r <= ROUNDS; r++)); do
 		all+=("$(kv "$1.$r.out" "$2") $r")
 		ALL="$ALL${ALL:+ / }$(kv "$1.$r.out" "$2")"
+		STEALS="$STEALS${STEALS:+ / }$(cat "$1.$r.out.steal")"
 	done
 	MED=$(printf '%s\n' "${all[@]}" | sort -g |
 	    sed -n "$(((ROUNDS + 1) / 2))p" | cut -d' ' -f2)
@@ -351,7 +369,7 @@ list_row() {
 	median_round "$base" rps
 	out=$base.$MED.out
 	RPS=$(kv "$out" rps)
-	note="loadgen CPU $(kv "$out" loadgen_cpu_s) s"
+	note="steal $STEALS %; loadgen CPU $(kv "$out" loadgen_cpu_s) s"
 	[ "$ROUNDS" -gt 1 ] &&
 	    note="median of $ROUNDS rounds ($ALL req/s); $note"
 	row "$label $mode" "$n" "$c" "$RPS req/s, \
@@ -412,12 +430,15 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	start_master --throttle-burst 0 -d none
 	out=$TMP/heartbeats.$round.out
 	t0=$(cpu_ticks "$NETD")
+	st=$(steal_ticks)
 	s0=$(date +%s.%N)
 	lg "$out" -m heartbeats -n "$N1" -a "$SRV" -b 127.$((B + 5)).0.1 \
 	    -x 65024 -d "$D" -p "$PORT" -C "$CPORT" -P $PROTO -s "$SETTLE"
 	s1=$(date +%s.%N)
 	t1=$(cpu_ticks "$NETD")
 	pct $((t1 - t0)) "$(elapsed "$s0" "$s1")" >"$out.cpu"
+	steal_pct $(($(steal_ticks) - st)) "$(elapsed "$s0" "$s1")" \
+	    >"$out.steal"
 	mib "$(rss_kb "$NETD")" >"$out.rss"
 	if [ "$(kv "$out" legit_ok)" != 1 ] || [ "$(kv "$out" bad)" != 0 ] ||
 	    [ "$(kv "$out" challenged)" = 0 ]; then
@@ -427,8 +448,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
 done
 median_round "$TMP/heartbeats" challenged_per_s
 out=$TMP/heartbeats.$MED.out
-note="CPU over registration, flood and check; loadgen CPU \
-$(kv "$out" loadgen_cpu_s) s"
+note="steal $STEALS %; CPU over registration, flood and check; \
+loadgen CPU $(kv "$out" loadgen_cpu_s) s"
 [ "$ROUNDS" -gt 1 ] &&
     note="median of $ROUNDS rounds ($ALL challenged/s); $note"
 row "heartbeat flood (65,024 sources)" "$N1 legit" 1 \
