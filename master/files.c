@@ -298,6 +298,7 @@ ignore_parse(FILE *fp, const char *name, struct datafiles *df)
 	struct ipc_ignore	 ig, *p;
 	char			 line[MAX_LINE], *tok, *last;
 	char			 vbuf[LOG_VISBUF];
+	size_t			 cap = df->nignore;
 	int			 lineno = 0, r;
 
 	while ((r = read_line(fp, line, sizeof(line), &lineno)) == 1) {
@@ -314,10 +315,14 @@ ignore_parse(FILE *fp, const char *name, struct datafiles *df)
 				    lineno, MAX_IGNORE);
 				return (-1);
 			}
-			if ((p = reallocarray(df->ignore, df->nignore + 1,
-			    sizeof(*p))) == NULL)
-				fatal(NULL);
-			df->ignore = p;
+			/* Room doubles: blocklists run to a million. */
+			if (df->nignore == cap) {
+				cap = cap == 0 ? 64 : cap * 2;
+				if ((p = reallocarray(df->ignore, cap,
+				    sizeof(*p))) == NULL)
+					fatal(NULL);
+				df->ignore = p;
+			}
 			df->ignore[df->nignore++] = ig;
 		}
 	}
