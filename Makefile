@@ -55,7 +55,7 @@ COMMON_SRCS = common/ipc.c common/log.c common/util.c common/base64.c \
 MASTER_SRCS = master/master.c master/options.c master/files.c master/listen.c
 NETD_SRCS   = netd/netd.c netd/proto.c netd/udp.c netd/handlers.c \
 	      netd/servers.c netd/throttle.c netd/ws.c netd/ws_http.c \
-	      netd/ipcount.c
+	      netd/ipcount.c netd/ignore.c
 LOGD_SRCS   = logd/logd.c logd/db.c logd/db_sqlite.c logd/db_tdb.c \
 	      logd/report.c
 SRCS	= $(COMMON_SRCS) $(MASTER_SRCS) $(NETD_SRCS) $(LOGD_SRCS)
@@ -86,7 +86,8 @@ $(BUILD)/%.o: %.c common/*.h master/*.h netd/*.h logd/*.h
 TEST_OBJS = $(BUILD)/common/ipc.o $(BUILD)/common/log.o \
 	    $(BUILD)/common/util.o $(BUILD)/master/options.o \
 	    $(BUILD)/master/files.o $(BUILD)/netd/proto.o \
-	    $(BUILD)/netd/ws_http.o $(BUILD)/common/base64.o
+	    $(BUILD)/netd/ws_http.o $(BUILD)/common/base64.o \
+	    $(BUILD)/netd/ignore.o
 
 $(BUILD)/tests/%: tests/unit/%.c $(TEST_OBJS)
 	@mkdir -p $(dir $@)

@@ -26,39 +26,16 @@ static void	handle_getmotd(const struct source *, const u_char *, size_t);
 static void	handle_gamestat(const struct source *, const u_char *,
 		    size_t);
 static void	challenge_send(struct server *, int64_t);
-static int	prefix_match(const uint8_t *, const uint8_t *, int);
 
 /* The timeouts of the command line, in milliseconds. */
 #define CHALLENGE_MS	((int64_t)netd_conf.challenge_timeout * 1000)
 #define SERVER_MS	((int64_t)netd_conf.server_timeout * 1000)
 
-
-static int
-prefix_match(const uint8_t *a, const uint8_t *net, int bits)
-{
-	int	 bytes = bits / 8, rest = bits % 8;
-
-	if (memcmp(a, net, bytes) != 0)
-		return (0);
-	if (rest == 0)
-		return (1);
-	return (((a[bytes] ^ net[bytes]) & (0xff00 >> rest) & 0xff) == 0);
-}
-
 /* Is the address in ignore.txt? */
 int
 ignore_match(const struct ipc_addr *a)
 {
-	const struct ipc_ignore	*ig;
-	size_t			 i;
-
-	for (i = 0; i < netd_files.nignore; i++) {
-		ig = &netd_files.ignore[i];
-		if (ig->addr.family == a->family &&
-		    prefix_match(a->addr, ig->addr.addr, ig->prefixlen))
-			return (1);
-	}
-	return (0);
+	return (ignore_index_match(&netd_ignore, a));
 }
 
 /*

@@ -37,6 +37,7 @@
 struct netsock_head	 netd_socks = TAILQ_HEAD_INITIALIZER(netd_socks);
 struct netd_conf	 netd_conf;
 struct netd_files	 netd_files;
+struct ignore_index	 netd_ignore;
 struct netd_drops	 netd_drops;
 
 static struct ipcev	 iev_main, iev_logd;
@@ -155,14 +156,20 @@ netd_timer(int fd __unused, short event __unused, void *arg)
 	}
 }
 
-/* Append one element to a growing array; fatal when out of memory. */
+/*
+ * Append one element to a growing array; fatal when out of memory.  The
+ * room doubles each time the count reaches a power of two, so that an
+ * ignore.txt of a million entries is not copied a million times.
+ */
 static void *
 append(void *array, size_t *n, size_t size, const void *elem)
 {
-	u_char	*p;
+	u_char	*p = array;
 
-	if ((p = reallocarray(array, *n + 1, size)) == NULL)
-		fatal(NULL);
+	if (*n == 0 || (*n & (*n - 1)) == 0)
+		if ((p = reallocarray(array, *n == 0 ? 1 : *n * 2, size)) ==
+		    NULL)
+			fatal(NULL);
 	memcpy(p + *n * size, elem, size);
 	(*n)++;
 	return (p);
@@ -312,6 +319,7 @@ netd_reconf_end(void)
 	files_clear(&netd_files);
 	netd_files = pending;
 	memset(&pending, 0, sizeof(pending));
+	ignore_index_build(&netd_ignore, netd_files.ignore, netd_files.nignore);
 	sv_relabel();
 	sv_drop_ignored();
 	log_info("data files: %zu featured servers in %zu groups, %zu "

@@ -96,6 +96,19 @@ struct featured_addr {
 	size_t			 label;		/* index into labels */
 };
 
+/* ignore.txt sorted, one group a prefix length (ignore.c). */
+struct ignore_group {
+	uint8_t			 family;
+	uint8_t			 prefixlen;
+	size_t			 start;		/* first entry */
+	size_t			 n;
+};
+struct ignore_index {
+	const struct ipc_ignore	*entries;
+	struct ignore_group	 groups[33 + 129];
+	size_t			 ngroups;
+};
+
 /* The data files, as pushed by the parent. */
 struct netd_files {
 	struct ipc_label	*labels;
@@ -127,6 +140,7 @@ struct netd_drops {
 extern struct netd_conf		 netd_conf;
 extern struct netd_drops	 netd_drops;
 extern struct netd_files	 netd_files;
+extern struct ignore_index	 netd_ignore;
 
 /* netd.c */
 void	netd_main(const struct options *) __dead;
@@ -158,6 +172,11 @@ void	handle_packet(const struct source *, const u_char *, size_t);
 void	src_send(const struct source *, const void *, size_t);
 void	handle_saved_server(const struct ipc_addr *);
 int	ignore_match(const struct ipc_addr *);
+
+/* ignore.c */
+void	ignore_index_build(struct ignore_index *, struct ipc_ignore *, size_t);
+int	ignore_index_match(const struct ignore_index *,
+	    const struct ipc_addr *);
 
 /* servers.c */
 struct server	*sv_lookup(const struct ipc_addr *, int);

@@ -76,6 +76,38 @@ class IgnoreTest(UDPTest):
         ok = self.client(m, "127.0.2.129")
         self.assertPlain(ok, allowed)
 
+    def test_large_ignore_list(self):
+        """An operator's blocklist of 200,000 ranges of every length:
+        loaded, and each datagram still checked against all of it."""
+        lines = []
+        for i in range(200000):
+            # 10.0.0.0/8 and 2001:db8::/32 host the bulk, one length each
+            # from /8 to /32 and /16 to /128.
+            bits = 8 + i % 25
+            lines.append("10.%d.%d.%d/%d" % (i >> 16 & 255, i >> 8 & 255,
+                                             i & 255, bits)
+                         if i % 2 else
+                         "2001:db8:%x:%x::/%d" % (i >> 16, i & 0xffff,
+                                                  16 + i % 113))
+        lines += ["127.0.3.77", "127.0.4.0/24", "127.0.5.128/25"]
+        m = self.master(verbose=2, files={"ignore.txt": "\n".join(lines)})
+        m.d.wait_for_log(r"200003 ignore entries", 10)
+        blocked = [self.server(m, a) for a in
+                   ("127.0.3.77", "127.0.4.1", "127.0.5.255", "127.0.5.128")]
+        allowed = [self.server(m, a) for a in
+                   ("127.0.3.76", "127.0.3.78", "127.0.6.0", "127.0.5.127")]
+        for s in blocked + allowed:
+            s.heartbeat()
+        for s in allowed:
+            s.answer(s.expect_getinfo())
+        for s in blocked:
+            m.d.wait_for_log(r"%s: ignored \(ignore\.txt\)" %
+                             re.escape(s.addr_str), 3)
+            s.expect_nothing(0.1)
+        c = self.client(m)
+        c.wait_listed(allowed)
+        self.assertPlain(c, allowed)
+
     def test_ignore_edit_without_signal_and_sighup(self):
         m = self.master(verbose=1, files={"ignore.txt": "# nothing yet\n"})
         c = self.client(m)
