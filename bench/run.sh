@@ -400,12 +400,11 @@ for n in $N1 $N2; do
 		sleep 0.1
 	done
 	if start_servers "$n" "$TMP/servers-$n.out"; then
-		for run in "getservers $C" "getservers 1" "getserversext $C"; do
+		for run in "getservers $C" "getservers 1" \
+		    "getserversext $C" "getserversext 1"; do
 			set -- $run
-			[ "$1" = getserversext ] && [ "$n" != "$N1" ] &&
-			    continue
 			key=$2
-			[ "$1" = getserversext ] && key=ext
+			[ "$1" = getserversext ] && key=ext$2
 			for ((round = 1; round <= ROUNDS; round++)); do
 				list_run tremmasterd "$NETD" "$PORT" "$1" "$n" \
 				    "$2" $round
@@ -649,9 +648,10 @@ ratio() {
 }
 echo "| tremmasterd / responder | $N1 servers | $N2 servers |"
 echo "|---|---|---|"
-for k in "$C" 1 ext; do
+for k in "$C" 1 "ext$C" ext1; do
 	case $k in
-	ext) name="getserversExt, $C clients" ;;
+	ext1) name="getserversExt, 1 client" ;;
+	ext*) name="getserversExt, $C clients" ;;
 	1) name="getservers, 1 client" ;;
 	*) name="getservers, $k clients" ;;
 	esac
