@@ -184,7 +184,7 @@ fuzz-clean:
 	rm -rf $(FUZZBUILD)
 
 # Benchmark (bench/): "make bench" builds the load generator; "make
-# bench-run" runs bench/run.sh against this build (about ten minutes, ends
+# bench-run" runs bench/run.sh against this build (about twelve minutes, ends
 # with a Markdown table); "make bench-smoke" runs every mode for a second
 # or two and checks correctness only, never speed.  check runs the smoke
 # run through tests/integration/test_bench_smoke.py.
