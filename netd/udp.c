@@ -236,9 +236,9 @@ udp_flush_lists(void)
 
 	while (i < nlists) {
 		ns = lists[i].ns;
-		memset(msgs, 0, sizeof(msgs));
 		for (k = 0; k < UDP_LIST_MSGS && i < nlists &&
 		    lists[i].ns == ns; k++) {
+			memset(&msgs[k], 0, sizeof(msgs[k]));
 			start = p == 0 ? 0 : lists[i].ends[p - 1];
 			iov[k].iov_base = (void *)(uintptr_t)(lists[i].buf +
 			    start);
