@@ -29,6 +29,24 @@ def motd_reply(text, challenge=None):
 
 class IgnoreTest(UDPTest):
 
+    def check_ignored(self, m, blocked, allowed):
+        """All heartbeat: the allowed servers are challenged and listed,
+        the blocked ones get nothing and a DEBUG line each.  Returns the
+        client that checked the list."""
+        for s in blocked + allowed:
+            s.heartbeat()
+        for s in allowed:
+            s.answer(s.expect_getinfo())
+        for s in blocked:
+            m.d.wait_for_log(r"%s: ignored \(ignore\.txt\)" %
+                             re.escape(s.addr_str), 3)
+        for s in blocked:
+            s.expect_nothing(0.1)
+        c = self.client(m)
+        c.wait_listed(allowed)
+        self.assertPlain(c, allowed)
+        return c
+
     def test_ignore_list(self):
         ignore = ("# blocked\n"
                   "127.0.0.20\n"
@@ -44,18 +62,7 @@ class IgnoreTest(UDPTest):
                    ("127.0.0.21", "127.0.2.200", "127.0.2.128", "127.0.0.2")]
         if HAVE_IPV6:
             blocked.append(self.server(m, "::1"))
-        for s in blocked + allowed:
-            s.heartbeat()
-        for s in allowed:
-            s.answer(s.expect_getinfo())
-        for s in blocked:
-            m.d.wait_for_log(r"%s: ignored \(ignore\.txt\)" %
-                             re.escape(s.addr_str), 3)
-        for s in blocked:
-            s.expect_nothing(0.1)
-        c = self.client(m)
-        c.wait_listed(allowed)
-        self.assertPlain(c, allowed)
+        c = self.check_ignored(m, blocked, allowed)
         self.assertExt(c, allowed)
 
         # Clients at ignored addresses get nothing at all.
@@ -96,17 +103,7 @@ class IgnoreTest(UDPTest):
                    ("127.0.3.77", "127.0.4.1", "127.0.5.255", "127.0.5.128")]
         allowed = [self.server(m, a) for a in
                    ("127.0.3.76", "127.0.3.78", "127.0.6.0", "127.0.5.127")]
-        for s in blocked + allowed:
-            s.heartbeat()
-        for s in allowed:
-            s.answer(s.expect_getinfo())
-        for s in blocked:
-            m.d.wait_for_log(r"%s: ignored \(ignore\.txt\)" %
-                             re.escape(s.addr_str), 3)
-            s.expect_nothing(0.1)
-        c = self.client(m)
-        c.wait_listed(allowed)
-        self.assertPlain(c, allowed)
+        self.check_ignored(m, blocked, allowed)
 
     def test_ignore_edit_without_signal_and_sighup(self):
         m = self.master(verbose=1, files={"ignore.txt": "# nothing yet\n"})
