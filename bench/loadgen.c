@@ -282,6 +282,7 @@ static int	 multi_open(uint32_t, int);
 static void	 multi_batch(struct mmsghdr *, struct iovec *, uint8_t (*)[64],
 		    const void *, size_t, long *, int);
 static uint64_t	 multi_drain(int, uint64_t *);
+static int	 flood_quota(uint64_t, uint64_t, uint64_t);
 static void	 run_heartbeats(void);
 static void	 run_stats(void);
 static void	 sha1(const uint8_t *, size_t, uint8_t *);
@@ -1593,6 +1594,25 @@ multi_open(uint32_t bindaddr, int rcvbuf)
 	return (fd);
 }
 
+/*
+ * How many datagrams a flood sends now: a batch, or with -r what keeps it
+ * at the rate (0 after a short sleep when it is ahead).
+ */
+static int
+flood_quota(uint64_t start, uint64_t now, uint64_t sent)
+{
+	uint64_t	 due;
+
+	if (conf.rate <= 0)
+		return (BATCH);
+	due = (uint64_t)((double)(now - start) / NS * (double)conf.rate);
+	if (due <= sent) {
+		usleep(100);
+		return (0);
+	}
+	return (due - sent < BATCH ? (int)(due - sent) : BATCH);
+}
+
 /* Fill a batch of messages, each from the next source address. */
 static void
 multi_batch(struct mmsghdr *msgs, struct iovec *iov, uint8_t (*ctl)[64],
@@ -1673,7 +1693,7 @@ run_heartbeats(void)
 	static uint8_t		 ctl[BATCH][64];
 	struct farm		 f;
 	uint64_t		 start, end, now, sent = 0, got = 0, bad = 0;
-	uint64_t		 due, gi0, rstart, rdone, t, rounds = 0;
+	uint64_t		 gi0, rstart, rdone, t, rounds = 0;
 	long			 next = 0, lnext = 0, ltarget;
 	int			 ep, fd, n, ok, listed_ok;
 
@@ -1692,17 +1712,7 @@ run_heartbeats(void)
 	start = now = now_ns();
 	end = start + (uint64_t)(conf.duration * NS);
 	while (!stop && now < end) {
-		n = BATCH;
-		if (conf.rate > 0) {
-			due = (uint64_t)((double)(now - start) / NS *
-			    (double)conf.rate);
-			if (due <= sent) {
-				usleep(100);
-				n = 0;
-			} else if (due - sent < BATCH)
-				n = (int)(due - sent);
-		}
-		if (n > 0) {
+		if ((n = flood_quota(start, now, sent)) > 0) {
 			multi_batch(msgs, iov, ctl, hb, sizeof(hb) - 1, &next,
 			    n);
 			if ((n = sendmmsg(fd, msgs, (unsigned int)n, 0)) > 0)
@@ -1753,7 +1763,7 @@ run_stats(void)
 	static struct mmsghdr	 msgs[BATCH];
 	static struct iovec	 iov[BATCH];
 	static uint8_t		 ctl[BATCH][64];
-	uint64_t		 start, end, now, sent = 0, due, fails = 0;
+	uint64_t		 start, end, now, sent = 0, fails = 0;
 	double			 w0, w1;
 	long			 next = 0;
 	int			 fd, n, len;
@@ -1768,17 +1778,7 @@ run_stats(void)
 	start = now = now_ns();
 	end = start + (uint64_t)(conf.duration * NS);
 	while (!stop && now < end) {
-		n = BATCH;
-		if (conf.rate > 0) {
-			due = (uint64_t)((double)(now - start) / NS *
-			    (double)conf.rate);
-			if (due <= sent) {
-				usleep(100);
-				n = 0;
-			} else if (due - sent < BATCH)
-				n = (int)(due - sent);
-		}
-		if (n > 0) {
+		if ((n = flood_quota(start, now, sent)) > 0) {
 			multi_batch(msgs, iov, ctl, rec, (size_t)len, &next, n);
 			if ((n = sendmmsg(fd, msgs, (unsigned int)n, 0)) > 0)
 				sent += (uint64_t)n;
