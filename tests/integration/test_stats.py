@@ -643,19 +643,25 @@ class AutoTest(StatsCase):
         self.need_root()
         d = self.daemon("sqlite", jail=True)
         self.root_owned_stats_db(d)
+        log = self.assert_sqlite_fatal(d, self.UNREADABLE)
+        self.assertRegex(log, LINE + r"master: lost child: logd exited "
+                         r"with status 1$", d.tail())
+
+    def assert_sqlite_fatal(self, d, why):
+        """d exits 1 when started: logd logs why (a pattern with a %s for
+        the data directory), then that it cannot open stats.db.  Returns
+        the log."""
         d.start()
         rc = d.wait()
         self.assertEqual(rc, 1, "exit status %s\n%s" % (rc, d.tail()))
         log = d.log()
-        self.assertRegex(log, LINE + self.UNREADABLE %
-                         re.escape(d.datadir), d.tail())
+        self.assertRegex(log, LINE + why % re.escape(d.datadir), d.tail())
         self.assertRegex(log, LINE + r"logd: fatal in logd: cannot open "
                          r"the SQLite database in %s$" %
                          re.escape(d.datadir), d.tail())
-        self.assertRegex(log, LINE + r"master: lost child: logd exited "
-                         r"with status 1$", d.tail())
         self.assertTrue(wait_until(lambda: not d.leftovers(), 5),
                         d.leftovers())
+        return log
 
     def unwritable_dir_daemon(self, db):
         """A data directory of root, mode 0755: nobody cannot write it."""
@@ -682,17 +688,7 @@ class AutoTest(StatsCase):
 
     def test_sqlite_unwritable_dir_exits(self):
         d = self.unwritable_dir_daemon("sqlite")
-        d.start()
-        rc = d.wait()
-        self.assertEqual(rc, 1, "exit status %s\n%s" % (rc, d.tail()))
-        log = d.log()
-        self.assertRegex(log, LINE + self.DIR_UNWRITABLE %
-                         re.escape(d.datadir), d.tail())
-        self.assertRegex(log, LINE + r"logd: fatal in logd: cannot open "
-                         r"the SQLite database in %s$" %
-                         re.escape(d.datadir), d.tail())
-        self.assertTrue(wait_until(lambda: not d.leftovers(), 5),
-                        d.leftovers())
+        self.assert_sqlite_fatal(d, self.DIR_UNWRITABLE)
         self.assertEqual(set(os.listdir(d.datadir)) - {"serverlist.txt"},
                          set(), d.tail())
 
