@@ -17,6 +17,31 @@ from fakes import (EMPTY_EXT, EMPTY_PLAIN, EXT_HDR, HDR, PLAIN_HDR, Master,
 
 class ListTest(UDPTest):
 
+    def want_files(self, n):
+        """At least n open files for this test (each fake server holds
+        one), or skip it when the hard limit is lower."""
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft == resource.RLIM_INFINITY or soft >= n:
+            return
+        if hard != resource.RLIM_INFINITY and hard < n:
+            self.skipTest("RLIMIT_NOFILE %d is too low" % hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (n, hard))
+        self.addCleanup(resource.setrlimit, resource.RLIMIT_NOFILE,
+                        (soft, hard))
+
+    def register_listed(self, m, c, servers):
+        """Register servers, again for those a list lacks, up to three
+        rounds: all must be listed."""
+        todo = servers
+        for _ in range(3):
+            register_many(self, m, todo)
+            got = c.plain_set()
+            todo = [s for s in servers if s.entry not in got]
+            if not todo:
+                break
+        self.assertEqual(todo, [], "%d servers never listed\n%s" % (
+            len(todo), m.tail()))
+
     def test_empty_lists(self):
         m = self.master(verbose=1)
         c = self.client(m)
@@ -59,14 +84,7 @@ class ListTest(UDPTest):
 
     def test_more_than_256_servers(self):
         nservers = 600
-        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        if soft != resource.RLIM_INFINITY and soft < nservers + 200:
-            want = nservers + 200
-            if hard != resource.RLIM_INFINITY and hard < want:
-                self.skipTest("RLIMIT_NOFILE %d is too low" % hard)
-            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
-            self.addCleanup(resource.setrlimit, resource.RLIMIT_NOFILE,
-                            (soft, hard))
+        self.want_files(nservers + 200)
         m = self.master(["-n", "0", "--max-per-ip", "0",
                          "--challenge-timeout", "30"], verbose=0)
         c = self.client(m)
@@ -78,15 +96,7 @@ class ListTest(UDPTest):
         want = {s.entry for s in servers}
         self.assertEqual(len(want), nservers)
         t0 = time.monotonic()
-        todo = servers
-        for _ in range(3):
-            register_many(self, m, todo)
-            got = c.plain_set()
-            todo = [s for s in servers if s.entry not in got]
-            if not todo:
-                break
-        self.assertEqual(todo, [], "%d servers never listed\n%s" % (
-            len(todo), m.tail()))
+        self.register_listed(m, c, servers)
         elapsed = time.monotonic() - t0
 
         pkts, entries = c.plain()
@@ -148,13 +158,7 @@ class ListTest(UDPTest):
     def test_featured_groups_over_256(self):
         """Ext packets of 256 within each group, indices counted across
         the groups; plain packets merge everything."""
-        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        if soft != resource.RLIM_INFINITY and soft < 800:
-            if hard != resource.RLIM_INFINITY and hard < 800:
-                self.skipTest("RLIMIT_NOFILE %d is too low" % hard)
-            resource.setrlimit(resource.RLIMIT_NOFILE, (800, hard))
-            self.addCleanup(resource.setrlimit, resource.RLIMIT_NOFILE,
-                            (soft, hard))
+        self.want_files(800)
         m = Master(self, ["-n", "0", "--max-per-ip", "0",
                           "--challenge-timeout", "30"], verbose=0)
         servers = [self.server(m, "127.2.%d.%d" % (i // 200, i % 200 + 1))
@@ -167,14 +171,7 @@ class ListTest(UDPTest):
         m.start()
         self.addCleanup(self._check_alive, m)
         c = self.client(m)
-        todo = servers
-        for _ in range(3):
-            register_many(self, m, todo)
-            got = c.plain_set()
-            todo = [s for s in servers if s.entry not in got]
-            if not todo:
-                break
-        self.assertEqual(todo, [], m.tail())
+        self.register_listed(m, c, servers)
         ext = c.ext()
         self.assertEqual([(i, n, label, len(e)) for i, n, label, e in ext],
                          [(1, 5, "", 256), (2, 5, "", 44),
