@@ -21,7 +21,7 @@ import struct
 import time
 import unittest
 
-from harness import Daemon, HAVE_IPV6, free_ports
+from harness import Daemon, HAVE_IPV6, collect, free_ports
 
 HDR = b"\xff\xff\xff\xff"
 PLAIN_HDR = HDR + b"getserversResponse"
@@ -78,19 +78,7 @@ def recv_one(sock, timeout):
 def recv_all(sock, first=REPLY_WAIT, quiet=QUIET, limit=10.0):
     """Every datagram until quiet seconds pass without one; the first may
     take up to first seconds.  Never more than limit seconds in all."""
-    out = []
-    deadline = time.monotonic() + limit
-    wait = first
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            break
-        r = recv_one(sock, min(wait, left))
-        if r is None:
-            break
-        out.append(r)
-        wait = quiet
-    return out
+    return collect(lambda t: recv_one(sock, t), first, quiet, limit)
 
 
 def drain(sock):

@@ -409,6 +409,25 @@ def ancestors(pid):
     return out
 
 
+def collect(recv, first, quiet, limit):
+    """Call recv(timeout) until it returns None: the first call may wait
+    first seconds, the next ones quiet seconds; never more than limit
+    seconds in all.  The list of what it returned."""
+    out = []
+    deadline = time.monotonic() + limit
+    wait = first
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        r = recv(min(wait, left))
+        if r is None:
+            break
+        out.append(r)
+        wait = quiet
+    return out
+
+
 def wait_until(pred, timeout, interval=0.05):
     """Poll pred until true or timeout; returns the last value."""
     deadline = time.monotonic() + timeout

@@ -20,6 +20,8 @@ import ssl
 import struct
 import time
 
+from harness import collect
+
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 OP_CONT = 0x0
@@ -363,19 +365,7 @@ class WSClient:
     def recv_all(self, first=3.0, quiet=0.3, limit=10.0):
         """Every message until quiet seconds pass without one; the first
         may take first seconds.  [(opcode, payload)]."""
-        out = []
-        end = time.monotonic() + limit
-        wait = first
-        while True:
-            left = end - time.monotonic()
-            if left <= 0:
-                break
-            m = self.recv_message(min(wait, left))
-            if m is None:
-                break
-            out.append(m)
-            wait = quiet
-        return out
+        return collect(self.recv_message, first, quiet, limit)
 
     def ask(self, data, first=3.0, quiet=0.3):
         """Send data as one binary message; every reply must be a binary
