@@ -721,6 +721,15 @@ class ContentTest(StatsCase):
         self.assertTrue(ok, "the sentinel record was not stored\n" +
                         d.tail())
 
+    def assert_only_sentinel(self, d):
+        """stats.db holds no client and no game but the sentinel."""
+        db = d.path(SQLITE_FILE)
+        self.assertEqual(sqlite_query(db, "SELECT * FROM clients",
+                                      readonly=True), [])
+        self.assertEqual(sqlite_query(db, "SELECT data FROM gamestats",
+                                      readonly=True),
+                         [("sentinel " + GAMEDATA.decode(),)])
+
     def test_getmotd_without_version_or_renderer(self):
         d = self.start("sqlite")
         s = Sender(self, d.port)
@@ -755,12 +764,7 @@ class ContentTest(StatsCase):
         d.wait_for_log(LINE + r"logd: game record from 127\.0\.0\.1 not "
                        r"stored\b")
         self.sentinel(d, s)
-        db = d.path(SQLITE_FILE)
-        self.assertEqual(sqlite_query(db, "SELECT * FROM clients",
-                                      readonly=True), [])
-        self.assertEqual(sqlite_query(db, "SELECT data FROM gamestats",
-                                      readonly=True),
-                         [("sentinel " + GAMEDATA.decode(),)])
+        self.assert_only_sentinel(d)
         self.assert_alive(d)
         self.stop_ok(d)
         self.assertEqual(self.exit_counts(d),
@@ -825,12 +829,7 @@ class ContentTest(StatsCase):
                        r"stored\b", count=2)
         self.sentinel(d, s)
         self.assert_alive(d)
-        db = d.path(SQLITE_FILE)
-        self.assertEqual(sqlite_query(db, "SELECT * FROM clients",
-                                      readonly=True), [])
-        self.assertEqual(sqlite_query(db, "SELECT data FROM gamestats",
-                                      readonly=True),
-                         [("sentinel " + GAMEDATA.decode(),)])
+        self.assert_only_sentinel(d)
         self.stop_ok(d)
 
 
