@@ -253,7 +253,7 @@ handle_inforesponse(const struct source *src, struct server *sv,
 	    (ir.full ? SV_FULL : 0);
 	changed = sv->flags != flags || sv->nprotocols != ir.nprotocols ||
 	    memcmp(sv->protocols, ir.protocols, sizeof(sv->protocols)) != 0;
-	if (!(sv->flags & SV_VERIFIED)) {
+	if (!(sv->flags & SV_VERIFIED) && log_level_enabled(LOGLEVEL_VERBOSE)) {
 		protos[0] = '\0';
 		for (i = 0; i < ir.nprotocols; i++) {
 			if (i > 0)
