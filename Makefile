@@ -21,14 +21,15 @@ OS	!= uname -s
 ifeq ($(OS),OpenBSD)
 # strlcpy, setproctitle, vis, SHA-1, <sys/tree.h> and libtls are in base.
 OSDEP	= common/osdep-openbsd.c
-PKGS	= libevent sqlite3 tdb
-DEPS	= libevent:libevent sqlite3:sqlite3 tdb:tdb
+PKGS	= libevent sqlite3 tdb libsodium
+DEPS	= libevent:libevent sqlite3:sqlite3 tdb:tdb libsodium:libsodium
 else
 OSDEP	= common/osdep-linux.c
-PKGS	= libevent sqlite3 tdb libbsd-overlay libmd
+PKGS	= libevent sqlite3 tdb libsodium libbsd-overlay libmd libseccomp
 # Each library with the Debian package that provides it.
 DEPS	= libevent:libevent-dev sqlite3:libsqlite3-dev tdb:libtdb-dev \
-	  libbsd-overlay:libbsd-dev libmd:libmd-dev
+	  libsodium:libsodium-dev libbsd-overlay:libbsd-dev libmd:libmd-dev \
+	  libseccomp:libseccomp-dev
 endif
 
 MISSING != for d in $(DEPS); do pkg-config --exists $${d%%:*} 2>/dev/null || \

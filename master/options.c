@@ -35,6 +35,10 @@ enum {
 	OPT_MAX_PER_IP,
 	OPT_THROTTLE_BURST,
 	OPT_THROTTLE_RATE,
+	OPT_IPV6_PREFIX,
+	OPT_ANSWER_BUDGET,
+	OPT_DB_MAX_SIZE,
+	OPT_NO_SECCOMP,
 	OPT_PROC
 };
 
@@ -70,6 +74,11 @@ static const struct option longopts[] = {
 	    OPT_THROTTLE_BURST },
 	{ "throttle-rate",	required_argument,	NULL,
 	    OPT_THROTTLE_RATE },
+	{ "ipv6-prefix",	required_argument,	NULL, OPT_IPV6_PREFIX },
+	{ "answer-budget",	required_argument,	NULL,
+	    OPT_ANSWER_BUDGET },
+	{ "db-max-size",	required_argument,	NULL, OPT_DB_MAX_SIZE },
+	{ "no-seccomp",		no_argument,		NULL, OPT_NO_SECCOMP },
 	{ "proc",		required_argument,	NULL, OPT_PROC },
 	{ NULL,			0,			NULL, 0 }
 };
@@ -176,6 +185,9 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 	o->max_per_ip = DEFAULT_MAX_PER_IP;
 	o->throttle_burst = DEFAULT_THROTTLE_BURST;
 	o->throttle_rate = DEFAULT_THROTTLE_RATE;
+	o->ipv6_prefix = DEFAULT_IPV6_PREFIX;
+	o->answer_budget = DEFAULT_ANSWER_BUDGET;
+	o->db_max_size = DEFAULT_DB_MAX_SIZE;
 	err[0] = '\0';
 
 	optind = 0;	/* full reset, so that tests may call us again */
@@ -345,6 +357,33 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 				    "is %s (1-1000000)", optname, optarg,
 				    errstr));
 			o->throttle_rate = (int)n;
+			break;
+		case OPT_IPV6_PREFIX:
+			n = strtonum(optarg, 1, 128, &errstr);
+			if (errstr != NULL)
+				return (seterr(err, errlen, "%s: \"%s\" "
+				    "is %s (1-128)", optname, optarg,
+				    errstr));
+			o->ipv6_prefix = (int)n;
+			break;
+		case OPT_ANSWER_BUDGET:
+			n = strtonum(optarg, 0, 1048576, &errstr);
+			if (errstr != NULL)
+				return (seterr(err, errlen, "%s: \"%s\" "
+				    "KiB is %s (0-1048576)", optname, optarg,
+				    errstr));
+			o->answer_budget = (int)n;
+			break;
+		case OPT_DB_MAX_SIZE:
+			n = strtonum(optarg, 0, 1048576, &errstr);
+			if (errstr != NULL)
+				return (seterr(err, errlen, "%s: \"%s\" "
+				    "MiB is %s (0-1048576)", optname, optarg,
+				    errstr));
+			o->db_max_size = (int)n;
+			break;
+		case OPT_NO_SECCOMP:
+			o->no_seccomp = 1;
 			break;
 		case OPT_DAEMON:
 			o->daemonize = 1;
@@ -516,7 +555,10 @@ usage_print(int full)
 	    "                   [--server-timeout seconds] [--stats] "
 	    "[--syslog]\n"
 	    "                   [--throttle-burst num] [--throttle-rate num] "
-	    "[--verbose level]\n");
+	    "[--verbose level]\n"
+	    "                   [--answer-budget kib] [--db-max-size mib] "
+	    "[--ipv6-prefix len]\n"
+	    "                   [--no-seccomp]\n");
 	if (!full)
 		return;
 	fprintf(f, "\n"
@@ -583,6 +625,19 @@ usage_print(int full)
 	    "      --throttle-rate NUM  requests per second an address "
 	    "regains\n"
 	    "                           (default: %d)\n"
+	    "      --ipv6-prefix LEN    IPv6 addresses sharing this prefix "
+	    "count as one\n"
+	    "                           address for the limits (default: "
+	    "%d)\n"
+	    "      --answer-budget KIB  KiB per second of UDP list and motd "
+	    "answers, in\n"
+	    "                           all (default: %d; 0, no limit)\n"
+	    "      --db-max-size MIB    largest statistics database, in MiB "
+	    "(default: %d;\n"
+	    "                           0, no limit)\n"
+	    "      --no-seccomp         run netd and logd without their "
+	    "system call\n"
+	    "                           filters (Linux; for debugging)\n"
 	    "      --daemon             detach and log to syslog\n"
 	    "      --syslog             log to syslog instead of standard "
 	    "output\n"
@@ -596,5 +651,6 @@ usage_print(int full)
 	    "exit\n",
 	    EMPTY_DIR, DEFAULT_PORT, DEFAULT_USER, DEFAULT_CHALLENGE_TIMEOUT,
 	    DEFAULT_SERVER_TIMEOUT,
-	    DEFAULT_MAX_PER_IP, DEFAULT_THROTTLE_BURST, DEFAULT_THROTTLE_RATE);
+	    DEFAULT_MAX_PER_IP, DEFAULT_THROTTLE_BURST, DEFAULT_THROTTLE_RATE,
+	    DEFAULT_IPV6_PREFIX, DEFAULT_ANSWER_BUDGET, DEFAULT_DB_MAX_SIZE);
 }

@@ -17,6 +17,9 @@
 #define DEFAULT_MAX_PER_IP	32
 #define DEFAULT_THROTTLE_BURST	10
 #define DEFAULT_THROTTLE_RATE	1
+#define DEFAULT_IPV6_PREFIX	64
+#define DEFAULT_ANSWER_BUDGET	2048	/* KiB a second */
+#define DEFAULT_DB_MAX_SIZE	256	/* MiB */
 #define DEFAULT_USER		"nobody"
 #ifndef EMPTY_DIR
 #define EMPTY_DIR		"/var/empty"
@@ -54,6 +57,10 @@ struct options {
 	int		 max_per_ip;	/* 0: no limit */
 	int		 throttle_burst;	/* 0: no throttle */
 	int		 throttle_rate;	/* requests a second */
+	int		 ipv6_prefix;	/* bits that make an IPv6 "address" */
+	int		 answer_budget;	/* KiB/s of UDP answers, 0: no limit */
+	int		 db_max_size;	/* MiB, 0: no limit */
+	int		 no_seccomp;
 	int		 daemonize;
 	int		 use_syslog;
 };

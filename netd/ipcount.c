@@ -1,12 +1,16 @@
 /*
  * Counts per IP address (servers tracked, WebSocket connections), for the
  * per-address limits: a red-black tree of addresses with a count each.
+ * An IPv6 "address" is its first --ipv6-prefix bits: one host is handed a
+ * whole /64, and counting its addresses one by one would let it take a
+ * limit 2^64 times.
  */
 
 #include "compat.h"
 
 #include <sys/types.h>
 #include <sys/tree.h>
+#include <sys/socket.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +19,7 @@
 #include "netd.h"
 
 static int	ipcount_cmp(const struct ipcount *, const struct ipcount *);
+static void	ipcount_key(const struct ipc_addr *, struct ipcount *);
 
 RB_GENERATE(ipcount_tree, ipcount, entry, ipcount_cmp)
 
@@ -26,15 +31,46 @@ ipcount_cmp(const struct ipcount *a, const struct ipcount *b)
 	return (addr16_cmp(a->addr, b->addr));
 }
 
+/*
+ * The address that stands for a in the per-address limits: a IPv4
+ * address itself, an IPv6 address cut to its --ipv6-prefix bits.  The
+ * port is 0.
+ */
+void
+ip_group(const struct ipc_addr *a, struct ipc_addr *g)
+{
+	int	 bits, i;
+
+	memset(g, 0, sizeof(*g));
+	g->family = a->family;
+	if (a->family != AF_INET6) {
+		memcpy(g->addr, a->addr, 4);
+		return;
+	}
+	bits = netd_conf.ipv6_prefix;
+	for (i = 0; i < 16 && bits > 0; i++, bits -= 8)
+		g->addr[i] = bits >= 8 ? a->addr[i] :
+		    a->addr[i] & (uint8_t)(0xff << (8 - bits));
+}
+
+static void
+ipcount_key(const struct ipc_addr *a, struct ipcount *key)
+{
+	struct ipc_addr	 g;
+
+	ip_group(a, &g);
+	memset(key, 0, sizeof(*key));
+	key->family = g.family;
+	memcpy(key->addr, g.addr, sizeof(key->addr));
+}
+
 /* How many the address has. */
 uint32_t
 ipcount_get(struct ipcount_tree *t, const struct ipc_addr *a)
 {
 	struct ipcount	 key, *ip;
 
-	memset(&key, 0, sizeof(key));
-	key.family = a->family;
-	memcpy(key.addr, a->addr, sizeof(key.addr));
+	ipcount_key(a, &key);
 	ip = RB_FIND(ipcount_tree, t, &key);
 	return (ip != NULL ? ip->count : 0);
 }
@@ -45,9 +81,7 @@ ipcount_take(struct ipcount_tree *t, const struct ipc_addr *a)
 {
 	struct ipcount	 key, *ip;
 
-	memset(&key, 0, sizeof(key));
-	key.family = a->family;
-	memcpy(key.addr, a->addr, sizeof(key.addr));
+	ipcount_key(a, &key);
 	if ((ip = RB_FIND(ipcount_tree, t, &key)) == NULL) {
 		if ((ip = calloc(1, sizeof(*ip))) == NULL)
 			fatal(NULL);

@@ -84,6 +84,8 @@ netd_main(const struct options *o)
 	netd_conf.server_timeout = o->server_timeout;
 	netd_conf.throttle_burst = o->throttle_burst;
 	netd_conf.throttle_rate = o->throttle_rate;
+	netd_conf.ipv6_prefix = o->ipv6_prefix;
+	netd_conf.answer_budget = o->answer_budget;
 
 	event_init();
 	signal(SIGINT, SIG_IGN);

@@ -128,6 +128,8 @@ struct netd_conf {
 	int			 server_timeout;
 	int			 throttle_burst;
 	int			 throttle_rate;
+	int			 ipv6_prefix;
+	int			 answer_budget;		/* KiB/s, 0: none */
 };
 
 /* Drops at the limits, summed up in the log once a minute. */
@@ -192,6 +194,7 @@ int		 sv_list(const struct gs_query *, const u_char **,
 		    const size_t **, size_t *);
 
 /* ipcount.c */
+void		 ip_group(const struct ipc_addr *, struct ipc_addr *);
 uint32_t	 ipcount_get(struct ipcount_tree *, const struct ipc_addr *);
 struct ipcount	*ipcount_take(struct ipcount_tree *, const struct ipc_addr *);
 void		 ipcount_put(struct ipcount_tree *, struct ipcount *);

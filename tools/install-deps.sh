@@ -4,7 +4,7 @@
 set -e
 
 PKGS="build-essential pkg-config clang libevent-dev libbsd-dev libmd-dev
-libsqlite3-dev libtdb-dev libwslay-dev libtls-dev libcmocka-dev mandoc python3
+libsqlite3-dev libtdb-dev libsodium-dev libseccomp-dev libwslay-dev libtls-dev libcmocka-dev mandoc python3
 sqlite3 tdb-tools qstat openssl"
 
 missing=
