@@ -56,7 +56,7 @@ COMMON_SRCS = common/ipc.c common/log.c common/util.c common/base64.c \
 MASTER_SRCS = master/master.c master/options.c master/files.c master/listen.c
 NETD_SRCS   = netd/netd.c netd/proto.c netd/udp.c netd/handlers.c \
 	      netd/servers.c netd/throttle.c netd/ws.c netd/ws_http.c \
-	      netd/ipcount.c netd/ignore.c
+	      netd/ipcount.c netd/ignore.c netd/ratelimit.c netd/challenge.c
 LOGD_SRCS   = logd/logd.c logd/db.c logd/db_sqlite.c logd/db_tdb.c \
 	      logd/report.c
 SRCS	= $(COMMON_SRCS) $(MASTER_SRCS) $(NETD_SRCS) $(LOGD_SRCS)

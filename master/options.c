@@ -39,6 +39,7 @@ enum {
 	OPT_ANSWER_BUDGET,
 	OPT_DB_MAX_SIZE,
 	OPT_NO_SECCOMP,
+	OPT_CHALLENGE_BURST,
 	OPT_PROC
 };
 
@@ -79,6 +80,8 @@ static const struct option longopts[] = {
 	    OPT_ANSWER_BUDGET },
 	{ "db-max-size",	required_argument,	NULL, OPT_DB_MAX_SIZE },
 	{ "no-seccomp",		no_argument,		NULL, OPT_NO_SECCOMP },
+	{ "challenge-burst",	required_argument,	NULL,
+	    OPT_CHALLENGE_BURST },
 	{ "proc",		required_argument,	NULL, OPT_PROC },
 	{ NULL,			0,			NULL, 0 }
 };
@@ -188,6 +191,7 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 	o->ipv6_prefix = DEFAULT_IPV6_PREFIX;
 	o->answer_budget = DEFAULT_ANSWER_BUDGET;
 	o->db_max_size = DEFAULT_DB_MAX_SIZE;
+	o->challenge_burst = DEFAULT_CHALLENGE_BURST;
 	err[0] = '\0';
 
 	optind = 0;	/* full reset, so that tests may call us again */
@@ -381,6 +385,14 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 				    "MiB is %s (0-1048576)", optname, optarg,
 				    errstr));
 			o->db_max_size = (int)n;
+			break;
+		case OPT_CHALLENGE_BURST:
+			n = strtonum(optarg, 0, 1000000, &errstr);
+			if (errstr != NULL)
+				return (seterr(err, errlen, "%s: \"%s\" "
+				    "is %s (0-1000000)", optname, optarg,
+				    errstr));
+			o->challenge_burst = (int)n;
 			break;
 		case OPT_NO_SECCOMP:
 			o->no_seccomp = 1;
@@ -625,6 +637,12 @@ usage_print(int full)
 	    "      --throttle-rate NUM  requests per second an address "
 	    "regains\n"
 	    "                           (default: %d)\n"
+	    "      --challenge-burst NUM\n"
+	    "                           challenges sent to an address "
+	    "without a listed\n"
+	    "                           server in a burst, one more a "
+	    "second (default: %d;\n"
+	    "                           0, no limit)\n"
 	    "      --ipv6-prefix LEN    IPv6 addresses sharing this prefix "
 	    "count as one\n"
 	    "                           address for the limits (default: "
@@ -652,5 +670,6 @@ usage_print(int full)
 	    EMPTY_DIR, DEFAULT_PORT, DEFAULT_USER, DEFAULT_CHALLENGE_TIMEOUT,
 	    DEFAULT_SERVER_TIMEOUT,
 	    DEFAULT_MAX_PER_IP, DEFAULT_THROTTLE_BURST, DEFAULT_THROTTLE_RATE,
-	    DEFAULT_IPV6_PREFIX, DEFAULT_ANSWER_BUDGET, DEFAULT_DB_MAX_SIZE);
+	    DEFAULT_CHALLENGE_BURST, DEFAULT_IPV6_PREFIX, DEFAULT_ANSWER_BUDGET,
+	    DEFAULT_DB_MAX_SIZE);
 }

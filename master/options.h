@@ -18,6 +18,7 @@
 #define DEFAULT_THROTTLE_BURST	10
 #define DEFAULT_THROTTLE_RATE	1
 #define DEFAULT_IPV6_PREFIX	64
+#define DEFAULT_CHALLENGE_BURST	10
 #define DEFAULT_ANSWER_BUDGET	2048	/* KiB a second */
 #define DEFAULT_DB_MAX_SIZE	256	/* MiB */
 #define DEFAULT_USER		"nobody"
@@ -61,6 +62,7 @@ struct options {
 	int		 answer_budget;	/* KiB/s of UDP answers, 0: no limit */
 	int		 db_max_size;	/* MiB, 0: no limit */
 	int		 no_seccomp;
+	int		 challenge_burst;	/* 0: no limit */
 	int		 daemonize;
 	int		 use_syslog;
 };

@@ -18,18 +18,44 @@
 
 static void	handle_heartbeat(const struct source *, const u_char *,
 		    size_t);
-static void	handle_inforesponse(const struct source *, struct server *,
-		    const u_char *, size_t);
+static void	handle_inforesponse(const struct source *, const u_char *,
+		    size_t);
 static void	handle_getservers(const struct source *, const u_char *,
 		    size_t, int);
 static void	handle_getmotd(const struct source *, const u_char *, size_t);
 static void	handle_gamestat(const struct source *, const u_char *,
 		    size_t);
-static void	challenge_send(struct server *, int64_t);
+static void	handle_probe(struct server *, int64_t);
+static void	challenge_send(const struct ipc_addr *, struct ws_conn *,
+		    int64_t);
+static int	bucket_take(uint32_t *, int64_t *, uint32_t, int64_t,
+		    int64_t);
 
 /* The timeouts of the command line, in milliseconds. */
 #define CHALLENGE_MS	((int64_t)netd_conf.challenge_timeout * 1000)
 #define SERVER_MS	((int64_t)netd_conf.server_timeout * 1000)
+
+/*
+ * After a flatline a listed server is challenged PROBE_COUNT times,
+ * PROBE_INTERVAL apart, and removed only when none is answered: a spoofed
+ * flatline and a lost reply or two cannot delist it.
+ */
+#define PROBE_COUNT	4
+#define PROBE_INTERVAL	5000	/* ms */
+
+/*
+ * Challenges a listed server's heartbeats may ask for: a burst, then one
+ * every SV_CHALLENGE_MS.  Real servers heartbeat every five minutes.
+ */
+#define SV_CHALLENGE_BURST	4
+#define SV_CHALLENGE_MS		2000
+
+/*
+ * gamestat records a listed server may send: a burst, then one every
+ * SV_STAT_MS (a game lasts minutes; the record comes at its end).
+ */
+#define SV_STAT_BURST		5
+#define SV_STAT_MS		60000
 
 /* Is the address in ignore.txt? */
 int
@@ -46,7 +72,6 @@ ignore_match(const struct ipc_addr *a)
 void
 handle_packet(const struct source *src, const u_char *pkt, size_t len)
 {
-	struct server	*sv;
 	enum pkt_cmd	 cmd;
 	size_t		 off;
 	char		 abuf[ADDRSTRLEN], vbuf[LOG_VISBUF];
@@ -69,22 +94,16 @@ handle_packet(const struct source *src, const u_char *pkt, size_t len)
 
 	cmd = proto_command(pkt, len, &off);
 	if (src->ws == NULL && src->sock->role == SOCK_CHALLENGE) {
-		if ((sv = sv_lookup(&src->addr, 0)) == NULL)
-			log_debug("%s: rejected (unsolicited)", abuf);
-		else if (cmd != CMD_INFORESPONSE)
+		if (cmd != CMD_INFORESPONSE)
 			log_debug("%s: unexpected packet on the challenge "
 			    "port", abuf);
 		else
-			handle_inforesponse(src, sv, pkt + off, len - off);
+			handle_inforesponse(src, pkt + off, len - off);
 		return;
 	}
 	/* A WebSocket server answers its challenge on its connection. */
 	if (src->ws != NULL && cmd == CMD_INFORESPONSE) {
-		if ((sv = sv_lookup(&src->addr, 1)) == NULL ||
-		    sv->ws_id != ws_id(src->ws))
-			log_debug("%s: [WS] rejected (unsolicited)", abuf);
-		else
-			handle_inforesponse(src, sv, pkt + off, len - off);
+		handle_inforesponse(src, pkt + off, len - off);
 		return;
 	}
 	switch (cmd) {
@@ -120,117 +139,159 @@ src_send(const struct source *src, const void *data, size_t len)
 }
 
 /*
- * Send sv a fresh challenge: from the challenge port of its family, or
- * over its WebSocket connection.
+ * Send the challenge of the moment to a: from the challenge port of its
+ * family, or over its WebSocket connection ws.
  */
 static void
-challenge_send(struct server *sv, int64_t now)
+challenge_send(const struct ipc_addr *a, struct ws_conn *ws, int64_t now)
 {
 	struct netsock	*ns;
-	struct ws_conn	*ws;
 	u_char		 buf[64];
 	size_t		 len;
-	char		 abuf[ADDRSTRLEN];
+	char		 abuf[ADDRSTRLEN], challenge[CHALLENGE_LEN + 1];
 
-	proto_challenge(sv->challenge);
-	sv->challenge_deadline = now + CHALLENGE_MS;
-	len = proto_getinfo(buf, sizeof(buf), sv->challenge);
-	if (sv->ws) {
-		if ((ws = ws_find(sv->ws_id)) == NULL)
-			log_debug("%s: [WS] connection gone, cannot challenge",
-			    addr_str(&sv->addr, abuf, sizeof(abuf)));
-		else
-			ws_send(ws, buf, len);
+	challenge_make(a, ws != NULL ? ws_id(ws) : 0, now, challenge);
+	len = proto_getinfo(buf, sizeof(buf), challenge);
+	if (ws != NULL) {
+		ws_send(ws, buf, len);
 		return;
 	}
-	if ((ns = udp_challenge_sock(sv->addr.family)) == NULL) {
+	if ((ns = udp_challenge_sock(a->family)) == NULL) {
 		log_debug("%s: no challenge port for %s",
-		    addr_str(&sv->addr, abuf, sizeof(abuf)),
-		    family_name(sv->addr.family));
+		    addr_str(a, abuf, sizeof(abuf)), family_name(a->family));
 		return;
 	}
-	udp_send(ns, &sv->addr, buf, len);
+	udp_send(ns, a, buf, len);
 }
 
 /*
- * A heartbeat: challenge the server, creating its entry if new.  A
- * repeated heartbeat never shortens a server's life.  A flatline ("dead")
- * is not believed: the server is challenged and dropped only if it does
- * not answer.
+ * Take a token from a bucket of burst tokens that regains one every
+ * interval ms; *last is the time *tokens counts to.  Returns 0 when empty.
+ */
+static int
+bucket_take(uint32_t *tokens, int64_t *last, uint32_t burst, int64_t interval,
+    int64_t now)
+{
+	int64_t	 gained;
+
+	if (now > *last) {
+		gained = (now - *last) / interval;
+		if (*tokens + gained >= burst) {
+			*tokens = burst;
+			*last = now;
+		} else {
+			*tokens += (uint32_t)gained;
+			*last += gained * interval;
+		}
+	}
+	if (*tokens == 0)
+		return (0);
+	(*tokens)--;
+	return (1);
+}
+
+/*
+ * A heartbeat: challenge the sender.  Nothing is stored: the challenge is
+ * a function of the address and the time (challenge.c), and only its
+ * answer makes an entry.  Unknown addresses are challenged within the
+ * limit per destination; a listed server within its own.  A flatline
+ * ("dead") from a listed server starts its probe; it is not believed.
  */
 static void
 handle_heartbeat(const struct source *src, const u_char *pkt, size_t len)
 {
 	struct server	*sv;
-	const char	*why;
 	int64_t		 now = netd_now();
 	char		 abuf[ADDRSTRLEN];
 
+	abuf[0] = '\0';
+	if (log_level_enabled(LOGLEVEL_DEBUG))
+		addr_str(&src->addr, abuf, sizeof(abuf));
 	sv = sv_lookup(&src->addr, src->ws != NULL);
 	if (proto_heartbeat_dead(pkt, len)) {
 		if (sv == NULL) {
-			log_debug("%s: flatline from an unknown server",
-			    addr_str(&src->addr, abuf, sizeof(abuf)));
+			log_debug("%s: flatline from an unknown server", abuf);
 			return;
 		}
-		log_verbose("%s: flatline, challenging it",
-		    addr_str(&src->addr, abuf, sizeof(abuf)));
-		challenge_send(sv, now);
-		sv->timeout = now + CHALLENGE_MS;
+		if (sv->probe_next == 0) {
+			log_verbose("%s: flatline, challenging it",
+			    addr_str(&src->addr, abuf, sizeof(abuf)));
+			sv->probes = 0;
+			handle_probe(sv, now);
+		}
 		return;
 	}
-	if (sv == NULL) {
-		if ((sv = sv_create(&src->addr, src->ws != NULL, &why)) ==
-		    NULL) {
-			netd_drops.heartbeats++;
-			log_debug("%s: heartbeat refused: %s",
-			    addr_str(&src->addr, abuf, sizeof(abuf)), why);
-			return;
-		}
-		sv->timeout = now + CHALLENGE_MS;
-	} else if (sv->timeout < now + CHALLENGE_MS)
-		sv->timeout = now + CHALLENGE_MS;
-	if (src->ws != NULL)
-		sv->ws_id = ws_id(src->ws);
-	log_debug("%s: heartbeat, sending a challenge",
-	    addr_str(&src->addr, abuf, sizeof(abuf)));
-	challenge_send(sv, now);
+	/*
+	 * A listed server has a bucket of its own, so that spoofed
+	 * heartbeats for one server cost no other anything.
+	 */
+	if (sv != NULL ? !bucket_take(&sv->challenge_tokens, &sv->challenged,
+	    SV_CHALLENGE_BURST, SV_CHALLENGE_MS, now) :
+	    !throttle_challenge(&src->addr, now)) {
+		netd_drops.challenges++;
+		log_debug("%s: heartbeat not challenged: too many", abuf);
+		return;
+	}
+	log_debug("%s: heartbeat, sending a challenge", abuf);
+	challenge_send(&src->addr, src->ws, now);
+}
+
+/*
+ * The probe of a server that sent a flatline: the next challenge, or its
+ * end when PROBE_COUNT went unanswered.  Probes are ours, paced by the
+ * entry, so they take nothing from the limits.
+ */
+static void
+handle_probe(struct server *sv, int64_t now)
+{
+	struct ws_conn	*ws = NULL;
+
+	if (sv->probes == PROBE_COUNT) {
+		sv_remove(sv, "no answer to the challenges after a flatline");
+		return;
+	}
+	if (sv->ws && (ws = ws_find(sv->ws_id)) == NULL) {
+		sv_remove(sv, "flatline, and its WebSocket connection is gone");
+		return;
+	}
+	sv->probes++;
+	sv->probe_next = now + (sv->probes == PROBE_COUNT ? CHALLENGE_MS :
+	    PROBE_INTERVAL);
+	challenge_send(&sv->addr, ws, now);
+}
+
+/* The periodic work on the table: expiry and the probes that are due. */
+void
+handle_tick(int64_t now)
+{
+	sv_expire(now, handle_probe);
 }
 
 /* A server saved in serverlist.txt: challenged again, never trusted. */
 void
 handle_saved_server(const struct ipc_addr *a)
 {
-	struct server	*sv;
-	const char	*why;
-	int64_t		 now = netd_now();
-	char		 abuf[ADDRSTRLEN];
-
 	if (ignore_match(a) || sv_lookup(a, 0) != NULL)
 		return;
-	if ((sv = sv_create(a, 0, &why)) == NULL) {
-		log_debug("%s: saved server refused: %s",
-		    addr_str(a, abuf, sizeof(abuf)), why);
-		return;
-	}
-	sv->timeout = now + CHALLENGE_MS;
-	challenge_send(sv, now);
+	challenge_send(a, NULL, netd_now());
 }
 
 /*
- * The answer to our challenge.  It lists the server when the challenge is
- * the current one, in time, and the required keys are there.
+ * The answer to a challenge.  It lists the server when it carries the
+ * challenge of its address and the required keys, within the limits on
+ * new servers.
  */
 static void
-handle_inforesponse(const struct source *src, struct server *sv,
-    const u_char *args, size_t len)
+handle_inforesponse(const struct source *src, const u_char *args,
+    size_t len)
 {
 	struct inforesp	 ir;
+	struct server	*sv;
+	const char	*why;
 	int64_t		 now = netd_now();
-	uint8_t		 flags;
 	char		 abuf[ADDRSTRLEN], protos[PROTO_MAX * PROTO_LEN];
 	char		 vbuf[LOG_VISBUF];
-	int		 i, changed;
+	int		 i, ws = src->ws != NULL;
 
 	abuf[0] = '\0';
 	if (log_level_enabled(LOGLEVEL_VERBOSE))
@@ -239,38 +300,42 @@ handle_inforesponse(const struct source *src, struct server *sv,
 		log_debug("%s: infoResponse without a required key", abuf);
 		return;
 	}
-	if (sv->challenge[0] == '\0' ||
-	    strcmp(ir.challenge, sv->challenge) != 0) {
-		log_debug("%s: infoResponse with a wrong challenge", abuf);
-		return;
-	}
-	if (now > sv->challenge_deadline) {
-		log_debug("%s: infoResponse after the challenge expired",
+	if (!challenge_check(&src->addr, ws ? ws_id(src->ws) : 0, now,
+	    ir.challenge)) {
+		log_debug("%s: infoResponse with a wrong or expired challenge",
 		    abuf);
 		return;
 	}
-	flags = SV_VERIFIED | (ir.empty ? SV_EMPTY : 0) |
-	    (ir.full ? SV_FULL : 0);
-	changed = sv->flags != flags || sv->nprotocols != ir.nprotocols ||
-	    memcmp(sv->protocols, ir.protocols, sizeof(sv->protocols)) != 0;
-	if (!(sv->flags & SV_VERIFIED) && log_level_enabled(LOGLEVEL_VERBOSE)) {
-		protos[0] = '\0';
-		for (i = 0; i < ir.nprotocols; i++) {
-			if (i > 0)
-				(void)strlcat(protos, ",", sizeof(protos));
-			(void)strlcat(protos, ir.protocols[i],
-			    sizeof(protos));
+	if ((sv = sv_lookup(&src->addr, ws)) == NULL) {
+		if ((sv = sv_create(&src->addr, ws, &why)) == NULL) {
+			netd_drops.servers++;
+			log_debug("%s: server refused: %s", abuf, why);
+			return;
 		}
-		log_verbose("server %s verified: protocol %s%s%s", abuf,
-		    log_vis(protos, strlen(protos), vbuf, sizeof(vbuf)),
-		    ir.empty ? ", empty" : "", ir.full ? ", full" : "");
+		sv->challenge_tokens = SV_CHALLENGE_BURST;
+		sv->challenged = now;
+		sv->stat_tokens = SV_STAT_BURST;
+		sv->stat_last = now;
+		if (log_level_enabled(LOGLEVEL_VERBOSE)) {
+			protos[0] = '\0';
+			for (i = 0; i < ir.nprotocols; i++) {
+				if (i > 0)
+					(void)strlcat(protos, ",",
+					    sizeof(protos));
+				(void)strlcat(protos, ir.protocols[i],
+				    sizeof(protos));
+			}
+			log_verbose("server %s verified: protocol %s%s%s",
+			    abuf, log_vis(protos, strlen(protos), vbuf,
+			    sizeof(vbuf)), ir.empty ? ", empty" : "",
+			    ir.full ? ", full" : "");
+		}
 	}
-	sv->flags = flags;
-	sv->nprotocols = ir.nprotocols;
-	memcpy(sv->protocols, ir.protocols, sizeof(sv->protocols));
+	if (ws)
+		sv->ws_id = ws_id(src->ws);
+	sv_update(sv, &ir);
+	sv->probe_next = 0;
 	sv->timeout = now + SERVER_MS;
-	if (changed)
-		sv_changed();
 }
 
 /* getservers and getserversExt: the cached packets, if not throttled. */
@@ -299,9 +364,15 @@ handle_getservers(const struct source *src, const u_char *args, size_t len,
 	}
 	q.ws = src->ws != NULL;
 	sv_list(&q, &buf, &ends, &n);
-	if (src->ws == NULL)
+	if (src->ws == NULL) {
+		if (!throttle_budget(n > 0 ? ends[n - 1] : 0, netd_now())) {
+			netd_drops.budget++;
+			log_debug("%s: list answer over the answer budget",
+			    abuf);
+			return;
+		}
 		udp_send_list(src->sock, &src->addr, buf, ends, n);
-	else
+	} else
 		for (i = 0, start = 0; i < n; start = ends[i], i++)
 			ws_send(src->ws, buf + start, ends[i] - start);
 	log_verbose("%s: %s for protocol %s: %zu packet%s", abuf,
@@ -341,23 +412,44 @@ handle_getmotd(const struct source *src, const u_char *args, size_t len)
 		return;
 	n = proto_motd(buf, sizeof(buf), mr.has_challenge ? mr.challenge :
 	    NULL, netd_files.motd);
-	if (n > 0)
-		src_send(src, buf, n);
+	if (n == 0)
+		return;
+	if (src->ws == NULL && !throttle_budget(n, netd_now())) {
+		netd_drops.budget++;
+		log_debug("%s: motd over the answer budget", abuf);
+		return;
+	}
+	src_send(src, buf, n);
 	log_verbose("%s: sent the motd", abuf);
 }
 
-/* gamestat: the data goes to logd as a game record. */
+/*
+ * gamestat: the data goes to logd as a game record, when it comes from a
+ * listed server's own address and port, within its budget: nobody else
+ * can write to the database.
+ */
 static void
 handle_gamestat(const struct source *src, const u_char *args, size_t len)
 {
+	struct server	*sv;
 	const u_char	*data;
 	size_t		 n;
+	int64_t		 now = netd_now();
 	char		 abuf[ADDRSTRLEN];
 
-	if (!throttle_allow(&src->addr, netd_now())) {
-		netd_drops.throttled++;
-		log_debug("%s: gamestat throttled",
-		    addr_str(&src->addr, abuf, sizeof(abuf)));
+	abuf[0] = '\0';
+	if (log_level_enabled(LOGLEVEL_DEBUG))
+		addr_str(&src->addr, abuf, sizeof(abuf));
+	if ((sv = sv_lookup(&src->addr, src->ws != NULL)) == NULL) {
+		netd_drops.gamestats++;
+		log_debug("%s: gamestat from an unlisted address", abuf);
+		return;
+	}
+	/* --throttle-burst 0 lifts this budget too, for benchmarks. */
+	if (netd_conf.throttle_burst != 0 && !bucket_take(&sv->stat_tokens,
+	    &sv->stat_last, SV_STAT_BURST, SV_STAT_MS, now)) {
+		netd_drops.gamestats++;
+		log_debug("%s: gamestat over the server's budget", abuf);
 		return;
 	}
 	n = proto_gamestat(args, len, &data);

@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <sodium.h>
 #include <event.h>
 #include <signal.h>
 #include <stdio.h>
@@ -86,6 +87,12 @@ netd_main(const struct options *o)
 	netd_conf.throttle_rate = o->throttle_rate;
 	netd_conf.ipv6_prefix = o->ipv6_prefix;
 	netd_conf.answer_budget = o->answer_budget;
+	netd_conf.challenge_burst = o->challenge_burst;
+
+	if (sodium_init() == -1)
+		fatalx("sodium_init");
+	challenge_init();
+	throttle_init();
 
 	event_init();
 	signal(SIGINT, SIG_IGN);
@@ -136,7 +143,7 @@ netd_timer(int fd __unused, short event __unused, void *arg)
 	struct timeval	 tv = { 0, 0 };
 
 	if (arg == &ev_expire) {
-		sv_expire(netd_now());
+		handle_tick(netd_now());
 		tv.tv_sec = EXPIRE_INTERVAL;
 		evtimer_add(&ev_expire, &tv);
 	} else if (arg == &ev_save) {
@@ -144,13 +151,19 @@ netd_timer(int fd __unused, short event __unused, void *arg)
 		tv.tv_sec = SAVE_INTERVAL;
 		evtimer_add(&ev_save, &tv);
 	} else {
-		if (netd_drops.heartbeats > 0 || netd_drops.throttled > 0 ||
-		    netd_drops.stats > 0)
-			log_verbose("last %d seconds: %llu heartbeats refused "
-			    "at the limits, %llu requests throttled, %llu "
-			    "statistics records dropped", SUMMARY_INTERVAL,
-			    (unsigned long long)netd_drops.heartbeats,
+		if (netd_drops.servers > 0 || netd_drops.challenges > 0 ||
+		    netd_drops.throttled > 0 || netd_drops.budget > 0 ||
+		    netd_drops.gamestats > 0 || netd_drops.stats > 0)
+			log_verbose("last %d seconds: %llu servers refused "
+			    "at the limits, %llu heartbeats not challenged, "
+			    "%llu requests throttled, %llu answers over the "
+			    "budget, %llu gamestats refused, %llu statistics "
+			    "records dropped", SUMMARY_INTERVAL,
+			    (unsigned long long)netd_drops.servers,
+			    (unsigned long long)netd_drops.challenges,
 			    (unsigned long long)netd_drops.throttled,
+			    (unsigned long long)netd_drops.budget,
+			    (unsigned long long)netd_drops.gamestats,
 			    (unsigned long long)netd_drops.stats);
 		memset(&netd_drops, 0, sizeof(netd_drops));
 		tv.tv_sec = SUMMARY_INTERVAL;

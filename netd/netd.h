@@ -62,9 +62,8 @@ addr16_cmp(const uint8_t *a, const uint8_t *b)
 	return (be64toh(x) < be64toh(y) ? -1 : 1);
 }
 
-#define SV_VERIFIED	0x01	/* answered a challenge */
-#define SV_EMPTY	0x02
-#define SV_FULL		0x04
+#define SV_EMPTY	0x01
+#define SV_FULL		0x02
 
 /* Counts per IP address, for the per-address limits (ipcount.c). */
 struct ipcount {
@@ -76,17 +75,26 @@ struct ipcount {
 RB_HEAD(ipcount_tree, ipcount);
 RB_PROTOTYPE(ipcount_tree, ipcount, entry, ipcount_cmp)
 
+/*
+ * A listed server: an entry exists only once a challenge was answered.
+ * A flatline starts a probe: challenges every PROBE_INTERVAL until one is
+ * answered, and the server goes only when PROBE_COUNT went unanswered.
+ */
 struct server {
 	RB_ENTRY(server)	 entry;
 	struct ipc_addr		 addr;
 	uint8_t			 ws;		/* came over WebSocket */
+	uint8_t			 flags;
+	uint8_t			 nprotocols;
+	uint8_t			 probes;	/* probe challenges sent */
 	uint32_t		 ws_id;		/* its connection, 0: none */
 	struct ipcount		*ip;
 	int64_t			 timeout;	/* removed then, ms */
-	int64_t			 challenge_deadline;	/* ms */
-	char			 challenge[CHALLENGE_LEN + 1];
-	uint8_t			 flags;
-	uint8_t			 nprotocols;
+	int64_t			 probe_next;	/* ms, 0: not probing */
+	int64_t			 challenged;	/* last challenge, ms */
+	int64_t			 stat_last;	/* gamestat budget, ms */
+	uint32_t		 stat_tokens;
+	uint32_t		 challenge_tokens;
 	int16_t			 label;		/* featured group, or -1 */
 	char			 protocols[PROTO_MAX][PROTO_LEN];
 };
@@ -130,13 +138,28 @@ struct netd_conf {
 	int			 throttle_rate;
 	int			 ipv6_prefix;
 	int			 answer_budget;		/* KiB/s, 0: none */
+	int			 challenge_burst;	/* 0: no limit */
 };
 
 /* Drops at the limits, summed up in the log once a minute. */
 struct netd_drops {
-	uint64_t		 heartbeats;	/* refused at -n or per address */
+	uint64_t		 servers;	/* refused at -n or per address */
+	uint64_t		 challenges;	/* not sent: per destination */
 	uint64_t		 throttled;	/* requests over the throttle */
+	uint64_t		 budget;	/* answers over --answer-budget */
+	uint64_t		 gamestats;	/* not from a server, over budget */
 	uint64_t		 stats;		/* records logd could not take */
+};
+
+/* Token buckets per address in a set-associative table (ratelimit.c). */
+#define RL_WAYS		4
+struct rl_bucket;
+struct ratelimit {
+	struct rl_bucket	*buckets;
+	size_t			 nsets;
+	uint32_t		 burst;		/* 0: no limit */
+	uint32_t		 rate;		/* tokens a second */
+	u_char			 key[16];	/* SipHash key */
 };
 
 extern struct netd_conf		 netd_conf;
@@ -173,6 +196,7 @@ void	udp_flush(void);
 void	handle_packet(const struct source *, const u_char *, size_t);
 void	src_send(const struct source *, const void *, size_t);
 void	handle_saved_server(const struct ipc_addr *);
+void	handle_tick(int64_t);
 int	ignore_match(const struct ipc_addr *);
 
 /* ignore.c */
@@ -180,12 +204,19 @@ void	ignore_index_build(struct ignore_index *, struct ipc_ignore *, size_t);
 int	ignore_index_match(const struct ignore_index *,
 	    const struct ipc_addr *);
 
+/* challenge.c */
+void	challenge_init(void);
+void	challenge_make(const struct ipc_addr *, uint32_t, int64_t, char *);
+int	challenge_check(const struct ipc_addr *, uint32_t, int64_t,
+	    const char *);
+
 /* servers.c */
 struct server	*sv_lookup(const struct ipc_addr *, int);
 struct server	*sv_create(const struct ipc_addr *, int, const char **);
+void		 sv_update(struct server *, const struct inforesp *);
 void		 sv_remove(struct server *, const char *);
 void		 sv_changed(void);
-void		 sv_expire(int64_t);
+void		 sv_expire(int64_t, void (*)(struct server *, int64_t));
 void		 sv_relabel(void);
 void		 sv_drop_ignored(void);
 size_t		 sv_count(void);
@@ -199,7 +230,14 @@ uint32_t	 ipcount_get(struct ipcount_tree *, const struct ipc_addr *);
 struct ipcount	*ipcount_take(struct ipcount_tree *, const struct ipc_addr *);
 void		 ipcount_put(struct ipcount_tree *, struct ipcount *);
 
+/* ratelimit.c */
+void	rl_init(struct ratelimit *, size_t, uint32_t, uint32_t);
+int	rl_allow(struct ratelimit *, const struct ipc_addr *, int64_t);
+
 /* throttle.c */
+void	throttle_init(void);
 int	throttle_allow(const struct ipc_addr *, int64_t);
+int	throttle_challenge(const struct ipc_addr *, int64_t);
+int	throttle_budget(size_t, int64_t);
 
 #endif /* NETD_H */

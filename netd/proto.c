@@ -9,6 +9,8 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
+#include <endian.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,34 +312,31 @@ proto_challenge_char_ok(int c)
 }
 
 /*
- * A fresh challenge of CHALLENGE_LEN characters; buf holds one more.  The
- * random bytes come from a pool refilled by arc4random_buf(), each taken
- * only below the largest multiple of the alphabet's size, so every
- * character is uniform.
+ * The challenge of CHALLENGE_LEN characters that 16 bytes of a PRF stand
+ * for; buf holds one more.  Each half of the bytes gives six digits in
+ * base 89, the size of the alphabet: 89^6 divides 2^64 so nearly that
+ * every character is uniform (a bias under 2^-25).
  */
 void
-proto_challenge(char *buf)
+proto_challenge_encode(const u_char *h, char *buf)
 {
 	static char	 alphabet[96];
-	static u_char	 pool[512];
-	static size_t	 n, used = sizeof(pool);
-	size_t		 i = 0, limit;
+	static size_t	 n;
+	uint64_t	 v = 0;
+	size_t		 i;
 	int		 c;
 
 	if (n == 0)
 		for (c = 0x21; c <= 0x7e; c++)
 			if (proto_challenge_char_ok(c))
 				alphabet[n++] = (char)c;
-	limit = 256 - 256 % n;
-	while (i < CHALLENGE_LEN) {
-		if (used == sizeof(pool)) {
-			arc4random_buf(pool, sizeof(pool));
-			used = 0;
+	for (i = 0; i < CHALLENGE_LEN; i++) {
+		if (i % (CHALLENGE_LEN / 2) == 0) {
+			memcpy(&v, h + (i == 0 ? 0 : 8), sizeof(v));
+			v = le64toh(v);
 		}
-		if (pool[used] < limit)
-			buf[i++] = alphabet[pool[used] % n];
-		/* A byte used is a byte gone. */
-		pool[used++] = 0;
+		buf[i] = alphabet[v % n];
+		v /= n;
 	}
 	buf[CHALLENGE_LEN] = '\0';
 }

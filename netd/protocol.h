@@ -70,7 +70,7 @@ int		 proto_getmotd(const u_char *, size_t, struct motdreq *);
 size_t		 proto_gamestat(const u_char *, size_t, const u_char **);
 int		 proto_is_port_message(const u_char *, size_t);
 
-void		 proto_challenge(char *);
+void		 proto_challenge_encode(const u_char *, char *);
 int		 proto_challenge_char_ok(int);
 size_t		 proto_getinfo(u_char *, size_t, const char *);
 size_t		 proto_motd(u_char *, size_t, const char *, const char *);

@@ -1,7 +1,8 @@
 /*
  * The server table: a red-black tree keyed by address, a count of servers
- * per IP address, expiry on a timer, and the encoded list responses, kept
- * until the table changes.
+ * per IP address, the protocol words the servers announce, expiry on a
+ * timer, and the encoded list responses, kept until the table changes.
+ * Only verified servers have an entry (challenge.c).
  */
 
 #include "compat.h"
@@ -37,7 +38,18 @@ struct list_cache {
 	size_t			 endsize;
 };
 
+/* How many servers announce a protocol word, by kind (UDP, WebSocket). */
+struct protoword {
+	RB_ENTRY(protoword)	 entry;
+	uint8_t			 ws;
+	uint32_t		 count;
+	char			 word[PROTO_LEN];
+};
+
 static int	sv_cmp(const struct server *, const struct server *);
+static int	pw_cmp(const struct protoword *, const struct protoword *);
+static void	pw_add(const struct server *, int);
+static int	pw_known(int, const char *);
 static int	sv_matches(const struct server *, const struct gs_query *);
 static int	sv_featured_label(const struct ipc_addr *);
 static void	list_build(struct list_cache *, const struct gs_query *);
@@ -46,12 +58,16 @@ static void	list_packet(struct list_cache *, int, int, int, const char *,
 
 RB_HEAD(server_tree, server);
 RB_GENERATE_STATIC(server_tree, server, entry, sv_cmp)
+RB_HEAD(protoword_tree, protoword);
+RB_GENERATE_STATIC(protoword_tree, protoword, entry, pw_cmp)
 
 static struct server_tree	 servers = RB_INITIALIZER(&servers);
 static struct ipcount_tree	 ips = RB_INITIALIZER(&ips);
 static size_t			 nservers;
 static uint64_t			 sv_gen = 1;
+static struct protoword_tree	 words = RB_INITIALIZER(&words);
 static struct list_cache	 cache[LIST_CACHE_SLOTS];
+static struct list_cache	 nothing[2];	/* plain, Ext */
 static size_t			 cache_next;
 
 static int
@@ -66,6 +82,53 @@ sv_cmp(const struct server *a, const struct server *b)
 	if (a->addr.port != b->addr.port)
 		return (ntohs(a->addr.port) < ntohs(b->addr.port) ? -1 : 1);
 	return ((int)a->ws - (int)b->ws);
+}
+
+static int
+pw_cmp(const struct protoword *a, const struct protoword *b)
+{
+	if (a->ws != b->ws)
+		return (a->ws < b->ws ? -1 : 1);
+	return (strcmp(a->word, b->word));
+}
+
+/* Count sv's protocol words in (up 1) or out (up 0). */
+static void
+pw_add(const struct server *sv, int up)
+{
+	struct protoword	 key, *pw;
+	int			 i;
+
+	memset(&key, 0, sizeof(key));
+	key.ws = sv->ws;
+	for (i = 0; i < sv->nprotocols; i++) {
+		(void)strlcpy(key.word, sv->protocols[i], sizeof(key.word));
+		pw = RB_FIND(protoword_tree, &words, &key);
+		if (up) {
+			if (pw == NULL) {
+				if ((pw = calloc(1, sizeof(*pw))) == NULL)
+					fatal(NULL);
+				*pw = key;
+				RB_INSERT(protoword_tree, &words, pw);
+			}
+			pw->count++;
+		} else if (pw != NULL && --pw->count == 0) {
+			RB_REMOVE(protoword_tree, &words, pw);
+			free(pw);
+		}
+	}
+}
+
+/* Does any server of this kind announce the protocol word? */
+static int
+pw_known(int ws, const char *word)
+{
+	struct protoword	 key;
+
+	key.ws = ws ? 1 : 0;
+	if (strlcpy(key.word, word, sizeof(key.word)) >= sizeof(key.word))
+		return (0);
+	return (RB_FIND(protoword_tree, &words, &key) != NULL);
 }
 
 /* A server by address; WebSocket and UDP servers are apart. */
@@ -96,8 +159,9 @@ sv_featured_label(const struct ipc_addr *a)
 }
 
 /*
- * A new, unverified entry; NULL with *why set when a limit says no: the
- * number of servers (-n) or the servers per IP address.
+ * A new entry for a server that just answered its challenge, without
+ * protocols until sv_update(); NULL with *why set when a limit says no:
+ * the number of servers (-n) or the servers per IP address.
  */
 struct server *
 sv_create(const struct ipc_addr *a, int ws, const char **why)
@@ -126,7 +190,26 @@ sv_create(const struct ipc_addr *a, int ws, const char **why)
 	sv->label = (int16_t)sv_featured_label(a);
 	RB_INSERT(server_tree, &servers, sv);
 	nservers++;
+	sv_changed();
 	return (sv);
+}
+
+/* What an infoResponse says of the server; lists change if it changed. */
+void
+sv_update(struct server *sv, const struct inforesp *ir)
+{
+	uint8_t	 flags;
+
+	flags = (ir->empty ? SV_EMPTY : 0) | (ir->full ? SV_FULL : 0);
+	if (sv->flags == flags && sv->nprotocols == ir->nprotocols &&
+	    memcmp(sv->protocols, ir->protocols, sizeof(sv->protocols)) == 0)
+		return;
+	pw_add(sv, 0);
+	sv->flags = flags;
+	sv->nprotocols = ir->nprotocols;
+	memcpy(sv->protocols, ir->protocols, sizeof(sv->protocols));
+	pw_add(sv, 1);
+	sv_changed();
 }
 
 /* Forget a server; why goes to the log. */
@@ -135,13 +218,10 @@ sv_remove(struct server *sv, const char *why)
 {
 	char	 buf[ADDRSTRLEN];
 
-	if (sv->flags & SV_VERIFIED) {
-		log_verbose("server %s removed: %s",
-		    addr_str(&sv->addr, buf, sizeof(buf)), why);
-		sv_changed();
-	} else
-		log_debug("server %s removed: %s",
-		    addr_str(&sv->addr, buf, sizeof(buf)), why);
+	log_verbose("server %s removed: %s",
+	    addr_str(&sv->addr, buf, sizeof(buf)), why);
+	sv_changed();
+	pw_add(sv, 0);
 	RB_REMOVE(server_tree, &servers, sv);
 	nservers--;
 	ipcount_put(&ips, sv->ip);
@@ -155,16 +235,20 @@ sv_changed(void)
 	sv_gen++;
 }
 
-/* Remove every server whose time is up. */
+/*
+ * Remove every server whose time is up; hand those whose probe is due to
+ * probe, which may remove them too.
+ */
 void
-sv_expire(int64_t now)
+sv_expire(int64_t now, void (*probe)(struct server *, int64_t))
 {
 	struct server	*sv, *next;
 
 	RB_FOREACH_SAFE(sv, server_tree, &servers, next)
 		if (sv->timeout <= now)
-			sv_remove(sv, sv->flags & SV_VERIFIED ? "timed out" :
-			    "no answer to the challenge");
+			sv_remove(sv, "timed out");
+		else if (sv->probe_next != 0 && sv->probe_next <= now)
+			probe(sv, now);
 }
 
 /* featured.txt changed: put every server in its group again. */
@@ -209,7 +293,7 @@ sv_matches(const struct server *sv, const struct gs_query *q)
 {
 	int	 i;
 
-	if (!(sv->flags & SV_VERIFIED) || sv->ws != q->ws)
+	if (sv->ws != q->ws)
 		return (0);
 	if (q->family != AF_UNSPEC && sv->addr.family != q->family)
 		return (0);
@@ -328,11 +412,18 @@ list_build(struct list_cache *c, const struct gs_query *q)
 	free(count);
 	free(start);
 	c->gen = sv_gen;
+	log_debug("%s for protocol %s encoded: %zu packet%s",
+	    q->ext ? "getserversExt" : "getservers", log_vis(q->protocol,
+	    strlen(q->protocol), vbuf, sizeof(vbuf)), c->npackets,
+	    c->npackets == 1 ? "" : "s");
 }
 
 /*
  * The packets answering q, encoded once and kept until the table changes.
- * Returns the number of packets; *buf and *ends describe them.
+ * A protocol word no server announces gets the one empty answer of its
+ * kind, which never takes a slot: requests with made-up words cannot push
+ * real answers out.  Returns the number of packets; *buf and *ends
+ * describe them.
  */
 int
 sv_list(const struct gs_query *q, const u_char **buf, const size_t **ends,
@@ -341,6 +432,15 @@ sv_list(const struct gs_query *q, const u_char **buf, const size_t **ends,
 	struct list_cache	*c = NULL;
 	size_t			 i;
 
+	if (!pw_known(q->ws, q->protocol)) {
+		c = &nothing[q->ext ? 1 : 0];
+		if (c->npackets == 0)
+			list_packet(c, q->ext, 1, 1, "", NULL, 0);
+		*buf = c->buf;
+		*ends = c->ends;
+		*npackets = c->npackets;
+		return ((int)c->npackets);
+	}
 	for (i = 0; i < LIST_CACHE_SLOTS; i++)
 		if (cache[i].gen != 0 &&
 		    memcmp(&cache[i].q, q, sizeof(*q)) == 0) {

@@ -1,10 +1,18 @@
 /*
- * Per-address throttle of the requests that make the master answer with
- * more bytes than it got (server lists, MOTD): a master must not be a
- * traffic amplifier for spoofed requests.  Each source IP address has a
- * token bucket of throttle_burst requests, refilled at throttle_rate a
- * second.  Buckets live in a fixed table indexed by a keyed hash; a
- * collision only hands the newcomer a fresh bucket.
+ * What netd sends is bounded three ways, because a master answers spoofed
+ * addresses too:
+ *  - requests that make the master answer with more bytes than it got
+ *    (server lists, MOTD) are throttled per source address: a token
+ *    bucket of --throttle-burst requests, refilled at --throttle-rate a
+ *    second;
+ *  - challenges (getinfo) to an address that has no listed server are
+ *    limited per destination, --challenge-burst regaining one a second,
+ *    so that spoofed heartbeats cannot use up a real server's own getinfo
+ *    limit (ioquake3 answers about 10, then 1 a second, per address);
+ *  - the bytes of UDP list and MOTD answers share one budget a second
+ *    (--answer-budget), what a flood from many spoofed sources can
+ *    reflect in all.
+ * IPv6 addresses count by their --ipv6-prefix bits (ip_group()).
  */
 
 #include "compat.h"
@@ -12,72 +20,69 @@
 #include <sys/types.h>
 
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "netd.h"
 
-#define THROTTLE_SLOTS	8192	/* a power of two */
+#define THROTTLE_SETS	16384	/* times RL_WAYS buckets, 2 MiB */
+#define CHALLENGE_SETS	16384
 
-struct bucket {
-	uint8_t		 family;
-	uint8_t		 addr[16];
-	uint32_t	 tokens;
-	int64_t		 last;		/* ms */
-};
+static struct ratelimit	 requests, challenges;
+static int64_t		 budget_last;	/* ms */
+static uint64_t		 budget_bytes;
 
-static struct bucket	 buckets[THROTTLE_SLOTS];
-static uint32_t		 seed;
-
-static uint32_t	throttle_hash(const struct ipc_addr *);
-
-/* FNV-1a over the address, keyed with a random seed. */
-static uint32_t
-throttle_hash(const struct ipc_addr *a)
+/* The tables, sized and keyed once the options are known. */
+void
+throttle_init(void)
 {
-	uint32_t	 h = 2166136261U ^ seed;
-	size_t		 i, n = a->family == AF_INET ? 4 : 16;
-
-	for (i = 0; i < n; i++) {
-		h ^= a->addr[i];
-		h *= 16777619U;
-	}
-	return (h);
+	rl_init(&requests, THROTTLE_SETS, (uint32_t)netd_conf.throttle_burst,
+	    (uint32_t)netd_conf.throttle_rate);
+	rl_init(&challenges, CHALLENGE_SETS,
+	    (uint32_t)netd_conf.challenge_burst, 1);
+	budget_bytes = (uint64_t)netd_conf.answer_budget * 1024;
 }
 
 /* Returns 1 when a request from a may be answered now. */
 int
 throttle_allow(const struct ipc_addr *a, int64_t now)
 {
-	struct bucket	*b;
-	uint64_t	 tokens, gained;
+	struct ipc_addr	 g;
 
-	if (netd_conf.throttle_burst == 0)
+	ip_group(a, &g);
+	return (rl_allow(&requests, &g, now));
+}
+
+/* Returns 1 when a challenge may go to a now. */
+int
+throttle_challenge(const struct ipc_addr *a, int64_t now)
+{
+	struct ipc_addr	 g;
+
+	ip_group(a, &g);
+	return (rl_allow(&challenges, &g, now));
+}
+
+/*
+ * Returns 1 when an answer of len bytes fits in what is left of the
+ * budget, which refills at --answer-budget KiB a second up to one
+ * second's worth.
+ */
+int
+throttle_budget(size_t len, int64_t now)
+{
+	uint64_t	 cap, gained;
+
+	if (netd_conf.answer_budget == 0)
 		return (1);
-	if (seed == 0)
-		seed = arc4random() | 1;
-	b = &buckets[throttle_hash(a) & (THROTTLE_SLOTS - 1)];
-	if (b->family != a->family ||
-	    memcmp(b->addr, a->addr, sizeof(b->addr)) != 0) {
-		b->family = a->family;
-		memcpy(b->addr, a->addr, sizeof(b->addr));
-		b->tokens = netd_conf.throttle_burst;
-		b->last = now;
-	} else if (now > b->last) {
-		/* Whole tokens earned since last; the fraction is kept. */
-		gained = (uint64_t)(now - b->last) * netd_conf.throttle_rate /
-		    1000;
-		tokens = b->tokens + gained;
-		if (tokens >= (uint64_t)netd_conf.throttle_burst) {
-			tokens = netd_conf.throttle_burst;
-			b->last = now;
-		} else
-			b->last += (int64_t)(gained * 1000 /
-			    netd_conf.throttle_rate);
-		b->tokens = (uint32_t)tokens;
+	cap = (uint64_t)netd_conf.answer_budget * 1024;
+	if (now > budget_last) {
+		gained = (uint64_t)(now - budget_last) * cap / 1000;
+		budget_bytes = budget_bytes + gained > cap ? cap :
+		    budget_bytes + gained;
+		budget_last = now;
 	}
-	if (b->tokens == 0)
+	if (budget_bytes < len)
 		return (0);
-	b->tokens--;
+	budget_bytes -= len;
 	return (1);
 }

@@ -149,9 +149,40 @@ def tdb_check(test, path):
 # ---------------------------------------------------------------------------
 # Sending
 
+# Each daemon by its request port: gamestat is taken only from a listed
+# server, so a sender answers a challenge first.
+DAEMONS = {}
+
+
+def listed_socket(src, port, sock=None, sport=0):
+    """A UDP socket bound to (src, sport), or sock, that the daemon on
+    port lists as a game server: it heartbeats and answers the challenge.
+    The caller waits for the "verified" line (wait_verified())."""
+    s = sock or socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    if sock is None:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((src, sport))
+    s.settimeout(3)
+    s.sendto(HDR + b"heartbeat Tremulous\n", ("127.0.0.1", port))
+    data = s.recv(2048)
+    prefix = HDR + b"getinfo "
+    if not data.startswith(prefix):
+        raise AssertionError("not a getinfo: %r" % data)
+    s.sendto(HDR + b"infoResponse\n\\hostname\\stats\\protocol\\69"
+             b"\\clients\\1\\sv_maxclients\\8\\challenge\\" +
+             data[len(prefix):], ("127.0.0.1", DAEMONS[port].cport))
+    s.settimeout(None)
+    return s
+
+
+def wait_verified(port, n=1):
+    DAEMONS[port].wait_for_log(r"netd: server \S+ verified", count=n)
+
+
 class Sender:
     """A UDP socket bound to src (a 127/8 address) that sends to the
-    daemon's request port."""
+    daemon's request port; before its first gamestat it becomes a listed
+    server."""
 
     def __init__(self, test, port, src="127.0.0.1"):
         self.port = port
@@ -159,16 +190,28 @@ class Sender:
         test.addCleanup(self.sock.close)
         self.sock.bind((src, 0))
         self.addr = self.sock.getsockname()
+        self.listed = False
+
+    def listen(self):
+        """Become a listed server, once."""
+        if not self.listed:
+            n = DAEMONS[self.port].count(r"netd: server \S+ verified")
+            listed_socket(None, self.port, self.sock)
+            wait_verified(self.port, n + 1)
+            self.listed = True
 
     def send(self, pkt):
+        if pkt.startswith(HDR + b"gamestat"):
+            self.listen()
         self.sock.sendto(pkt, ("127.0.0.1", self.port))
 
 
-def send_from(src, port, pkts):
-    """Send pkts from a fresh socket bound to src."""
+def send_from(src, port, pkts, sport=0):
+    """Send pkts from a fresh socket bound to (src, sport)."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
-        s.bind((src, 0))
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((src, sport))
         for pkt in pkts:
             s.sendto(pkt, ("127.0.0.1", port))
     finally:
@@ -218,9 +261,17 @@ class Loader(threading.Thread):
         addrs = distinct_addrs(self.count) if self.distinct else None
         start = time.monotonic()
         try:
+            # Every source is a listed server first: one port on each
+            # address, the same for all.
             if not self.distinct:
-                single = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                single.bind(("127.0.0.1", 0))
+                single = listed_socket("127.0.0.1", self.port)
+                wait_verified(self.port)
+            else:
+                sport = free_ports(1)[0]
+                for a in addrs:
+                    listed_socket(a, self.port, sport=sport).close()
+                wait_verified(self.port, len(addrs))
+            start = time.monotonic()
             for i in range(self.count):
                 if self._halt.is_set():
                     break
@@ -237,7 +288,7 @@ class Loader(threading.Thread):
                     ver = b"tremulous %s %06d" % (self.tag, i)
                     if i % 4 == 0:
                         pkts.append(getmotd(version=ver))
-                    send_from(addrs[i], self.port, pkts)
+                    send_from(addrs[i], self.port, pkts, sport)
                     self.nrecords += len(pkts) - 1
                     self.sent[addrs[i]] = (data, ver if i % 4 == 0
                                            else None)
@@ -266,6 +317,8 @@ class StatsCase(unittest.TestCase):
         args = daemon_args(port, cport) + ["-d", db,
                                            "--throttle-burst", "0"]
         d = Daemon(self, args)
+        d.cport = cport
+        DAEMONS[port] = d
         if jail:
             d.args += ["-u", "nobody", "-j", d.datadir]
         d.args += [str(a) for a in extra]
@@ -944,12 +997,19 @@ class SigtermTest(StatsCase):
         d = self.start(db)
         addrs = distinct_addrs(self.N, third=2) if distinct else None
         s = None if distinct else Sender(self, d.port)
+        sport = free_ports(1)[0]
+        if distinct:
+            for a in addrs:
+                listed_socket(a, d.port, sport=sport).close()
+            wait_verified(d.port, len(addrs))
+        else:
+            s.listen()
         t0 = time.monotonic()
         wall0 = time.time()
         for i in range(self.N):
             pkt = gamestat(b"sigterm-%02d %s" % (i, GAMEDATA))
             if distinct:
-                send_from(addrs[i], d.port, [pkt])
+                send_from(addrs[i], d.port, [pkt], sport)
             else:
                 s.send(pkt)
         # netd has read every datagram (with -v -v it logs each one);

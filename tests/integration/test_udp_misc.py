@@ -244,8 +244,13 @@ class StatsRecordTest(UDPTest):
         self.assertEqual(m.d.count(r"logd: client "), 1, m.tail())
 
         # gamestat: the data without its leading blanks.  (logd's log
-        # line shows the first 100 bytes.)
+        # line shows the first 100 bytes.)  Only from a listed server.
         s = self.server(m, "127.0.0.5")
+        s.send(HDR + b"gamestat before it is listed")
+        m.d.wait_for_log(r"netd: 127\.0\.0\.5:%d: gamestat from an "
+                         r"unlisted address" % s.port, 3)
+        s.register()
+        c.wait_listed([s])
         short = b'tremulous 1.1.0 TAG T:H A:0.5 H:1.0 M:atcs D:6000'
         data = (b'tremulous 1.1.0 TAG T:A A:1.5 H:0.5 M:atcs D:600000 '
                 b'SD:0 AS:2 AS2T:100 AS3T:200 HS:1 HS2T:300 HS3T:0 CL:1 '

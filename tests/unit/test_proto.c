@@ -1021,17 +1021,27 @@ test_port_message(void **state __unused)
 	assert_int_equal(proto_is_port_message(BYTES("")), 0);
 }
 
-/* 12 characters from the safe alphabet; fresh ones differ. */
+/* 12 characters from the safe alphabet; other bytes, other challenges. */
 static void
 test_challenge(void **state __unused)
 {
+	u_char	 h[16];
 	char	 a[CHALLENGE_LEN + 1], b[CHALLENGE_LEN + 1];
 	size_t	 i;
 
 	memset(a, 'A', sizeof(a));
 	memset(b, 'A', sizeof(b));
-	proto_challenge(a);
-	proto_challenge(b);
+	memset(h, 0, sizeof(h));
+	proto_challenge_encode(h, a);
+	assert_string_equal(a, "!!!!!!!!!!!!");
+	/* Each half of the bytes makes its own six characters. */
+	h[8] = 1;
+	proto_challenge_encode(h, a);
+	assert_string_equal(a, "!!!!!!#!!!!!");
+	arc4random_buf(h, sizeof(h));
+	proto_challenge_encode(h, a);
+	h[15] ^= 0x80;
+	proto_challenge_encode(h, b);
 	assert_int_equal(CHALLENGE_LEN, 12);
 	assert_int_equal(strlen(a), CHALLENGE_LEN);
 	assert_int_equal(strlen(b), CHALLENGE_LEN);
@@ -1048,12 +1058,14 @@ test_challenge(void **state __unused)
 static void
 test_challenge_alphabet(void **state __unused)
 {
+	u_char	 h[16];
 	char	 c[CHALLENGE_LEN + 1];
 	int	 seen[256], i, j, n = 0;
 
 	memset(seen, 0, sizeof(seen));
 	for (i = 0; i < 2000; i++) {
-		proto_challenge(c);
+		arc4random_buf(h, sizeof(h));
+		proto_challenge_encode(h, c);
 		assert_int_equal(strlen(c), CHALLENGE_LEN);
 		for (j = 0; j < CHALLENGE_LEN; j++)
 			seen[(u_char)c[j]] = 1;
