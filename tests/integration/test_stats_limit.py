@@ -10,7 +10,6 @@ send many and every getmotd is answered.
 
 import os
 import re
-import signal
 import socket
 import sqlite3
 import time
