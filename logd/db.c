@@ -11,23 +11,30 @@
 
 #include "db.h"
 
-static int	none_open(void);
+static int	none_open(int64_t);
 static int	none_begin(void);
+static int	none_room(int);
 static int	none_client(const char *, const char *, const char *);
 static int	none_game(const char *, int64_t, const u_char *, size_t);
 static void	none_close(void);
 
 const struct db_ops db_none = {
-	"none", none_open, none_begin, none_client, none_game, none_begin,
-	none_close
+	"none", none_open, none_begin, none_room, none_client, none_game,
+	none_begin, none_close
 };
 
 /* Nothing is stored: no record is counted as committed. */
 
 static int
-none_open(void)
+none_open(int64_t limit __unused)
 {
 	return (0);
+}
+
+static int
+none_room(int kind __unused)
+{
+	return (DB_ROOM_PLENTY);
 }
 
 static int

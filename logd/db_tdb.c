@@ -2,12 +2,14 @@
  * TDB backend, with the files, keys and values of the Python master's
  * logtdb.py: clientStats.tdb maps a client address to "version"
  * "renderer"; gameStats.tdb maps "address asctime" to the gamestat data.
- * Writes are grouped in one transaction per file.
+ * Writes are grouped in one transaction per file.  The size limit holds
+ * for each file on its own.
  */
 
 #include "compat.h"
 
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,11 +20,20 @@
 
 #include "db.h"
 #include "log.h"
+#include "proto.h"
+
+/* A record's header, key, data and tailer, at most. */
+#define TD_RECORD_MAX	(24 + 128 + STAT_GAME_MAX + 4)
 
 static struct tdb_context	*tdb_clients, *tdb_games;
+static int64_t			 limit;		/* 0: none */
 
-static int	td_open(void);
+static int	td_open(int64_t);
 static int	td_begin(void);
+static int	td_room(int);
+static void	td_cancel(void);
+static int64_t	td_size(struct tdb_context *);
+static int64_t	td_growth(int64_t);
 static int	td_client(const char *, const char *, const char *);
 static int	td_game(const char *, int64_t, const u_char *, size_t);
 static int	td_commit(void);
@@ -31,12 +42,14 @@ static int	td_store(struct tdb_context *, const char *, const void *,
 		    size_t, const void *, size_t);
 
 const struct db_ops db_tdb = {
-	"tdb", td_open, td_begin, td_client, td_game, td_commit, td_close
+	"tdb", td_open, td_begin, td_room, td_client, td_game, td_commit,
+	td_close
 };
 
 static int
-td_open(void)
+td_open(int64_t max)
 {
+	limit = max;
 	if ((tdb_clients = tdb_open(TDB_CLIENT_FILE, 0, TDB_DEFAULT,
 	    O_RDWR | O_CREAT, 0600)) == NULL) {
 		log_warn("%s", TDB_CLIENT_FILE);
@@ -65,6 +78,62 @@ td_begin(void)
 		return (-1);
 	}
 	return (0);
+}
+
+static void
+td_cancel(void)
+{
+	(void)tdb_transaction_cancel(tdb_clients);
+	(void)tdb_transaction_cancel(tdb_games);
+}
+
+/*
+ * What a file takes or will take: in a transaction, TDB grows the map
+ * first and the file at commit.
+ */
+static int64_t
+td_size(struct tdb_context *t)
+{
+	struct stat	 st;
+	int64_t		 size;
+
+	size = tdb_map_size(t);
+	if (fstat(tdb_fd(t), &st) == 0 && st.st_size > size)
+		size = st.st_size;
+	return (size);
+}
+
+/*
+ * The most one store makes TDB add to a file of size bytes: a quarter of
+ * it or 100 times the record (see tdb_expand_adjust()), and a page.
+ */
+static int64_t
+td_growth(int64_t size)
+{
+	int64_t	 grow = size / 4;
+
+	if (grow < 100 * TD_RECORD_MAX)
+		grow = 100 * TD_RECORD_MAX;
+	return (grow + 4096);
+}
+
+/*
+ * A file that may grow past the limit with the next store takes it alone
+ * in its group: a store that does pass it cancels the group.
+ */
+static int
+td_room(int kind)
+{
+	int64_t	 size;
+
+	if (limit == 0)
+		return (DB_ROOM_PLENTY);
+	size = td_size(kind == DB_KIND_GAME ? tdb_games : tdb_clients);
+	if (size >= limit)
+		return (DB_ROOM_NONE);
+	if (size + td_growth(size) > limit)
+		return (DB_ROOM_TIGHT);
+	return (DB_ROOM_PLENTY);
 }
 
 static int
@@ -97,9 +166,14 @@ td_store(struct tdb_context *t, const char *file, const void *k, size_t klen,
 	val.dsize = vlen;
 	if (tdb_store(t, key, val, TDB_REPLACE) != 0) {
 		log_warnx("%s: store: %s", file, tdb_errorstr(t));
-		return (-1);
+		return (DB_ERROR);
 	}
-	return (1);
+	/* TDB cannot take back one store: the group goes. */
+	if (limit > 0 && (int64_t)tdb_map_size(t) > limit) {
+		td_cancel();
+		return (DB_FULL_LOST);
+	}
+	return (DB_STORED);
 }
 
 /* Key: the address; value: "version" "renderer", refused if one has ". */

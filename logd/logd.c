@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "db.h"
@@ -27,6 +28,7 @@
 
 #define COMMIT_INTERVAL	1	/* seconds a record may wait for commit */
 #define COMMIT_RECORDS	1000	/* records that make a commit at once */
+#define FULL_RETRY	60	/* seconds a full database is left alone */
 
 static const struct db_ops	*db;
 static struct ipcev	 iev_main, iev_netd;
@@ -34,6 +36,9 @@ static struct event	 ev_sigterm, ev_commit;
 static int		 started, have_link, netd_hello, in_txn, pending;
 static int		 started_as_root, busy;
 static unsigned long long nclients, ngames, nrefused, ncommitted;
+static unsigned long long ndropped, ndropped_report;
+static int		 max_size, full_said;
+static time_t		 full_until[2], last_report;
 
 static void	logd_sig_handler(int, short, void *);
 static void	logd_dispatch_main(int, short, void *);
@@ -42,9 +47,13 @@ static void	logd_shutdown(void) __dead;
 static void	logd_client(const struct ipc_msg *);
 static void	logd_game(const struct ipc_msg *);
 static void	logd_open_db(const struct options *, const char *);
+static int	logd_room(int);
+static void	logd_full(int, int);
+static void	logd_drop(int);
+static time_t	logd_now(void);
 static int	logd_dir_ok(const char *, const char *, const char *,
 		    const char *);
-static void	logd_record(int);
+static void	logd_record(int, int);
 static void	logd_commit(int, short, void *);
 static int	logd_begin(void);
 
@@ -120,12 +129,14 @@ logd_dir_ok(const char *dir, const char *user, const char *file1,
 /*
  * Open the backend of -d.  auto tries SQLite, then TDB, then goes on
  * without statistics, with a warning; a backend asked for by name must
- * open, or logd stops with the reason.
+ * open, or logd stops with the reason.  --db-max-size caps stats.db, and
+ * each TDB file on its own.
  */
 static void
 logd_open_db(const struct options *o, const char *dir)
 {
 	const char	*user = options_user(o);
+	int64_t		 limit = (int64_t)o->db_max_size * 1024 * 1024;
 
 	/* Not started as root, we run as whoever started us. */
 	if (!started_as_root)
@@ -136,23 +147,23 @@ logd_open_db(const struct options *o, const char *dir)
 		break;
 	case DB_SQLITE:
 		if (!logd_dir_ok(dir, user, SQLITE_FILE, NULL) ||
-		    db_sqlite.open() == -1)
+		    db_sqlite.open(limit) == -1)
 			fatalx("cannot open the SQLite database in %s", dir);
 		db = &db_sqlite;
 		break;
 	case DB_TDB:
 		if (!logd_dir_ok(dir, user, TDB_CLIENT_FILE,
 		    TDB_GAME_FILE) ||
-		    db_tdb.open() == -1)
+		    db_tdb.open(limit) == -1)
 			fatalx("cannot open the TDB databases in %s", dir);
 		db = &db_tdb;
 		break;
 	case DB_AUTO:
 		if (logd_dir_ok(dir, user, SQLITE_FILE, NULL) &&
-		    db_sqlite.open() == 0)
+		    db_sqlite.open(limit) == 0)
 			db = &db_sqlite;
 		else if (logd_dir_ok(dir, user, TDB_CLIENT_FILE,
-		    TDB_GAME_FILE) && db_tdb.open() == 0)
+		    TDB_GAME_FILE) && db_tdb.open(limit) == 0)
 			db = &db_tdb;
 		else {
 			log_warnx("statistics disabled: no database could "
@@ -162,6 +173,87 @@ logd_open_db(const struct options *o, const char *dir)
 		break;
 	}
 	log_info("statistics database: %s", db->name);
+	max_size = o->db_max_size;
+	/* A database already past the limit is full from the start. */
+	if (db->room(DB_KIND_CLIENT) == DB_ROOM_NONE)
+		logd_full(DB_KIND_CLIENT, 0);
+	if (db->room(DB_KIND_GAME) == DB_ROOM_NONE)
+		logd_full(DB_KIND_GAME, 0);
+}
+
+static time_t
+logd_now(void)
+{
+	struct timespec	 ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		fatal("clock_gettime");
+	return (ts.tv_sec);
+}
+
+/*
+ * The database is at its size limit for records of kind: say so once,
+ * count the n records dropped, and drop the next ones of that kind
+ * without asking the database for FULL_RETRY seconds.
+ */
+static void
+logd_full(int kind, int n)
+{
+	time_t	 now = logd_now();
+
+	full_until[kind] = now + FULL_RETRY;
+	if (!full_said) {
+		full_said = 1;
+		last_report = now;
+		log_warnx("statistics: the database reached its size limit of "
+		    "%d MiB (--db-max-size): new records are dropped",
+		    max_size);
+	}
+	logd_drop(n);
+}
+
+/* Count n dropped records; say how many at most once a minute. */
+static void
+logd_drop(int n)
+{
+	time_t	 now;
+
+	ndropped += n;
+	ndropped_report += n;
+	if (ndropped_report == 0 ||
+	    (now = logd_now()) - last_report < FULL_RETRY)
+		return;
+	log_warnx("statistics: database full, %llu records dropped since the "
+	    "last report (%llu in all)", ndropped_report, ndropped);
+	ndropped_report = 0;
+	last_report = now;
+}
+
+/*
+ * May a record of kind go to the database?  Not while it is full; when it
+ * may not fit, the records held are committed first, for a full database
+ * takes the open group with it.  0: the record was dropped.
+ */
+static int
+logd_room(int kind)
+{
+	if (full_until[kind] != 0) {
+		if (logd_now() < full_until[kind]) {
+			logd_drop(1);
+			return (0);
+		}
+		full_until[kind] = 0;
+	}
+	switch (db->room(kind)) {
+	case DB_ROOM_NONE:
+		logd_full(kind, 1);
+		return (0);
+	case DB_ROOM_TIGHT:
+		if (pending > 0 && !busy)
+			logd_commit(-1, 0, NULL);
+		break;
+	}
+	return (1);
 }
 
 /*
@@ -187,6 +279,13 @@ logd_commit(int fd __unused, short event __unused, void *arg __unused)
 		    "the next commit", pending);
 		evtimer_add(&ev_commit, &tv);
 		return;
+	case 2:
+		busy = 0;
+		in_txn = 0;
+		logd_full(DB_KIND_CLIENT, pending);
+		logd_full(DB_KIND_GAME, 0);
+		pending = 0;
+		return;
 	default:
 		log_warnx("statistics: commit failed, %d records lost",
 		    pending);
@@ -205,17 +304,33 @@ logd_commit(int fd __unused, short event __unused, void *arg __unused)
 }
 
 /*
- * Account for one record: rv is what the backend said.  A transaction is
- * opened by the first record and committed within COMMIT_INTERVAL, or at
- * once when it holds COMMIT_RECORDS.
+ * Account for one record of kind: rv is what the backend said.  A
+ * transaction is opened by the first record and committed within
+ * COMMIT_INTERVAL, or at once when it holds COMMIT_RECORDS.
  */
 static void
-logd_record(int rv)
+logd_record(int kind, int rv)
 {
-	if (rv == 1 && db != &db_none)
-		pending++;
-	else if (rv == 0)
+	switch (rv) {
+	case DB_STORED:
+		if (db != &db_none)
+			pending++;
+		break;
+	case DB_REFUSED:
 		nrefused++;
+		break;
+	case DB_FULL:
+		logd_full(kind, 1);
+		break;
+	case DB_FULL_LOST:
+		/* The backend ended the transaction. */
+		evtimer_del(&ev_commit);
+		in_txn = 0;
+		busy = 0;
+		logd_full(kind, pending + 1);
+		pending = 0;
+		break;
+	}
 	/* While the database is busy, the timer alone tries again. */
 	if (pending >= COMMIT_RECORDS && !busy)
 		logd_commit(-1, 0, NULL);
@@ -239,6 +354,9 @@ logd_shutdown(void)
 			    pending);
 	}
 	db->close();
+	if (ndropped > 0)
+		log_warnx("statistics: %llu records dropped in all: the "
+		    "database was full", ndropped);
 	log_verbose("exiting: %llu client and %llu game records received, "
 	    "%llu stored, %llu refused", nclients, ngames, ncommitted,
 	    nrefused);
@@ -311,14 +429,14 @@ logd_client(const struct ipc_msg *msg)
 	    addr_str(&st.addr, abuf, sizeof(abuf)),
 	    log_vis(st.version, strlen(st.version), v, sizeof(v)),
 	    log_vis(st.renderer, strlen(st.renderer), r, sizeof(r)));
-	if (!logd_begin())
+	if (!logd_room(DB_KIND_CLIENT) || !logd_begin())
 		return;
 	addr_host(&st.addr, abuf, sizeof(abuf));
 	rv = db->client(abuf, st.version, st.renderer);
-	if (rv == 0)
+	if (rv == DB_REFUSED)
 		log_debug("client record from %s not stored: not UTF-8 text%s",
 		    abuf, db == &db_tdb ? " or a quote" : "");
-	logd_record(rv);
+	logd_record(DB_KIND_CLIENT, rv);
 }
 
 /* A game record from gamestat. */
@@ -339,14 +457,14 @@ logd_game(const struct ipc_msg *msg)
 	    addr_str(&st.addr, abuf, sizeof(abuf)),
 	    (long long)st.time, log_vis(st.data, st.len, d,
 	    sizeof(d)));
-	if (!logd_begin())
+	if (!logd_room(DB_KIND_GAME) || !logd_begin())
 		return;
 	addr_host(&st.addr, abuf, sizeof(abuf));
 	rv = db->game(abuf, st.time, st.data, st.len);
-	if (rv == 0)
+	if (rv == DB_REFUSED)
 		log_debug("game record from %s not stored: not UTF-8 text",
 		    abuf);
-	logd_record(rv);
+	logd_record(DB_KIND_GAME, rv);
 }
 
 /* Open a transaction if none is; 0 when the database fails. */

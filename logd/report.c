@@ -344,10 +344,10 @@ db_create(const char *dir, int backend)
 		return (-1);
 	}
 	if (backend == DB_TDB) {
-		if ((rv = db_tdb.open()) == 0)
+		if ((rv = db_tdb.open(0)) == 0)
 			db_tdb.close();
 	} else {
-		if ((rv = db_sqlite.open()) == 0)
+		if ((rv = db_sqlite.open(0)) == 0)
 			db_sqlite.close();
 	}
 	if (chdir(old) == -1)
