@@ -4,6 +4,13 @@
  * message is one protocol datagram, handed to handle_packet() like a UDP
  * one, and each answer is one binary message.  Plain events on the
  * socket, no bufferevent: wslay buffers already.
+ *
+ * What a peer can make us hold is bounded: a message takes at most
+ * WS_MAX_MSG bytes in WS_MAX_FRAMES frames, and a peer with more than
+ * WS_MAX_QUEUED bytes waiting to be sent to it (pongs included, each
+ * queued message counted with what wslay allocates for it) is not read
+ * until that drains to half, and is dropped if it does not drain within
+ * WS_STALL_TIMEOUT.
  */
 
 #include "compat.h"
@@ -30,9 +37,13 @@
 #include "ws_http.h"
 
 #define WS_HANDSHAKE_TIMEOUT	10	/* seconds to send the upgrade */
-#define WS_IDLE_TIMEOUT		600	/* seconds without a message */
+#define WS_IDLE_TIMEOUT		600	/* seconds without a data message */
+#define WS_STALL_TIMEOUT	30	/* seconds a full queue may last */
 #define WS_MAX_MSG		4096	/* largest message taken */
+#define WS_MAX_FRAMES		16	/* frames of one message */
 #define WS_MAX_QUEUED		(256 * 1024)	/* bytes queued to a peer */
+#define WS_MSG_OVERHEAD		128	/* wslay's own bytes per queued message */
+#define WS_MAX_CTRL		125	/* payload of a control frame */
 #define WS_MAX_CONNS		16384	/* connections in all */
 #define WS_MAX_PER_IP		64	/* connections per address */
 #define WS_ACCEPT_PAUSE		1	/* seconds without accept after EMFILE */
@@ -60,6 +71,14 @@ struct ws_conn {
 	wslay_event_context_ptr	 ctx;
 	struct tls		*tls;		/* wss:// */
 	short			 tls_want;	/* what TLS waits for */
+	int64_t			 idle_at;	/* idle deadline, ms */
+	int64_t			 stall_at;	/* full queue deadline, ms */
+	int			 stalled;	/* not read: queue full */
+	uint16_t		 refuse;	/* close code to send, or 0 */
+	uint8_t			 fh[10];	/* frame header so far */
+	size_t			 fhlen;
+	uint64_t		 fskip;		/* payload bytes to pass */
+	int			 nframes;	/* of the data message */
 };
 
 static int	ws_cmp(const struct ws_conn *, const struct ws_conn *);
@@ -75,6 +94,11 @@ static int	ws_handshake_write(struct ws_conn *);
 static void	ws_open(struct ws_conn *);
 static void	ws_ctx(struct ws_conn *);
 static void	ws_touch(struct ws_conn *, int);
+static void	ws_arm(struct ws_conn *);
+static size_t	ws_queued(struct ws_conn *);
+static int	ws_io(struct ws_conn *, short);
+static size_t	ws_scan(struct ws_conn *, const uint8_t *, size_t);
+static uint16_t	ws_check_header(struct ws_conn *);
 static ssize_t	ws_recv_cb(wslay_event_context_ptr, uint8_t *, size_t, int,
 		    void *);
 static ssize_t	ws_send_cb(wslay_event_context_ptr, const uint8_t *, size_t,
@@ -332,13 +356,53 @@ ws_touch(struct ws_conn *c, int seconds)
 	evtimer_add(&c->timer, &tv);
 }
 
+/* Set the timer of an open connection to its nearest deadline. */
+static void
+ws_arm(struct ws_conn *c)
+{
+	struct timeval	 tv;
+	int64_t		 at, ms;
+
+	at = c->idle_at;
+	if (c->stalled && c->stall_at < at)
+		at = c->stall_at;
+	if ((ms = at - netd_now()) < 0)
+		ms = 0;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = ms % 1000 * 1000;
+	evtimer_add(&c->timer, &tv);
+}
+
 static void
 ws_timeout(int fd __unused, short event __unused, void *arg)
 {
 	struct ws_conn	*c = arg;
+	int64_t		 now;
 
-	ws_close(c, c->state == WS_HANDSHAKE ? "handshake timed out" :
-	    "idle timeout");
+	if (c->state == WS_HANDSHAKE) {
+		ws_close(c, "handshake timed out");
+		return;
+	}
+	now = netd_now();
+	if (c->stalled && now >= c->stall_at)
+		ws_close(c, "peer does not read");
+	else if (now >= c->idle_at)
+		ws_close(c, "idle timeout");
+	else
+		ws_arm(c);
+}
+
+/*
+ * What wslay holds for the messages waiting to be sent: their payloads
+ * and, for each, its own structure, queue entry and allocator headers.
+ */
+static size_t
+ws_queued(struct ws_conn *c)
+{
+	if (c->ctx == NULL)
+		return (0);
+	return (wslay_event_get_queued_msg_length(c->ctx) +
+	    wslay_event_get_queued_msg_count(c->ctx) * WS_MSG_OVERHEAD);
 }
 
 /*
@@ -397,16 +461,17 @@ ws_update(struct ws_conn *c)
 	} else if (c->ctx == NULL) {
 		events = EV_READ | c->tls_want;
 	} else {
-		if (wslay_event_want_read(c->ctx))
+		if (!wslay_event_want_read(c->ctx) &&
+		    !wslay_event_want_write(c->ctx)) {
+			ws_close(c, "closed");
+			return;
+		}
+		if (wslay_event_want_read(c->ctx) && !c->stalled)
 			events |= EV_READ;
 		if (wslay_event_want_write(c->ctx))
 			events |= EV_WRITE;
 		if (events != 0)
 			events |= c->tls_want;
-		if (events == 0) {
-			ws_close(c, "closed");
-			return;
-		}
 	}
 	if (events == c->events)
 		return;
@@ -515,7 +580,8 @@ ws_open(struct ws_conn *c)
 	char	 buf[ADDRSTRLEN];
 
 	c->state = WS_OPEN;
-	ws_touch(c, WS_IDLE_TIMEOUT);
+	c->idle_at = netd_now() + WS_IDLE_TIMEOUT * 1000;
+	ws_arm(c);
 	log_verbose("[WS] %s connected", ws_name(c, buf, sizeof(buf)));
 }
 
@@ -523,6 +589,7 @@ static void
 ws_event(int fd __unused, short event, void *arg)
 {
 	struct ws_conn	*c = arg;
+	char		 buf[ADDRSTRLEN];
 
 	if (c->state == WS_HANDSHAKE) {
 		if (c->out != NULL) {
@@ -533,36 +600,168 @@ ws_event(int fd __unused, short event, void *arg)
 		return;
 	}
 	ws_ctx(c);
-	/*
-	 * Over TLS a read may wait for the socket to be writable and the
-	 * other way round, so try both ways whatever woke us.
-	 */
-	if ((event & EV_READ || c->tls != NULL) &&
-	    wslay_event_want_read(c->ctx) && wslay_event_recv(c->ctx) != 0) {
-		ws_close(c, "connection lost or protocol error");
+	if (ws_io(c, event) == -1)
 		return;
-	}
-	/* A read may have queued answers: send them now. */
-	if (wslay_event_want_write(c->ctx) && wslay_event_send(c->ctx) != 0) {
-		ws_close(c, "connection lost");
-		return;
+	if (c->stalled && ws_queued(c) <= WS_MAX_QUEUED / 2) {
+		c->stalled = 0;
+		ws_arm(c);
+		log_debug("[WS] %s: queue drained, reading again", ws_name(c,
+		    buf, sizeof(buf)));
+		/* TLS may hold bytes already read from the socket. */
+		if (c->tls != NULL && ws_io(c, EV_READ) == -1)
+			return;
 	}
 	ws_update(c);
 }
 
+/*
+ * Read what the peer sent, then send what waits; -1 when the connection
+ * went away.
+ */
+static int
+ws_io(struct ws_conn *c, short event)
+{
+	/*
+	 * Over TLS a read may wait for the socket to be writable and the
+	 * other way round, so try both ways whatever woke us.
+	 */
+	if ((event & EV_READ || c->tls != NULL) && !c->stalled &&
+	    wslay_event_want_read(c->ctx) && wslay_event_recv(c->ctx) != 0) {
+		ws_close(c, "connection lost or protocol error");
+		return (-1);
+	}
+	if (c->refuse != 0 && wslay_event_get_read_enabled(c->ctx)) {
+		wslay_event_shutdown_read(c->ctx);
+		/* It has WS_STALL_TIMEOUT to take its close frame. */
+		c->idle_at = netd_now() + WS_STALL_TIMEOUT * 1000;
+		ws_arm(c);
+	}
+	for (;;) {
+		/* A read may have queued answers: send them now. */
+		if (wslay_event_want_write(c->ctx) &&
+		    wslay_event_send(c->ctx) != 0) {
+			ws_close(c, "connection lost");
+			return (-1);
+		}
+		/*
+		 * The close frame of a refused header goes once what was
+		 * queued before it is sent: wslay would send it first.
+		 */
+		if (c->refuse == 0 ||
+		    wslay_event_get_queued_msg_count(c->ctx) != 0)
+			return (0);
+		(void)wslay_event_queue_close(c->ctx, c->refuse, NULL, 0);
+		c->refuse = 0;
+	}
+}
+
+/*
+ * Bytes for wslay.  None while the queue to the peer is full, and none
+ * from the first frame header we refuse (ws_scan()) on.
+ */
 static ssize_t
 ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
     int flags __unused, void *arg)
 {
 	struct ws_conn	*c = arg;
 	ssize_t		 n;
+	char		 name[ADDRSTRLEN];
 
+	if (c->refuse == 0 && !c->stalled && ws_queued(c) > WS_MAX_QUEUED) {
+		c->stalled = 1;
+		c->stall_at = netd_now() + WS_STALL_TIMEOUT * 1000;
+		ws_arm(c);
+		log_debug("[WS] %s: %zu bytes queued, reading paused",
+		    ws_name(c, name, sizeof(name)), ws_queued(c));
+	}
+	if (c->refuse != 0 || c->stalled) {
+		errno = EAGAIN;
+		return (ws_cb_result(ctx, -1));
+	}
 	/* End of file ends the connection. */
 	if ((n = ws_io_read(c, buf, len)) == 0) {
 		errno = ECONNRESET;
 		n = -1;
 	}
+	if (n > 0 && (n = ws_scan(c, buf, n)) == 0) {
+		errno = EAGAIN;
+		n = -1;
+	}
 	return (ws_cb_result(ctx, n));
+}
+
+/*
+ * Follow the frame headers in the bytes read, before wslay parses them:
+ * how many of the n bytes wslay may have.  A header we refuse sets the
+ * close code in c->refuse, and wslay gets only the bytes before the one
+ * that decided it, so that it never sees a whole header it would answer
+ * itself: for a control frame that breaks RFC 6455 5.5 wslay ends the
+ * connection without a status.
+ */
+static size_t
+ws_scan(struct ws_conn *c, const uint8_t *buf, size_t n)
+{
+	size_t	 i = 0, k;
+
+	while (i < n) {
+		if (c->fskip > 0) {
+			k = n - i < c->fskip ? n - i : c->fskip;
+			i += k;
+			c->fskip -= k;
+			continue;
+		}
+		c->fh[c->fhlen++] = buf[i++];
+		if ((c->refuse = ws_check_header(c)) != 0)
+			return (i - 1);
+	}
+	return (n);
+}
+
+/*
+ * A frame header byte was added: the close code if the frame is refused,
+ * else 0.  A whole header starts the skip over its payload (wslay checks
+ * the mask bit and the message length).
+ */
+static uint16_t
+ws_check_header(struct ws_conn *c)
+{
+	uint64_t	 len;
+	size_t		 need, i;
+	int		 ctrl, fin, op;
+
+	if (c->fhlen < 2)
+		return (0);
+	fin = c->fh[0] & 0x80;
+	op = c->fh[0] & 0x0f;
+	ctrl = op & 0x08;
+	len = c->fh[1] & 0x7f;
+	if (c->fhlen == 2) {
+		if (ctrl && (!fin || len > WS_MAX_CTRL))
+			return (WSLAY_CODE_PROTOCOL_ERROR);
+		if (!ctrl) {
+			/* wslay refuses a continuation out of place. */
+			if (op != WSLAY_CONTINUATION_FRAME)
+				c->nframes = 0;
+			if (++c->nframes > WS_MAX_FRAMES)
+				return (WSLAY_CODE_MESSAGE_TOO_BIG);
+			if (fin)
+				c->nframes = 0;
+		}
+	}
+	need = len == 126 ? 4 : len == 127 ? 10 : 2;
+	if (c->fhlen < need)
+		return (0);
+	if (need > 2) {
+		/* RFC 6455 5.2: the shortest length form, top bit clear. */
+		for (len = 0, i = 2; i < need; i++)
+			len = len << 8 | c->fh[i];
+		if (need == 4 ? len < 126 : len < 65536 || len >> 63)
+			return (WSLAY_CODE_PROTOCOL_ERROR);
+	}
+	/* The mask key is skipped as payload. */
+	c->fskip = len + (c->fh[1] & 0x80 ? 4 : 0);
+	c->fhlen = 0;
+	return (0);
 }
 
 /* What wslay needs to hear of an I/O result: WOULDBLOCK or failure. */
@@ -601,7 +800,12 @@ ws_msg_cb(wslay_event_context_ptr ctx __unused,
 	struct source	 src;
 	char		 buf[ADDRSTRLEN], vbuf[LOG_VISBUF];
 
-	ws_touch(c, WS_IDLE_TIMEOUT);
+	/* Only data keeps a connection open: pings do not. */
+	if (arg->opcode == WSLAY_BINARY_FRAME ||
+	    arg->opcode == WSLAY_TEXT_FRAME) {
+		c->idle_at = netd_now() + WS_IDLE_TIMEOUT * 1000;
+		ws_arm(c);
+	}
 	switch (arg->opcode) {
 	case WSLAY_BINARY_FRAME:
 		break;
@@ -638,7 +842,8 @@ ws_msg_cb(wslay_event_context_ptr ctx __unused,
 
 /*
  * Queue one datagram as a binary message.  A peer that does not read gets
- * no more than WS_MAX_QUEUED bytes queued; the rest is dropped.
+ * no more than WS_MAX_QUEUED bytes queued (ws_queued()); the rest is
+ * dropped.
  */
 void
 ws_send(struct ws_conn *c, const void *data, size_t len)
@@ -649,7 +854,7 @@ ws_send(struct ws_conn *c, const void *data, size_t len)
 	if (c->state == WS_OPEN)
 		ws_ctx(c);
 	if (c->state != WS_OPEN ||
-	    wslay_event_get_queued_msg_length(c->ctx) + len > WS_MAX_QUEUED) {
+	    ws_queued(c) + len + WS_MSG_OVERHEAD > WS_MAX_QUEUED) {
 		log_debug("[WS] %s: message of %zu bytes dropped", ws_name(c,
 		    buf, sizeof(buf)), len);
 		return;

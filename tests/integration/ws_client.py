@@ -131,12 +131,14 @@ class WSClient:
     drops the socket.
     """
 
-    def __init__(self, host, port, tls=False, source=None, timeout=5.0):
+    def __init__(self, host, port, tls=False, source=None, timeout=5.0,
+                 rcvbuf=None):
         self.host = host
         self.port = port
         self.tls = tls
         self.source = source
         self.timeout = timeout
+        self.rcvbuf = rcvbuf    # SO_RCVBUF before connect(), if given
         self.sock = None
         self.buf = b""
         self.key = None
@@ -149,6 +151,9 @@ class WSClient:
         s = socket.socket(family, socket.SOCK_STREAM)
         try:
             s.settimeout(self.timeout)
+            if self.rcvbuf is not None:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF,
+                             self.rcvbuf)
             if self.source is not None:
                 s.bind((self.source, 0))
             s.connect((self.host, self.port))
