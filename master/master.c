@@ -71,6 +71,9 @@ static int			 shutting_down;
 static int			 exit_status;
 static u_char			*tls_cert, *tls_key;
 static size_t			 tls_cert_len, tls_key_len;
+static const char		*db_files[] = {
+	SQLITE_FILE, TDB_CLIENT_FILE, TDB_GAME_FILE
+};
 
 static void	main_sig_handler(int, short, void *);
 static void	main_dispatch_netd(int, short, void *);
@@ -88,6 +91,7 @@ static void	check_dir(const char *, int, uid_t);
 static char	**copy_argv(int, char **);
 static int	main_create_db(const struct passwd *);
 static int	create_db_files(void);
+static void	db_file_range(size_t *, size_t *);
 static u_char	*read_file(const char *, const char *, size_t *);
 static void	main_send_chunks(uint32_t, const u_char *, size_t);
 
@@ -130,6 +134,14 @@ check_dir(const char *dir, int create, uid_t user)
 		    "others", dir);
 }
 
+/* The files of the -d backend are db_files[first] to db_files[last - 1]. */
+static void
+db_file_range(size_t *first, size_t *last)
+{
+	*first = opts.db == DB_TDB ? 1 : 0;
+	*last = opts.db == DB_TDB ? 3 : 1;
+}
+
 /*
  * --create-db as the user logd runs as, in the child: chrooted to the data
  * directory and without a way back to root, so that a link the user
@@ -139,24 +151,20 @@ check_dir(const char *dir, int create, uid_t user)
 static int
 create_db_files(void)
 {
-	static const char	*names[] = {
-		SQLITE_FILE, TDB_CLIENT_FILE, TDB_GAME_FILE
-	};
-	struct stat		 st;
-	size_t			 i, first, last;
+	struct stat	 st;
+	size_t		 i, first, last;
 
-	first = opts.db == DB_TDB ? 1 : 0;
-	last = opts.db == DB_TDB ? 3 : 1;
+	db_file_range(&first, &last);
 	for (i = first; i < last; i++) {
-		if (lstat(names[i], &st) == -1) {
+		if (lstat(db_files[i], &st) == -1) {
 			if (errno == ENOENT)
 				continue;
-			warn("%s/%s", datadir, names[i]);
+			warn("%s/%s", datadir, db_files[i]);
 			return (1);
 		}
 		if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
 			warnx("%s/%s: %s, refused: the database must be a "
-			    "regular file with one name", datadir, names[i],
+			    "regular file with one name", datadir, db_files[i],
 			    S_ISLNK(st.st_mode) ? "a symbolic link" :
 			    S_ISREG(st.st_mode) ? "a hard link" :
 			    "not a regular file");
@@ -175,12 +183,9 @@ create_db_files(void)
 static int
 main_create_db(const struct passwd *pw)
 {
-	static const char	*names[] = {
-		SQLITE_FILE, TDB_CLIENT_FILE, TDB_GAME_FILE
-	};
-	size_t			 i, first, last;
-	pid_t			 pid;
-	int			 status;
+	size_t	 i, first, last;
+	pid_t	 pid;
+	int	 status;
 
 	if (opts.db == DB_NONE) {
 		warnx("-d none: no database to create");
@@ -216,10 +221,9 @@ main_create_db(const struct passwd *pw)
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 			return (1);
 	}
-	first = opts.db == DB_TDB ? 1 : 0;
-	last = opts.db == DB_TDB ? 3 : 1;
+	db_file_range(&first, &last);
 	for (i = first; i < last; i++)
-		printf("%s/%s\n", datadir, names[i]);
+		printf("%s/%s\n", datadir, db_files[i]);
 	return (0);
 }
 
