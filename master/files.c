@@ -33,6 +33,7 @@
 #define MAX_IGNORE	1000000
 
 static int	read_line(FILE *, char *, size_t, int *);
+static const char *file_kind(const struct stat *);
 static FILE	*open_data(const char *, const char *, char *, size_t);
 static int	featured_add(struct featured *, const struct ipc_addr *);
 static int	featured_has(const struct datafiles *,
@@ -88,23 +89,107 @@ read_line(FILE *f, char *buf, size_t len, int *lineno)
 	return (1);
 }
 
-/* Open dir/name; *path gets the name used in messages. */
+/*
+ * The kind of file st describes, for a message saying why it was refused.
+ */
+static const char *
+file_kind(const struct stat *st)
+{
+	if (S_ISDIR(st->st_mode))
+		return ("a directory");
+	if (S_ISFIFO(st->st_mode))
+		return ("a FIFO");
+	if (S_ISSOCK(st->st_mode))
+		return ("a socket");
+	if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
+		return ("a device");
+	if (S_ISLNK(st->st_mode))
+		return ("a symbolic link");
+	return ("not a regular file");
+}
+
+/*
+ * Open a file the parent reads as root from a directory others may write:
+ * never block on a FIFO or a device (O_NONBLOCK), never follow a link in
+ * the last component unless follow is set, and accept only a regular file
+ * with one name, so that neither a FIFO nor a hard link to a file of
+ * someone else can stand in for it.  Returns the descriptor, or -1 with
+ * errno set (ENOENT for a missing file) and, for any other error, a line
+ * naming path and the reason.
+ */
+int
+datafile_open(const char *path, int follow)
+{
+	struct stat	 st;
+	int		 fd, flags, saved;
+
+	flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+	if (!follow)
+		flags |= O_NOFOLLOW;
+	if ((fd = open(path, flags)) == -1) {
+		saved = errno;
+		/*
+		 * A link fails with ELOOP, a socket with ENXIO: say what
+		 * stands there rather than the errno.
+		 */
+		if (saved != ENOENT && lstat(path, &st) == 0 &&
+		    !S_ISREG(st.st_mode))
+			log_warnx("%s: %s, refused: only a regular file is "
+			    "read", path, file_kind(&st));
+		else if (saved != ENOENT)
+			log_warn("%s", path);
+		errno = saved;
+		return (-1);
+	}
+	if (fstat(fd, &st) == -1) {
+		saved = errno;
+		log_warn("%s", path);
+		(void)close(fd);
+		errno = saved;
+		return (-1);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		log_warnx("%s: %s, refused: only a regular file is read",
+		    path, file_kind(&st));
+		(void)close(fd);
+		errno = EINVAL;
+		return (-1);
+	}
+	if (st.st_nlink != 1) {
+		log_warnx("%s: has %llu hard links, refused: a data file must "
+		    "have one name", path, (unsigned long long)st.st_nlink);
+		(void)close(fd);
+		errno = EINVAL;
+		return (-1);
+	}
+	return (fd);
+}
+
+/*
+ * Open dir/name; *path gets the name used in messages.  Any error but a
+ * missing file has been logged.
+ */
 static FILE *
 open_data(const char *dir, const char *name, char *path, size_t len)
 {
 	FILE	*fp;
-	int	 fd, n;
+	int	 fd, n, saved;
 
 	n = snprintf(path, len, "%s/%s", dir, name);
 	if (n < 0 || (size_t)n >= len) {
+		log_warnx("%s/%s: path too long", dir, name);
 		errno = ENAMETOOLONG;
 		return (NULL);
 	}
 	/* The parent is root: never follow a link planted in the jail. */
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+	if ((fd = datafile_open(path, 0)) == -1)
 		return (NULL);
-	if ((fp = fdopen(fd, "r")) == NULL)
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		saved = errno;
+		log_warn("%s", path);
 		(void)close(fd);
+		errno = saved;
+	}
 	return (fp);
 }
 
@@ -412,7 +497,6 @@ datafiles_load_some(const char *dir, struct datafiles *df, int mask)
 		    sizeof(path))) == NULL) {
 			if (errno == ENOENT)
 				continue;
-			log_warn("%s", path);
 			datafiles_free(df);
 			return (-1);
 		}
@@ -451,7 +535,7 @@ datafiles_stamp(const char *dir, int mask, char *buf, size_t len)
 		n = snprintf(path, sizeof(path), "%s/%s", dir,
 		    datafiles[i].name);
 		if (n < 0 || (size_t)n >= sizeof(path) ||
-		    stat(path, &st) == -1)
+		    lstat(path, &st) == -1)
 			(void)strlcpy(one, "-;", sizeof(one));
 		else
 			(void)snprintf(one, sizeof(one), "%llu:%lld:%lld.%ld:"
@@ -537,7 +621,6 @@ serverlist_read(const char *dir, struct serverlist *sl)
 	    NULL) {
 		if (errno == ENOENT)
 			return (0);
-		log_warn("%s", path);
 		return (-1);
 	}
 	(void)serverlist_parse(fp, path, sl);
@@ -546,7 +629,7 @@ serverlist_read(const char *dir, struct serverlist *sl)
 }
 
 /*
- * Replace serverlist.txt atomically: write a temporary file beside it,
+ * Replace serverlist.txt atomically: write a new temporary file beside it,
  * flush it to disk, and rename it over the old one.
  */
 int
@@ -563,8 +646,17 @@ serverlist_write(const char *dir, const struct serverlist *sl)
 	n = snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, SERVERLIST_FILE);
 	if (n < 0 || (size_t)n >= sizeof(tmp))
 		goto toolong;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-	    O_NOFOLLOW, 0644)) == -1) {
+	/*
+	 * A stale temporary file goes first, then ours is made afresh:
+	 * whatever stood there (a link, a hard link to another file) is
+	 * never opened, and one planted again meanwhile makes the open fail.
+	 */
+	if (unlink(tmp) == -1 && errno != ENOENT) {
+		log_warn("unlink %s", tmp);
+		return (-1);
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0644)) == -1) {
 		log_warn("%s", tmp);
 		return (-1);
 	}

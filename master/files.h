@@ -46,6 +46,7 @@ struct serverlist {
 
 void	datafiles_init(struct datafiles *);
 void	datafiles_free(struct datafiles *);
+int	datafile_open(const char *, int);
 int	datafiles_load(const char *, struct datafiles *);
 int	datafiles_load_some(const char *, struct datafiles *, int);
 void	datafiles_stamp(const char *, int, char *, size_t);

@@ -71,6 +71,9 @@ static int			 shutting_down;
 static int			 exit_status;
 static u_char			*tls_cert, *tls_key;
 static size_t			 tls_cert_len, tls_key_len;
+static const char		*db_files[] = {
+	SQLITE_FILE, TDB_CLIENT_FILE, TDB_GAME_FILE
+};
 
 static void	main_sig_handler(int, short, void *);
 static void	main_dispatch_netd(int, short, void *);
@@ -87,6 +90,8 @@ static pid_t	start_child(enum proc_id, int);
 static void	check_dir(const char *, int, uid_t);
 static char	**copy_argv(int, char **);
 static int	main_create_db(const struct passwd *);
+static int	create_db_files(void);
+static void	db_file_range(size_t *, size_t *);
 static u_char	*read_file(const char *, const char *, size_t *);
 static void	main_send_chunks(uint32_t, const u_char *, size_t);
 
@@ -106,8 +111,8 @@ copy_argv(int argc, char **argv)
 }
 
 /*
- * A directory a child will chroot to must belong to root (or, for the -j
- * jail that logd writes its database in, to the user) and must not be
+ * A directory a child will chroot to must belong to root (or, for the data
+ * directory that logd writes its database in, to the user) and must not be
  * writable by others.  The empty default is created when missing.
  */
 static void
@@ -129,31 +134,96 @@ check_dir(const char *dir, int create, uid_t user)
 		    "others", dir);
 }
 
+/* The files of the -d backend are db_files[first] to db_files[last - 1]. */
+static void
+db_file_range(size_t *first, size_t *last)
+{
+	*first = opts.db == DB_TDB ? 1 : 0;
+	*last = opts.db == DB_TDB ? 3 : 1;
+}
+
 /*
- * --create-db: an empty database in the data directory, owned by the user
- * logd runs as when we are root.
+ * --create-db as the user logd runs as, in the child: chrooted to the data
+ * directory and without a way back to root, so that a link the user
+ * planted there reaches nothing the user could not reach anyway.  A name
+ * that is already something else than a regular file is refused.
+ */
+static int
+create_db_files(void)
+{
+	struct stat	 st;
+	size_t		 i, first, last;
+
+	db_file_range(&first, &last);
+	for (i = first; i < last; i++) {
+		if (lstat(db_files[i], &st) == -1) {
+			if (errno == ENOENT)
+				continue;
+			warn("%s/%s", datadir, db_files[i]);
+			return (1);
+		}
+		if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
+			warnx("%s/%s: %s, refused: the database must be a "
+			    "regular file with one name", datadir, db_files[i],
+			    S_ISLNK(st.st_mode) ? "a symbolic link" :
+			    S_ISREG(st.st_mode) ? "a hard link" :
+			    "not a regular file");
+			return (1);
+		}
+	}
+	return (db_create(".", opts.db) == -1 ? 1 : 0);
+}
+
+/*
+ * --create-db: an empty database in the data directory.  Run by root, the
+ * files are made by a child that became the user logd runs as (the same
+ * checks of the data directory as a normal start first), so that they
+ * belong to that user without a chown by root.
  */
 static int
 main_create_db(const struct passwd *pw)
 {
-	static const char	*names[] = {
-		SQLITE_FILE, TDB_CLIENT_FILE, TDB_GAME_FILE
-	};
-	char			 path[PATH_MAX];
-	size_t			 i, first, last;
+	size_t	 i, first, last;
+	pid_t	 pid;
+	int	 status;
 
-	if (db_create(datadir, opts.db) == -1)
+	if (opts.db == DB_NONE) {
+		warnx("-d none: no database to create");
 		return (1);
-	first = opts.db == DB_TDB ? 1 : 0;
-	last = opts.db == DB_TDB ? 3 : 1;
-	for (i = first; i < last; i++) {
-		if (snprintf(path, sizeof(path), "%s/%s", datadir, names[i]) >=
-		    (int)sizeof(path))
-			errx(1, "%s: path too long", datadir);
-		if (pw != NULL && chown(path, pw->pw_uid, pw->pw_gid) == -1)
-			err(1, "chown %s", path);
-		printf("%s\n", path);
 	}
+	if (pw == NULL) {
+		if (chdir(datadir) == -1)
+			err(1, "%s", datadir);
+		if (create_db_files() != 0)
+			return (1);
+	} else {
+		check_dir(datadir, 0, pw->pw_uid);
+		fflush(stdout);
+		switch (pid = fork()) {
+		case -1:
+			err(1, "fork");
+		case 0:
+			privdrop(pw, datadir);
+			if (access(".", W_OK | X_OK) == -1) {
+				warnx("%s is not writable by user %s (the "
+				    "database and its journal live there)",
+				    datadir, pw->pw_name);
+				_exit(1);
+			}
+			_exit(create_db_files());
+		}
+		while (waitpid(pid, &status, 0) == -1)
+			if (errno != EINTR)
+				err(1, "waitpid");
+		if (WIFSIGNALED(status))
+			errx(1, "--create-db: child terminated by signal %d",
+			    WTERMSIG(status));
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			return (1);
+	}
+	db_file_range(&first, &last);
+	for (i = first; i < last; i++)
+		printf("%s/%s\n", datadir, db_files[i]);
 	return (0);
 }
 
@@ -169,11 +239,15 @@ read_file(const char *opt, const char *path, size_t *len)
 	ssize_t		 n;
 	int		 fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		err(1, "%s: %s", opt, path);
+	/* Links are followed: certbot's live/ directory is made of them. */
+	if ((fd = datafile_open(path, 1)) == -1) {
+		if (errno == ENOENT)
+			err(1, "%s: %s", opt, path);
+		errx(1, "%s: cannot use %s", opt, path);
+	}
 	if (fstat(fd, &st) == -1)
 		err(1, "%s: %s", opt, path);
-	if (!S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	if (st.st_size <= 0 ||
 	    st.st_size > TLS_FILE_MAX)
 		errx(1, "%s: %s: not a regular file of 1 to %d bytes", opt,
 		    path, TLS_FILE_MAX);
@@ -265,6 +339,9 @@ main(int argc, char *argv[])
 		return (db_report(datadir, opts.db) == 0 ? 0 : 1);
 	if (opts.action == ACTION_CREATE_DB)
 		return (main_create_db(pw));
+	/* As -j, the working directory is logd's chroot: same checks. */
+	if (is_root && opts.action == ACTION_RUN)
+		check_dir(datadir, 0, pw->pw_uid);
 	if (datafiles_load(datadir, &files) == -1)
 		errx(1, "invalid data files in %s", datadir);
 	if (serverlist_read(datadir, &saved) == -1)
@@ -288,8 +365,6 @@ main(int argc, char *argv[])
 	if (listen_open(&opts, &listeners) == -1)
 		return (1);
 	if (is_root) {
-		if (opts.jail != NULL)
-			check_dir(datadir, 0, pw->pw_uid);
 		if (strcmp(options_netd_root(&opts), EMPTY_DIR) == 0) {
 			check_dir(EMPTY_DIR, 1, 0);
 			if (opts.jail != NULL)
