@@ -278,6 +278,7 @@ static int	 farm_check(struct farm *);
 static int	 farm_register(struct farm *, uint64_t);
 static int	 farm_verify_once(struct farm *);
 static void	 run_servers(void);
+static void	 stats_register(int);
 static int	 multi_open(uint32_t, int);
 static void	 multi_batch(struct mmsghdr *, struct iovec *, uint8_t (*)[64],
 		    const void *, size_t, long *, int);
@@ -1754,8 +1755,110 @@ run_heartbeats(void)
 }
 
 /*
+ * Make each of the -x source addresses a listed server, since tremmasterd
+ * takes gamestat only from one: a heartbeat from each, then an
+ * infoResponse to the -C challenge port from the address each getinfo
+ * came to.  Heartbeats go again to the addresses not answered yet.
+ */
+static void
+stats_register(int fd)
+{
+	static const char	 hb[] = HDR "heartbeat Tremulous\n";
+	static struct mmsghdr	 msgs[BATCH];
+	static struct iovec	 iov[BATCH];
+	static uint8_t		 ctl[BATCH][64], buf[256];
+	struct sockaddr_in	 csin;
+	struct msghdr		 mh;
+	struct iovec		 riov;
+	struct cmsghdr		*cm;
+	struct in_pktinfo	 pi;
+	uint8_t			 rctl[64], *done;
+	uint64_t		 deadline, resend = 0;
+	long			 answered = 0, next = 0, i;
+	size_t			 chlen, len;
+	ssize_t			 r;
+	const char		*ch;
+	char			 out[512];
+	int			 n, ok;
+
+	if (conf.cport == 0)
+		errx(2, "stats: -C is needed to register the sources");
+	if ((done = calloc((size_t)conf.naddrs, 1)) == NULL)
+		err(2, NULL);
+	sin_set(&csin, conf.master, conf.cport);
+	deadline = now_ns() + 20 * NS;
+	while (answered < conf.naddrs && now_ns() < deadline) {
+		/* A round of heartbeats a second, from the silent ones. */
+		if (now_ns() >= resend) {
+			for (i = 0; i < conf.naddrs; i += n) {
+				n = conf.naddrs - i < BATCH ?
+				    (int)(conf.naddrs - i) : BATCH;
+				next = i;
+				multi_batch(msgs, iov, ctl, hb, sizeof(hb) - 1,
+				    &next, n);
+				(void)sendmmsg(fd, msgs, (unsigned int)n, 0);
+				usleep(200);
+			}
+			resend = now_ns() + NS;
+		}
+		memset(&mh, 0, sizeof(mh));
+		riov.iov_base = buf;
+		riov.iov_len = sizeof(buf);
+		mh.msg_iov = &riov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = rctl;
+		mh.msg_controllen = sizeof(rctl);
+		if ((r = recvmsg(fd, &mh, MSG_DONTWAIT)) == -1) {
+			usleep(100);
+			continue;
+		}
+		if (!is_getinfo(buf, (size_t)r, &ch, &chlen))
+			continue;
+		ok = 0;
+		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL;
+		    cm = CMSG_NXTHDR(&mh, cm))
+			if (cm->cmsg_level == IPPROTO_IP &&
+			    cm->cmsg_type == IP_PKTINFO) {
+				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+				ok = 1;
+			}
+		if (!ok || (i = seq_index(conf.srcbase, conf.naddrs,
+		    ntohl(pi.ipi_addr.s_addr))) == -1 ||
+		    (len = inforesponse(out, sizeof(out), i, ch, chlen)) == 0)
+			continue;
+		memset(&msgs[0], 0, sizeof(msgs[0]));
+		iov[0].iov_base = out;
+		iov[0].iov_len = len;
+		msgs[0].msg_hdr.msg_name = &csin;
+		msgs[0].msg_hdr.msg_namelen = sizeof(csin);
+		msgs[0].msg_hdr.msg_iov = &iov[0];
+		msgs[0].msg_hdr.msg_iovlen = 1;
+		memset(ctl[0], 0, sizeof(ctl[0]));
+		msgs[0].msg_hdr.msg_control = ctl[0];
+		msgs[0].msg_hdr.msg_controllen = CMSG_SPACE(sizeof(pi));
+		cm = CMSG_FIRSTHDR(&msgs[0].msg_hdr);
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memset(&pi.ipi_spec_dst, 0, sizeof(pi.ipi_spec_dst));
+		pi.ipi_spec_dst = pi.ipi_addr;
+		pi.ipi_ifindex = 0;
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		if (sendmsg(fd, &msgs[0].msg_hdr, 0) != -1 && !done[i]) {
+			done[i] = 1;
+			answered++;
+		}
+	}
+	free(done);
+	if (answered < conf.naddrs)
+		errx(2, "stats: %ld of %ld sources answered a challenge",
+		    answered, conf.naddrs);
+}
+
+/*
  * gamestat records from -x source addresses, as fast as possible (or -r a
- * second), for -d seconds.  What was stored is for the script to count.
+ * second), for -d seconds, each address a listed server first.  What was
+ * stored is for the script to count.
  */
 static void
 run_stats(void)
@@ -1773,7 +1876,10 @@ run_stats(void)
 	    "T:A A:1.5 H:2.0 M:atcs D:600000 SD:0 AS:1 AS2T:300000 AS3T:0 "
 	    "HS:1 HS2T:310000 HS3T:0 CL:2 \"Alice\" A 12 50 10 \"Bob\" H 3 "
 	    "80 9", HDR);
-	fd = multi_open(conf.master, 0);
+	fd = multi_open(INADDR_ANY, 8 * 1024 * 1024);
+	stats_register(fd);
+	/* The answers must be in before the first record. */
+	usleep(500000);
 	w0 = wall_time();
 	start = now = now_ns();
 	end = start + (uint64_t)(conf.duration * NS);

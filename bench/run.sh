@@ -2,9 +2,10 @@
 #
 # The tremmasterd benchmark: bench/run.sh [--smoke]
 #
-# Starts tremmasterd on free loopback ports (throttle off, no server
-# limits, netd and logd pinned to CPU 0 and the generator to CPU 1 when
-# there are two) and drives it with build/bench/loadgen: list requests at
+# Starts tremmasterd on free loopback ports (throttle, answer budget and
+# challenge limit off, no server limits, netd and logd pinned to CPU 0
+# and the generator to CPU 1 when there are two) and drives it with
+# build/bench/loadgen: list requests at
 # 1,000 and 5,000 servers against tremmasterd and, run for run, against
 # loadgen's trivial responder (the loopback ceiling of one core); a
 # heartbeat flood; idle WebSocket connections and WebSocket requests;
@@ -222,6 +223,10 @@ child_of_master() {
 	return 1
 }
 
+# Every limit on what the master answers off, for all but the throttle
+# row: the benchmark measures the work, not the limits.
+UNLIMITED="--throttle-burst 0 --answer-budget 0 --challenge-burst 0"
+
 # Start a fresh master with extra options; sets MPID, NETD, DATA, ports.
 # A port taken in between by someone else: again, with other ports.
 start_master() {
@@ -388,7 +393,7 @@ echo "bench: $TREMMASTERD, loadgen $LOADGEN, ${D}s runs$([ $SMOKE -eq 1 ] &&
 declare -A TM RESP
 for n in $N1 $N2; do
 	echo "bench: tremmasterd and responder, $n servers" >&2
-	start_master --throttle-burst 0 -d none
+	start_master $UNLIMITED -d none
 	RPORT=$(free_port)
 	out=$TMP/responder-$n.out
 	"${PIN_M[@]}" "$LOADGEN" -m responder -n "$n" -a "$SRV" -p "$RPORT" \
@@ -426,7 +431,7 @@ done
 # master each round, the row from the median round.
 echo "bench: heartbeat flood" >&2
 for ((round = 1; round <= ROUNDS; round++)); do
-	start_master --throttle-burst 0 -d none
+	start_master $UNLIMITED -d none
 	out=$TMP/heartbeats.$round.out
 	t0=$(cpu_ticks "$NETD")
 	st=$(steal_ticks)
@@ -460,7 +465,7 @@ $(kv "$out" legit_challenged)" "$(cat "$out.cpu")" "$(cat "$out.rss")" \
 
 # 4. WebSocket: idle connections held, then requests over K of them.
 echo "bench: WebSocket" >&2
-start_master --throttle-burst 0 -d none
+start_master $UNLIMITED -d none
 out=$TMP/ws.out
 t0=$(cpu_ticks "$NETD")
 s0=$(date +%s.%N)
@@ -490,14 +495,15 @@ stop_master
 
 # 5. Statistics into SQLite.
 echo "bench: gamestat records" >&2
-start_master --throttle-burst 0 -d sqlite
+start_master $UNLIMITED -d sqlite
 out=$TMP/stats.out
 t0=$(cpu_ticks "$NETD")
 if [ $SMOKE -eq 1 ]; then
 	lg "$out" -m stats -b 127.$((B + 5)).0.1 -x 4096 -d "$D" -p "$PORT" \
-	    -r 1000
+	    -C "$CPORT" -r 1000
 else
-	lg "$out" -m stats -b 127.$((B + 5)).0.1 -x 4096 -d "$D" -p "$PORT"
+	lg "$out" -m stats -b 127.$((B + 5)).0.1 -x 4096 -d "$D" -p "$PORT" \
+	    -C "$CPORT"
 fi
 t1=$(cpu_ticks "$NETD")
 db=$DATA/stats.db
@@ -549,7 +555,7 @@ stop_master
 # the end with getservers, which must list exactly all of them (an Ext
 # answer stops at 31 packets).
 echo "bench: $BIGN servers" >&2
-start_master --throttle-burst 0 -d none
+start_master $UNLIMITED -d none
 if [ "$NOFILE" = unlimited ] || [ "$NOFILE" -gt $((BIGN + 1024)) ]; then
 	SLICE=$BIGN
 else

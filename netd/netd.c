@@ -46,6 +46,7 @@ static struct event	 ev_sigterm, ev_expire, ev_save, ev_summary;
 static struct netd_files pending;
 static struct ipc_addr	*saved;
 static size_t		 nsaved;
+static int64_t		 saved_until;	/* ms: saved, not answered yet */
 static int		 started, in_reconf, exiting, have_link, have_tls;
 static u_char		*tls_cert, *tls_key;
 static size_t		 tls_cert_len, tls_key_len;
@@ -233,9 +234,23 @@ netd_send_server(struct server *sv, void *arg __unused)
 static void
 netd_send_servers(void)
 {
+	size_t	 i;
+
 	if (iev_main.ibuf.fd == -1)
 		return;
 	sv_foreach(netd_send_server, NULL);
+	if (saved != NULL && (!started || netd_now() < saved_until)) {
+		for (i = 0; i < nsaved; i++)
+			if (sv_lookup(&saved[i], 0) == NULL &&
+			    !ignore_match(&saved[i]) &&
+			    ipcev_compose(&iev_main, IMSG_SERVER, 0, -1,
+			    &saved[i], sizeof(saved[i])) == -1)
+				fatal("%s", __func__);
+	} else {
+		free(saved);
+		saved = NULL;
+		nsaved = 0;
+	}
 	if (ipcev_compose(&iev_main, IMSG_SERVERS_END, 0, -1, NULL, 0) == -1)
 		fatal("%s", __func__);
 }
@@ -362,9 +377,13 @@ netd_startup(void)
 	for (i = 0; i < nsaved; i++)
 		handle_saved_server(&saved[i]);
 	log_info("%zu saved servers challenged", nsaved);
-	free(saved);
-	saved = NULL;
-	nsaved = 0;
+	/*
+	 * Until their challenges expire, the saved servers that have not
+	 * answered yet are still saved: a restart right after a start must
+	 * not lose the list.
+	 */
+	saved_until = netd_now() + 2 * (int64_t)netd_conf.challenge_timeout *
+	    1000;
 	tv.tv_sec = EXPIRE_INTERVAL;
 	evtimer_add(&ev_expire, &tv);
 	tv.tv_sec = SAVE_INTERVAL;
