@@ -53,8 +53,37 @@ def packet_seeds():
     }
 
 
+def frame(b0, flags, payload):
+    return struct.pack(">BBH", b0, flags, len(payload)) + payload
+
+
+def ws_seeds():
+    # ws-fuzzer first byte: mode | PEER_V6 0x04 | PEER_IGNORED 0x08.
+    gs = HDR + b"getservers 70 empty full"
+    port = HDR + b"port" + struct.pack(">H", 30720)
+    upgrade = (b"GET / HTTP/1.1\r\nHost: m\r\nUpgrade: websocket\r\n"
+               b"Connection: Upgrade\r\n"
+               b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+               b"Sec-WebSocket-Version: 13\r\n\r\n")
+    return {
+        "messages": bytes([0]) + frame(0x82, 0, port) +
+        frame(0x82, 0, gs) + frame(0x89, 0, b"ping") +
+        frame(0x81, 0, b"text") + frame(0x88, 0, b"\x03\xe8bye"),
+        "fragments": bytes([0x04]) + frame(0x02, 0, gs[:6]) +
+        frame(0x89, 0x10, b"") + frame(0x80, 0x40, gs[6:]),
+        "long": bytes([3]) + frame(0x82, 0x20, b"\x00" * 300) +
+        frame(0x82, 0, b"x" * 4097),
+        "unmasked": bytes([0]) + frame(0x82, 0x80, gs),
+        "rsv": bytes([0]) + frame(0xc2, 0, gs),
+        "raw-open": bytes([1]) + b"\x82\x85\x00\x00\x00\x00hello",
+        "raw": bytes([2]) + upgrade + b"\x88\x80\x01\x02\x03\x04",
+        "bad-upgrade": bytes([2]) + b"GET / HTTP/1.0\r\n\r\n",
+        "ignored": bytes([0x08]) + frame(0x82, 0, gs),
+    }
+
+
 def main():
-    for name, seeds in (("packet", packet_seeds()),):
+    for name, seeds in (("packet", packet_seeds()), ("ws", ws_seeds())):
         d = os.path.join(HERE, "corpus-seed", name)
         os.makedirs(d, exist_ok=True)
         for f, data in seeds.items():
