@@ -51,6 +51,10 @@ if [ -z "$names" ]; then
 	done
 fi
 
+# libFuzzer's last status line (coverage, corpus, exec/s) and statistics.
+summary='^#[0-9]+[[:space:]]+DONE|^stat::(number_of_executed_units|'
+summary=$summary'average_exec_per_sec|new_units_added|peak_rss_mb)'
+
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tremmasterd-fuzz.XXXXXX") || exit 1
 fail=0
 for name in $names; do
@@ -82,8 +86,7 @@ for name in $names; do
 	    -print_final_stats=1 -error_exitcode=77 -timeout=10 \
 	    "$dir/corpus" >"$dir/log" 2>&1
 	rc=$?
-	grep -E '^#[0-9]+[[:space:]]+DONE|^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)' \
-	    "$dir/log" | sed 's/^/    /'
+	grep -E "$summary" "$dir/log" | sed 's/^/    /'
 	echo "    corpus: $(ls "$dir/corpus" | wc -l) inputs"
 	if [ $rc -ne 0 ] || [ -n "$(ls "$dir/crash")" ]; then
 		tail -n 40 "$dir/log" | sed 's/^/    | /'

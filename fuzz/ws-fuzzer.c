@@ -126,7 +126,9 @@ handle_packet(const struct source *src, const u_char *pkt, size_t len)
 		sent_full = 1;
 		return;
 	}
-	memcpy(sent + sentlen, pkt, len);
+	/* An empty message comes with no buffer. */
+	if (len > 0)
+		memcpy(sent + sentlen, pkt, len);
 	sentlen += len;
 	ws_send(src->ws, pkt, len);
 }
