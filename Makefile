@@ -106,6 +106,9 @@ test-san:
 SANCC	?= clang
 check: all bench $(UNIT_BINS)
 	$(MAKE) SANITIZE=1 CC=$(SANCC) all $(UNIT_TESTS:%=build-san/tests/%)
+	@if $(FUZZ_PROBE); then $(MAKE) fuzz; else \
+		echo "no libFuzzer ($(FUZZCC) -fsanitize=fuzzer):" \
+		    "fuzzers not built, their tests skip"; fi
 	$(PYTHON) tests/run.py $(BUILD) build-san
 
 run: all
@@ -121,65 +124,58 @@ clean:
 
 # Fuzzing with clang's libFuzzer (STYLE.md 9): "make fuzz" builds the
 # harnesses of fuzz/ into build-fuzz; "make fuzz-run" runs each for FUZZTIME
-# seconds with its dictionary, on a copy of its seed corpus in a temporary
-# directory, and fails if one finds a crash (kept there for a look).  Not
-# part of check.
+# seconds through fuzz/run.sh (its dictionary, a copy of its seed corpus in
+# a temporary directory) and fails if one finds a crash, kept there for a
+# look.  check builds them too and runs the short regression run of each
+# (fuzz/run.sh -r) through tests/integration/test_fuzz.py.
 FUZZCC	    = clang
 FUZZTIME   ?= 60
 FUZZBUILD   = build-fuzz
-FUZZERS	    = proto-fuzzer files-fuzzer ws-http-fuzzer
+FUZZERS	    = proto-fuzzer files-fuzzer ws-http-fuzzer packet-fuzzer \
+	      ws-fuzzer
+# Does $(FUZZCC) link libFuzzer?  Asked by check only.
+FUZZ_PROBE  = printf 'int LLVMFuzzerTestOneInput(const char *d, long n) \
+	      { return (0); }\n' | $(FUZZCC) -fsanitize=fuzzer -x c \
+	      -o /dev/null - >/dev/null 2>&1
+FUZZ_HDRS   = common/*.h master/*.h netd/*.h
+# The parsers.
 FUZZ_SRCS   = netd/proto.c common/log.c common/util.c master/files.c \
 	      netd/ws_http.c common/base64.c
+# handle_packet() and what is behind it; the harness fakes netd.c, udp.c
+# and ws.c.
+FUZZ_PACKET_SRCS = netd/handlers.c netd/servers.c netd/throttle.c \
+	      netd/proto.c netd/ignore.c netd/ipcount.c common/log.c \
+	      common/util.c
+# The WebSocket connections; the harness fakes handlers.c and netd.c.
+FUZZ_WS_SRCS = netd/ws.c netd/ws_http.c netd/proto.c netd/ignore.c \
+	      netd/ipcount.c common/log.c common/util.c common/base64.c
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	      -fno-sanitize-recover=all -fno-omit-frame-pointer $(WARNINGS) \
 	      -D_GNU_SOURCE -DLIBBSD_OPENBSD_VIS -Icommon -Imaster -Inetd \
 	      -Ilogd $(PKGCFLAGS)
 
-.PHONY: fuzz fuzz-run fuzz-clean
+.PHONY: fuzz fuzz-run fuzz-regress fuzz-clean
 
 fuzz: $(FUZZERS:%=$(FUZZBUILD)/%)
 
-$(FUZZBUILD)/%-fuzzer: fuzz/%-fuzzer.c $(FUZZ_SRCS) common/*.h master/*.h \
-    netd/*.h
+$(FUZZBUILD)/packet-fuzzer: fuzz/packet-fuzzer.c $(FUZZ_PACKET_SRCS) \
+    $(FUZZ_HDRS)
+	@mkdir -p $(FUZZBUILD)
+	$(FUZZCC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_PACKET_SRCS) $(PKGLIBS)
+
+$(FUZZBUILD)/ws-fuzzer: fuzz/ws-fuzzer.c $(FUZZ_WS_SRCS) $(FUZZ_HDRS)
+	@mkdir -p $(FUZZBUILD)
+	$(FUZZCC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_WS_SRCS) $(LIBS)
+
+$(FUZZBUILD)/%-fuzzer: fuzz/%-fuzzer.c $(FUZZ_SRCS) $(FUZZ_HDRS)
 	@mkdir -p $(FUZZBUILD)
 	$(FUZZCC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS) $(PKGLIBS)
 
-# Each fuzzer as name:max_len; it reads fuzz/name.dict and
-# fuzz/corpus-seed/name/; ws-http goes a little past WS_HTTP_MAX, where the
-# parser gives up.  The summary is libFuzzer's last status line and its
-# final statistics.
-FUZZ_RUNS   = proto:4096 files:8192 ws-http:4352
-FUZZ_SUMMARY = ^\#[0-9]+[[:space:]]+DONE|^stat::
-
 fuzz-run: fuzz
-	@tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/tremmasterd-fuzz.XXXXXX") || \
-	    exit 1; \
-	fail=0; \
-	for run in $(FUZZ_RUNS); do \
-		name=$${run%%:*}; max=$${run##*:}; dir=$$tmp/$$name; \
-		mkdir -p $$dir/corpus $$dir/crash; \
-		cp fuzz/corpus-seed/$$name/* $$dir/corpus/ 2>/dev/null; \
-		echo "$$name-fuzzer: $(FUZZTIME) s, log $$dir/log"; \
-		./$(FUZZBUILD)/$$name-fuzzer -max_total_time=$(FUZZTIME) \
-		    -max_len=$$max -dict=fuzz/$$name.dict \
-		    -artifact_prefix=$$dir/crash/ -print_final_stats=1 \
-		    $$dir/corpus >$$dir/log 2>&1; \
-		rc=$$?; \
-		grep -E '$(FUZZ_SUMMARY)' $$dir/log | sed 's/^/    /'; \
-		echo "    corpus: $$(ls $$dir/corpus | wc -l) inputs"; \
-		if [ $$rc -ne 0 ] || [ -n "$$(ls $$dir/crash)" ]; then \
-			tail -n 40 $$dir/log; \
-			echo "$$name-fuzzer FAILED (exit $$rc):" \
-			    "$$(ls $$dir/crash)" >&2; \
-			fail=1; \
-		fi; \
-	done; \
-	if [ $$fail -ne 0 ]; then \
-		echo "crashes and logs kept in $$tmp" >&2; \
-		exit 1; \
-	fi; \
-	rm -rf $$tmp; \
-	echo "fuzz-run: nothing found"
+	sh fuzz/run.sh -t $(FUZZTIME) $(FUZZBUILD)
+
+fuzz-regress: fuzz
+	sh fuzz/run.sh -r $(FUZZBUILD)
 
 fuzz-clean:
 	rm -rf $(FUZZBUILD)

@@ -179,6 +179,7 @@ struct tls *ws_tls_server(const u_char *, size_t, const u_char *, size_t,
 	    char *, size_t);
 void	ws_tls_init(const u_char *, size_t, const u_char *, size_t);
 void	ws_listen(struct netsock *);
+void	ws_adopt(int, const struct ipc_addr *, struct netsock *);
 void	ws_send(struct ws_conn *, const void *, size_t);
 struct ws_conn *ws_find(uint32_t);
 uint32_t ws_id(const struct ws_conn *);

@@ -276,10 +276,9 @@ ws_accept(int lfd, short event __unused, void *arg)
 	struct netsock		*ns = arg, *l;
 	struct sockaddr_storage	 ss;
 	struct timeval		 tv = { WS_ACCEPT_PAUSE, 0 };
-	struct ws_conn		*c;
+	struct ipc_addr		 peer;
 	socklen_t		 sslen;
-	char			 buf[ADDRSTRLEN];
-	int			 fd, i, on = 1;
+	int			 fd, i;
 
 	for (i = 0; i < 64; i++) {
 		sslen = sizeof(ss);
@@ -302,49 +301,59 @@ ws_accept(int lfd, short event __unused, void *arg)
 				log_warn("[WS] accept");
 			return;
 		}
-		if ((c = calloc(1, sizeof(*c))) == NULL)
-			fatal(NULL);
-		if (addr_from_sa(&c->peer, (struct sockaddr *)&ss) == -1) {
-			free(c);
+		if (addr_from_sa(&peer, (struct sockaddr *)&ss) == -1) {
 			(void)close(fd);
 			continue;
 		}
-		if (nconns >= WS_MAX_CONNS || ignore_match(&c->peer) ||
-		    ipcount_get(&conn_ips, &c->peer) >= WS_MAX_PER_IP) {
-			log_verbose("[WS] connection from %s refused: %s",
-			    addr_str(&c->peer, buf, sizeof(buf)),
-			    ignore_match(&c->peer) ? "ignore.txt" :
-			    nconns >= WS_MAX_CONNS ? "too many connections" :
-			    "too many connections from the address");
-			free(c);
-			(void)close(fd);
-			continue;
-		}
-		c->ip = ipcount_take(&conn_ips, &c->peer);
-		c->fd = fd;
-		/* Answers are small and wanted at once: no Nagle. */
-		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on,
-		    sizeof(on)) == -1)
-			log_debug("[WS] TCP_NODELAY: %s", strerror(errno));
-		if (tls_srv != NULL && tls_accept_socket(tls_srv, &c->tls,
-		    fd) == -1)
-			fatalx("[WS] tls_accept_socket: %s",
-			    tls_error(tls_srv));
-		c->ls = ns;
-		c->state = WS_HANDSHAKE;
-		do {
-			c->id = next_id++;
-		} while (c->id == 0 || ws_find(c->id) != NULL);
-		if ((c->hbuf = malloc(WS_HTTP_MAX)) == NULL)
-			fatal(NULL);
-		RB_INSERT(ws_tree, &conns, c);
-		nconns++;
-		evtimer_set(&c->timer, ws_timeout, c);
-		ws_touch(c, WS_HANDSHAKE_TIMEOUT);
-		log_verbose("[WS] connection from %s",
-		    ws_name(c, buf, sizeof(buf)));
-		ws_update(c);
+		ws_adopt(fd, &peer, ns);
 	}
+}
+
+/*
+ * A new connection on fd, accepted on ns from peer: refused at the limits,
+ * else it waits for its upgrade request.  ws_accept() calls it for every
+ * connection; the fuzzer hands it one end of a socketpair.
+ */
+void
+ws_adopt(int fd, const struct ipc_addr *peer, struct netsock *ns)
+{
+	struct ws_conn	*c;
+	char		 buf[ADDRSTRLEN];
+	int		 on = 1;
+
+	if (nconns >= WS_MAX_CONNS || ignore_match(peer) ||
+	    ipcount_get(&conn_ips, peer) >= WS_MAX_PER_IP) {
+		log_verbose("[WS] connection from %s refused: %s",
+		    addr_str(peer, buf, sizeof(buf)),
+		    ignore_match(peer) ? "ignore.txt" :
+		    nconns >= WS_MAX_CONNS ? "too many connections" :
+		    "too many connections from the address");
+		(void)close(fd);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		fatal(NULL);
+	c->peer = *peer;
+	c->ip = ipcount_take(&conn_ips, &c->peer);
+	c->fd = fd;
+	/* Answers are small and wanted at once: no Nagle. */
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == -1)
+		log_debug("[WS] TCP_NODELAY: %s", strerror(errno));
+	if (tls_srv != NULL && tls_accept_socket(tls_srv, &c->tls, fd) == -1)
+		fatalx("[WS] tls_accept_socket: %s", tls_error(tls_srv));
+	c->ls = ns;
+	c->state = WS_HANDSHAKE;
+	do {
+		c->id = next_id++;
+	} while (c->id == 0 || ws_find(c->id) != NULL);
+	if ((c->hbuf = malloc(WS_HTTP_MAX)) == NULL)
+		fatal(NULL);
+	RB_INSERT(ws_tree, &conns, c);
+	nconns++;
+	evtimer_set(&c->timer, ws_timeout, c);
+	ws_touch(c, WS_HANDSHAKE_TIMEOUT);
+	log_verbose("[WS] connection from %s", ws_name(c, buf, sizeof(buf)));
+	ws_update(c);
 }
 
 /* Restart the connection's deadline. */

@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Write the seed corpora of packet-fuzzer and ws-fuzzer.
+
+Run from the top of the tree: python3 fuzz/mkseeds.py.  The layouts are
+described at the top of fuzz/packet-fuzzer.c and fuzz/ws-fuzzer.c.
+"""
+
+import os
+import struct
+
+HDR = b"\xff\xff\xff\xff"
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# packet-fuzzer selector bits.
+V6, PORT2, CHAL, WS = 0x04, 0x08, 0x10, 0x20
+RAW, ECHO, CLOSE, PORT0 = 0x00, 0x40, 0x80, 0xc0
+SET_MOTD, SET_DEBUG = 0x08, 0x40
+
+INFO = (b"\\hostname\\fuzz\\protocol\\70,71\\clients\\3"
+        b"\\sv_maxclients\\12\\version\\1.3")
+
+
+def rec(sel, step, data):
+    return struct.pack(">BBH", sel, step, len(data)) + data
+
+
+def packet_seeds():
+    hb = HDR + b"heartbeat Tremulous\n"
+    dead = HDR + b"heartbeat TremulousFlatline-1\n"
+    gs = HDR + b"getservers 70 empty full"
+    gse = HDR + b"getserversExt Tremulous 70 ipv6 empty full"
+    motd = HDR + b"getmotd \\challenge\\abc\\version\\1.3\\renderer\\gl"
+    return {
+        # A server registers and is listed, then a client asks.
+        "register": bytes([SET_MOTD]) + rec(0, 1, hb) +
+        rec(ECHO, 2, INFO) + rec(1, 1, gs),
+        "register-v6": bytes([0]) + rec(V6, 1, hb) +
+        rec(V6 | ECHO, 2, INFO) + rec(V6 | 1, 1, gse),
+        "register-ws": bytes([0]) + rec(WS, 1, hb) +
+        rec(WS | ECHO, 2, INFO) + rec(WS | 2, 1, gs) +
+        rec(WS | CLOSE, 1, b""),
+        # Too late, then a flatline, then a raw answer on the wrong port.
+        "late": bytes([SET_DEBUG]) + rec(PORT2, 1, hb) +
+        rec(PORT2 | ECHO, 150, INFO) + rec(PORT2, 1, dead) +
+        rec(PORT2, 1, HDR + b"infoResponse\n" + INFO),
+        "motd": bytes([SET_MOTD]) + rec(2, 1, motd) +
+        rec(WS | 2, 1, motd) + rec(3, 1, motd),
+        "gamestat": bytes([0]) + rec(1, 1, HDR + b"gamestat 1 2 3") +
+        rec(PORT0, 1, HDR + b"gamestat x") +
+        rec(CHAL, 1, HDR + b"getservers 70"),
+        "expire": bytes([0x03]) + rec(0, 1, hb) + rec(ECHO, 1, INFO) +
+        rec(PORT2, 1, hb) + rec(0, 210, gs) + rec(0, 1, gs),
+    }
+
+
+def frame(b0, flags, payload):
+    return struct.pack(">BBH", b0, flags, len(payload)) + payload
+
+
+def ws_seeds():
+    # ws-fuzzer first byte: mode | PEER_V6 0x04 | PEER_IGNORED 0x08.
+    gs = HDR + b"getservers 70 empty full"
+    port = HDR + b"port" + struct.pack(">H", 30720)
+    upgrade = (b"GET / HTTP/1.1\r\nHost: m\r\nUpgrade: websocket\r\n"
+               b"Connection: Upgrade\r\n"
+               b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+               b"Sec-WebSocket-Version: 13\r\n\r\n")
+    return {
+        "messages": bytes([0]) + frame(0x82, 0, port) +
+        frame(0x82, 0, gs) + frame(0x89, 0, b"ping") +
+        frame(0x81, 0, b"text") + frame(0x88, 0, b"\x03\xe8bye"),
+        "fragments": bytes([0x04]) + frame(0x02, 0, gs[:6]) +
+        frame(0x89, 0x10, b"") + frame(0x80, 0x40, gs[6:]),
+        "long": bytes([3]) + frame(0x82, 0x20, b"\x00" * 300) +
+        frame(0x82, 0, b"x" * 4097),
+        "unmasked": bytes([0]) + frame(0x82, 0x80, gs),
+        "rsv": bytes([0]) + frame(0xc2, 0, gs),
+        "raw-open": bytes([1]) + b"\x82\x85\x00\x00\x00\x00hello",
+        "raw": bytes([2]) + upgrade + b"\x88\x80\x01\x02\x03\x04",
+        "bad-upgrade": bytes([2]) + b"GET / HTTP/1.0\r\n\r\n",
+        "ignored": bytes([0x08]) + frame(0x82, 0, gs),
+    }
+
+
+def main():
+    for name, seeds in (("packet", packet_seeds()), ("ws", ws_seeds())):
+        d = os.path.join(HERE, "corpus-seed", name)
+        os.makedirs(d, exist_ok=True)
+        for f, data in seeds.items():
+            with open(os.path.join(d, f), "wb") as fp:
+                fp.write(data)
+
+
+if __name__ == "__main__":
+    main()
