@@ -144,8 +144,8 @@ FUZZ_SRCS   = netd/proto.c common/log.c common/util.c master/files.c \
 # handle_packet() and what is behind it; the harness fakes netd.c, udp.c
 # and ws.c.
 FUZZ_PACKET_SRCS = netd/handlers.c netd/servers.c netd/throttle.c \
-	      netd/proto.c netd/ignore.c netd/ipcount.c common/log.c \
-	      common/util.c
+	      netd/ratelimit.c netd/challenge.c netd/proto.c netd/ignore.c \
+	      netd/ipcount.c common/log.c common/util.c
 # The WebSocket connections; the harness fakes handlers.c and netd.c.
 FUZZ_WS_SRCS = netd/ws.c netd/ws_http.c netd/proto.c netd/ignore.c \
 	      netd/ipcount.c common/log.c common/util.c common/base64.c

@@ -31,6 +31,7 @@
 #include <netinet/in.h>
 
 #include <fcntl.h>
+#include <sodium.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +125,7 @@ static const struct source *cur_src;
 static const u_char	*cur_pkt;
 static size_t		 cur_len;
 static int		 cur_lost;	/* a challenge could not be sent */
+static unsigned int	 asked;		/* follow-up questions */
 /* The follow-up getserversExt looks for this server. */
 static const struct ipc_addr *want;
 static int		 want_ws, want_found;
@@ -322,7 +324,7 @@ udp_send(struct netsock *ns, const struct ipc_addr *to, const void *data,
 {
 	static const char	 getinfo[] = PKT_HDR "getinfo ";
 
-	CHECK(cur_src != NULL && cur_src->ws == NULL);
+	/* Probes after a flatline leave from the timer, with no source. */
 	if (len >= sizeof(getinfo) - 1 &&
 	    memcmp(data, getinfo, sizeof(getinfo) - 1) == 0) {
 		/* From the challenge socket of the server's family. */
@@ -331,6 +333,7 @@ udp_send(struct netsock *ns, const struct ipc_addr *to, const void *data,
 		return;
 	}
 	/* Anything else answers the request, on its socket. */
+	CHECK(cur_src != NULL && cur_src->ws == NULL);
 	CHECK(ns == cur_src->sock && ns->role == SOCK_REQUEST);
 	CHECK(memcmp(to, &cur_src->addr, sizeof(*to)) == 0);
 	check_sent(data, len, 0);
@@ -378,16 +381,19 @@ ws_send(struct ws_conn *c, const void *data, size_t len)
 
 	CHECK(c == &checker_conn || (c >= conns && c < conns + NADDR));
 	CHECK(c->open);
-	CHECK(cur_src != NULL);
 	CHECK(len <= WS_MAX_MSG * 2);
 	if (len >= sizeof(getinfo) - 1 &&
 	    memcmp(data, getinfo, sizeof(getinfo) - 1) == 0) {
-		/* The server handled now: heartbeats challenge at once. */
-		CHECK(cur_src->ws != NULL);
-		check_challenge(data, len, &cur_src->addr, 1, c->id);
+		/*
+		 * The server handled now (heartbeats challenge at once), or
+		 * one probed from the timer after a flatline.
+		 */
+		CHECK(cur_src == NULL || cur_src->ws == c);
+		check_challenge(data, len, cur_src != NULL ? &cur_src->addr :
+		    &c->addr, 1, c->id);
 		return;
 	}
-	CHECK(c == cur_src->ws);
+	CHECK(cur_src != NULL && c == cur_src->ws);
 	check_sent(data, len, 1);
 }
 
@@ -465,7 +471,7 @@ clock_step(uint8_t step)
 	else
 		now_ms += (int64_t)(step - 199) * 60 * 1000;
 	if (now_ms / 1000 != then / 1000)
-		sv_expire(now_ms);
+		handle_tick(now_ms);
 }
 
 /* One datagram to handle_packet(). */
@@ -499,9 +505,16 @@ follow_up(const struct ipc_addr *a, int ws, const char *protocol)
 	u_char		 pkt[64];
 	int		 n, burst;
 
+	/*
+	 * A fresh address for each question, so that the throttle, whose
+	 * buckets are keyed at start-up, has a full bucket for it.
+	 */
 	memset(&q, 0, sizeof(q));
 	(void)addr_parse(ws ? "100.64.0.2:27960" : "100.64.0.1:27960",
 	    &q.addr);
+	q.addr.addr[2] = (uint8_t)(asked >> 8);
+	q.addr.addr[3] = (uint8_t)asked;
+	asked++;
 	if (ws) {
 		checker_conn.open = 1;
 		checker_conn.addr = q.addr;
@@ -565,6 +578,11 @@ echo(const struct source *src, const u_char *rest, size_t restlen)
 	    (settings & SET_NO_V6_CHALLENGE))
 		ok = 0;
 	deliver(&s, pkt, n);
+	/* Listed, unless a limit on new servers said no. */
+	if (ok && sv_lookup(&s.addr, s.ws != NULL) == NULL) {
+		CHECK(netd_conf.max_servers > 0 || netd_conf.max_per_ip == 1);
+		ok = 0;
+	}
 	if (ok)
 		follow_up(&s.addr, s.ws != NULL, ir.protocols[0]);
 }
@@ -576,7 +594,7 @@ reset(void)
 	size_t	 i;
 
 	now_ms += SERVER_MS + CHALLENGE_MS + 1000;
-	sv_expire(now_ms);
+	handle_tick(now_ms);
 	CHECK(sv_count() == 0);
 	memset(keys, 0, sizeof(keys));
 	next_conn_id = 1;
@@ -639,7 +657,14 @@ LLVMFuzzerInitialize(int *argc __unused, char ***argv __unused)
 	}
 	netd_conf.challenge_timeout = 5;
 	netd_conf.server_timeout = 660;
+	netd_conf.throttle_burst = 10;
 	netd_conf.throttle_rate = 1;
+	netd_conf.challenge_burst = 10;
+	netd_conf.ipv6_prefix = 64;
+	if (sodium_init() == -1)
+		abort();
+	challenge_init();
+	throttle_init();
 	reset();
 	return (0);
 }

@@ -33,6 +33,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event.h>
@@ -100,6 +101,17 @@ static void	 pump(void);
 static void	 put(const u_char *, size_t);
 static void	 put_frame(const u_char *, size_t);
 static void	 check_output(void);
+
+/* The clock of ws.c's deadlines: the real one, as netd's. */
+int64_t
+netd_now(void)
+{
+	struct timespec	 ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		abort();
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
 
 int
 ignore_match(const struct ipc_addr *a)
