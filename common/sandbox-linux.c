@@ -220,7 +220,7 @@ sandbox_load(const char *name, const struct sandbox_call *c, size_t n)
 		fatal("%s: seccomp_load", name);
 	}
 	seccomp_release(ctx);
-	log_debug("seccomp filter of %zu calls installed", n);
+	log_verbose("seccomp filter of %zu calls installed", n);
 }
 
 /* netd, after STARTUP: the analogue of pledge("stdio inet"). */
@@ -228,7 +228,7 @@ void
 sandbox_netd(int no_seccomp)
 {
 	if (no_seccomp) {
-		log_verbose("running without a seccomp filter");
+		log_info("no seccomp filter (--no-seccomp)");
 		return;
 	}
 	sandbox_load("netd", netd_calls, nitems(netd_calls));
@@ -242,7 +242,7 @@ void
 sandbox_logd(int no_seccomp)
 {
 	if (no_seccomp) {
-		log_verbose("running without a seccomp filter");
+		log_info("no seccomp filter (--no-seccomp)");
 		return;
 	}
 	sandbox_load("logd", logd_calls, nitems(logd_calls));
