@@ -134,6 +134,8 @@ static const struct sandbox_call logd_calls[] = {
 static const struct sandbox_call san_calls[] = {
 	{ "sigaltstack", SB_ANY },	/* a stack for the runtime's handlers */
 	{ "sched_yield", SB_ANY },	/* runtime spin locks */
+	{ "getppid", SB_ANY },		/* the tracer watches its parent */
+	{ "rt_sigaction", SB_ANY },	/* the tracer's fatal signal handlers */
 	{ "gettid", SB_ANY },		/* thread registry */
 	{ "prctl", SB_ANY },		/* PR_SET_PTRACER, PR_SET_PDEATHSIG */
 	{ "clone", SB_ANY },		/* the leak checker's tracer thread */
@@ -141,17 +143,15 @@ static const struct sandbox_call san_calls[] = {
 	{ "wait4", SB_ANY },		/* the tracer waits for its target */
 	{ "kill", SB_ANY },		/* the tracer's error path */
 	{ "tgkill", SB_ANY },		/* the same */
-	{ "getdents64", SB_ANY },	/* /proc/self/task */
+	{ "getdents", SB_ANY },		/* /proc/self/task */
+	{ "getdents64", SB_ANY },	/* the same */
+	{ "lseek", SB_ANY },		/* the same, and /proc/self/maps */
 	{ "open", SB_ANY },		/* /proc/self/maps for a report */
 	{ "openat", SB_ANY },		/* the same */
 	{ "readlink", SB_ANY },		/* /proc/self/exe for a report */
 	{ "readlinkat", SB_ANY },	/* the same */
 	{ "fstat", SB_ANY },		/* the same */
 	{ "pipe2", SB_ANY },		/* the symbolizer's pipes */
-	{ "sysinfo", SB_ANY },		/* allocator limits */
-	{ "getrlimit", SB_ANY },	/* the same */
-	{ "prlimit64", SB_ANY },	/* the same */
-	{ "process_vm_readv", SB_ANY },	/* the tracer reads registers */
 	{ "mmap", SB_ANY },		/* the runtime's own mappings */
 	{ "mprotect", SB_ANY },		/* the same */
 	{ "exit", SB_ANY }		/* the tracer thread ends */
@@ -180,7 +180,7 @@ sandbox_add(scmp_filter_ctx ctx, const struct sandbox_call *c, size_t n)
 		switch (c[i].arg) {
 		case SB_UNIX:
 			rv = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-			    SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+			    SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0));
 			break;
 		case SB_NOEXEC:
 			rv = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
