@@ -12,19 +12,24 @@ ifeq ($(SANITIZE),1)
 BUILD	?= build-san
 SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	   -fno-omit-frame-pointer
+# The seccomp filters let the sanitizer runtimes work.
+SANDEFS	= -DTREMMASTERD_SANITIZE
 else
 BUILD	?= build
 SANFLAGS =
+SANDEFS	=
 endif
 
 OS	!= uname -s
 ifeq ($(OS),OpenBSD)
 # strlcpy, setproctitle, vis, SHA-1, <sys/tree.h> and libtls are in base.
 OSDEP	= common/osdep-openbsd.c
+SANDBOX	= common/sandbox-openbsd.c
 PKGS	= libevent sqlite3 tdb libsodium
 DEPS	= libevent:libevent sqlite3:sqlite3 tdb:tdb libsodium:libsodium
 else
 OSDEP	= common/osdep-linux.c
+SANDBOX	= common/sandbox-linux.c
 PKGS	= libevent sqlite3 tdb libsodium libbsd-overlay libmd libseccomp
 # Each library with the Debian package that provides it.
 DEPS	= libevent:libevent-dev sqlite3:libsqlite3-dev tdb:libtdb-dev \
@@ -46,13 +51,13 @@ WARNINGS = -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wmissing-declarations -Wshadow -Wpointer-arith -Wcast-qual \
 	   -Wsign-compare
 CFLAGS	?= -O2 -g
-ALL_CFLAGS = $(CFLAGS) $(WARNINGS) $(SANFLAGS) -D_GNU_SOURCE \
+ALL_CFLAGS = $(CFLAGS) $(WARNINGS) $(SANFLAGS) $(SANDEFS) -D_GNU_SOURCE \
 	   -DLIBBSD_OPENBSD_VIS -Icommon -Imaster -Inetd -Ilogd $(PKGCFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 LIBS	= $(PKGLIBS) -lwslay -ltls
 
 COMMON_SRCS = common/ipc.c common/log.c common/util.c common/base64.c \
-	      $(OSDEP)
+	      $(OSDEP) $(SANDBOX)
 MASTER_SRCS = master/master.c master/options.c master/files.c master/listen.c
 NETD_SRCS   = netd/netd.c netd/proto.c netd/udp.c netd/handlers.c \
 	      netd/servers.c netd/throttle.c netd/ws.c netd/ws_http.c \
@@ -88,7 +93,7 @@ TEST_OBJS = $(BUILD)/common/ipc.o $(BUILD)/common/log.o \
 	    $(BUILD)/common/util.o $(BUILD)/master/options.o \
 	    $(BUILD)/master/files.o $(BUILD)/netd/proto.o \
 	    $(BUILD)/netd/ws_http.o $(BUILD)/common/base64.o \
-	    $(BUILD)/netd/ignore.o
+	    $(BUILD)/netd/ignore.o $(SANDBOX:%.c=$(BUILD)/%.o)
 
 $(BUILD)/tests/%: tests/unit/%.c $(TEST_OBJS)
 	@mkdir -p $(dir $@)

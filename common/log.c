@@ -80,7 +80,7 @@ vlog(int level, const char *fmt, va_list ap)
 		LOG_CRIT, LOG_ERR, LOG_NOTICE, LOG_INFO, LOG_DEBUG
 	};
 	char		 line[2048], stamp[32];
-	struct tm	*tm;
+	struct tm	 tm;
 	time_t		 now;
 	int		 saved_errno = errno, n, m;
 
@@ -95,9 +95,13 @@ vlog(int level, const char *fmt, va_list ap)
 		errno = saved_errno;
 		return;
 	}
+	/*
+	 * localtime_r() keeps the zone read by log_init(): localtime()
+	 * looks for /etc/localtime again each time, which no sandbox allows.
+	 */
 	now = time(NULL);
-	if ((tm = localtime(&now)) == NULL ||
-	    strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", tm) == 0)
+	if (localtime_r(&now, &tm) == NULL ||
+	    strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm) == 0)
 		(void)strlcpy(stamp, "-", sizeof(stamp));
 	n = snprintf(line, sizeof(line), "%s %s: ", stamp, log_procname);
 	if (n < 0 || (size_t)n >= sizeof(line))

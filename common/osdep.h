@@ -9,4 +9,11 @@
 
 int	osdep_self_path(const char *, char *, size_t);
 
+/*
+ * The sandbox of each child after start-up: a seccomp filter on Linux
+ * (the argument, --no-seccomp, leaves it off), pledge(2) on OpenBSD.
+ */
+void	sandbox_netd(int);
+void	sandbox_logd(int);
+
 #endif /* OSDEP_H */

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "logd.h"
 #include "options.h"
+#include "osdep.h"
 #include "proto.h"
 #include "util.h"
 
@@ -86,6 +87,7 @@ logd_main(const struct options *o)
 	iev_netd.ibuf.fd = -1;
 	ipcev_add(&iev_main);
 
+	sandbox_logd(o->no_seccomp);
 	event_dispatch();
 	logd_shutdown();
 }

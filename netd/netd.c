@@ -27,6 +27,7 @@
 #include "log.h"
 #include "netd.h"
 #include "options.h"
+#include "osdep.h"
 #include "proto.h"
 #include "util.h"
 
@@ -48,6 +49,7 @@ static struct ipc_addr	*saved;
 static size_t		 nsaved;
 static int64_t		 saved_until;	/* ms: saved, not answered yet */
 static int		 started, in_reconf, exiting, have_link, have_tls;
+static int		 no_seccomp;
 static u_char		*tls_cert, *tls_key;
 static size_t		 tls_cert_len, tls_key_len;
 
@@ -80,6 +82,7 @@ netd_main(const struct options *o)
 	if (pledge("stdio inet recvfd", NULL) == -1)
 		fatal("pledge");
 
+	no_seccomp = o->no_seccomp;
 	netd_conf.max_servers = o->max_servers;
 	netd_conf.max_per_ip = o->max_per_ip;
 	netd_conf.challenge_timeout = o->challenge_timeout;
@@ -366,8 +369,7 @@ netd_startup(void)
 	size_t		 i;
 
 	started = 1;
-	if (pledge("stdio inet", NULL) == -1)
-		fatal("pledge");
+	sandbox_netd(no_seccomp);
 	TAILQ_FOREACH(ns, &netd_socks, entry) {
 		if (ns->role != SOCK_WEBSOCKET)
 			udp_start(ns);

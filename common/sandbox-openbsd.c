@@ -1,0 +1,30 @@
+/*
+ * OpenBSD: the sandbox of each child is pledge(2).  --no-seccomp has no
+ * meaning here.
+ */
+
+#include "compat.h"
+
+#include <unistd.h>
+
+#include "log.h"
+#include "osdep.h"
+
+/* netd after STARTUP: its sockets are all passed, no more recvfd. */
+void
+sandbox_netd(int no_seccomp __unused)
+{
+	if (pledge("stdio inet", NULL) == -1)
+		fatal("pledge");
+}
+
+/*
+ * logd, its database open: the promises it made for the open (SQLite
+ * journals come and go), until STARTUP drops recvfd.
+ */
+void
+sandbox_logd(int no_seccomp __unused)
+{
+	if (pledge("stdio rpath wpath cpath flock recvfd", NULL) == -1)
+		fatal("pledge");
+}
