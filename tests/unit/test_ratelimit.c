@@ -247,6 +247,37 @@ test_huge_gap(void **state)
 	free(rl.buckets);
 }
 
+/*
+ * However often an address asks, it gets rate tokens a second, no more
+ * and not much fewer: from an empty bucket, for a second, asking every
+ * millisecond a few times more than it may have.
+ */
+static void
+test_rate_never_exceeded(void **state)
+{
+	static const uint32_t	 rates[] = { 1, 3, 36, 60, 501, 999, 1000,
+				    1001, 1500, 2500, 999999, 1000000 };
+	struct ratelimit	 rl;
+	struct ipc_addr		 a = v4(1);
+	int64_t			 t;
+	size_t			 i;
+	uint32_t		 rate;
+	int			 n;
+
+	(void)state;
+	for (i = 0; i < nitems(rates); i++) {
+		rate = rates[i];
+		rl_init(&rl, 64, rate, rate);
+		assert_int_equal(spend(&rl, &a, 0, rate + 1), rate);
+		n = 0;
+		for (t = 1; t <= 1000; t++)
+			n += spend(&rl, &a, t, 3 + 2 * rate / 1000);
+		if (n > (int)rate || n < (int)(rate - rate / 100))
+			fail_msg("rate %u: %d tokens in a second", rate, n);
+		free(rl.buckets);
+	}
+}
+
 /* The top of --throttle-rate: a thousand tokens a millisecond. */
 static void
 test_rate_million(void **state)
@@ -525,6 +556,7 @@ main(void)
 		cmocka_unit_test(test_time_backwards),
 		cmocka_unit_test(test_huge_gap),
 		cmocka_unit_test(test_rate_million),
+		cmocka_unit_test(test_rate_never_exceeded),
 		cmocka_unit_test(test_placement_model),
 		cmocka_unit_test(test_never_replaced_while_not_full),
 		cmocka_unit_test(test_family_in_key),
