@@ -26,11 +26,13 @@ ifeq ($(OS),OpenBSD)
 OSDEP	= common/osdep-openbsd.c
 SANDBOX	= common/sandbox-openbsd.c
 PKGS	= libevent sqlite3 tdb libsodium
+UNIT_PKGS = libsodium
 DEPS	= libevent:libevent sqlite3:sqlite3 tdb:tdb libsodium:libsodium
 else
 OSDEP	= common/osdep-linux.c
 SANDBOX	= common/sandbox-linux.c
 PKGS	= libevent sqlite3 tdb libsodium libbsd-overlay libmd libseccomp
+UNIT_PKGS = libsodium libbsd-overlay
 # Each library with the Debian package that provides it.
 DEPS	= libevent:libevent-dev sqlite3:libsqlite3-dev tdb:libtdb-dev \
 	  libsodium:libsodium-dev libbsd-overlay:libbsd-dev libmd:libmd-dev \
@@ -99,6 +101,24 @@ $(BUILD)/tests/%: tests/unit/%.c $(TEST_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(TEST_OBJS) $(LIBS) \
 	    -lcmocka
+
+# The tests of netd modules that read netd's globals link only the module
+# they test and define the globals themselves: netd.c is not linked.
+RL_TEST_OBJS = $(BUILD)/netd/ratelimit.o $(BUILD)/netd/ipcount.o \
+	       $(BUILD)/netd/throttle.o $(BUILD)/common/log.o
+CH_TEST_OBJS = $(BUILD)/netd/challenge.o $(BUILD)/netd/proto.o \
+	       $(BUILD)/common/log.o
+UNIT_LIBS != pkg-config --libs $(UNIT_PKGS) 2>/dev/null
+
+$(BUILD)/tests/test_ratelimit: tests/unit/test_ratelimit.c $(RL_TEST_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(RL_TEST_OBJS) \
+	    $(UNIT_LIBS) -lcmocka
+
+$(BUILD)/tests/test_challenge: tests/unit/test_challenge.c $(CH_TEST_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(CH_TEST_OBJS) \
+	    $(UNIT_LIBS) -lcmocka
 
 test: all $(UNIT_BINS)
 	$(PYTHON) tests/run.py $(BUILD)
