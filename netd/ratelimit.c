@@ -29,6 +29,7 @@
 struct rl_bucket {
 	uint8_t		 family;	/* 0: free */
 	uint8_t		 addr[16];
+	uint16_t	 frac;		/* and thousandths of a token */
 	uint32_t	 tokens;
 	int64_t		 last;		/* ms, the time tokens counts to */
 };
@@ -52,8 +53,8 @@ rl_init(struct ratelimit *rl, size_t nsets, uint32_t burst, uint32_t rate)
 }
 
 /*
- * Bring b's tokens up to now, whole tokens only: the time of the fraction
- * not yet earned is kept for the next call.  Returns the tokens.
+ * Bring b's tokens up to now, whole tokens only: the fraction not yet a
+ * token is kept in thousandths for the next call.  Returns the tokens.
  */
 static uint32_t
 rl_refill(const struct ratelimit *rl, struct rl_bucket *b, int64_t now)
@@ -62,14 +63,15 @@ rl_refill(const struct ratelimit *rl, struct rl_bucket *b, int64_t now)
 
 	if (now <= b->last)
 		return (b->tokens);
-	gained = (uint64_t)(now - b->last) * rl->rate / 1000;
-	tokens = b->tokens + gained;
+	gained = (uint64_t)(now - b->last) * rl->rate + b->frac;
+	tokens = b->tokens + gained / 1000;
+	b->last = now;
 	if (tokens >= rl->burst) {
 		b->tokens = rl->burst;
-		b->last = now;
+		b->frac = 0;
 	} else {
 		b->tokens = (uint32_t)tokens;
-		b->last += (int64_t)(gained * 1000 / rl->rate);
+		b->frac = (uint16_t)(gained % 1000);
 	}
 	return (b->tokens);
 }
@@ -108,6 +110,7 @@ rl_allow(struct ratelimit *rl, const struct ipc_addr *a, int64_t now)
 		b->family = a->family;
 		memcpy(b->addr, a->addr, sizeof(b->addr));
 		b->tokens = rl->burst;
+		b->frac = 0;
 		b->last = now;
 	} else
 		(void)rl_refill(rl, b, now);
