@@ -51,6 +51,13 @@ static int	bucket_take(uint32_t *, int64_t *, uint32_t, int64_t,
 #define SV_CHALLENGE_MS		2000
 
 /*
+ * A listed server's answers are taken as often as it was challenged, up
+ * to this many ahead: a server cannot change its flags, and make every
+ * kept list stale, with a stream of answers to one challenge.
+ */
+#define SV_ANSWERS_MAX		(SV_CHALLENGE_BURST + PROBE_COUNT)
+
+/*
  * gamestat records a listed server may send: a burst, then one every
  * SV_STAT_MS (a game lasts minutes; the record comes at its end).
  */
@@ -233,6 +240,8 @@ handle_heartbeat(const struct source *src, const u_char *pkt, size_t len)
 		return;
 	}
 	log_debug("%s: heartbeat, sending a challenge", abuf);
+	if (sv != NULL && sv->answers_due < SV_ANSWERS_MAX)
+		sv->answers_due++;
 	challenge_send(&src->addr, src->ws, now);
 }
 
@@ -257,6 +266,8 @@ handle_probe(struct server *sv, int64_t now)
 	sv->probes++;
 	sv->probe_next = now + (sv->probes == PROBE_COUNT ? CHALLENGE_MS :
 	    PROBE_INTERVAL);
+	if (sv->answers_due < SV_ANSWERS_MAX)
+		sv->answers_due++;
 	challenge_send(&sv->addr, ws, now);
 }
 
@@ -302,11 +313,18 @@ handle_inforesponse(const struct source *src, const u_char *args,
 	}
 	if (!challenge_check(&src->addr, ws ? ws_id(src->ws) : 0, now,
 	    ir.challenge)) {
-		log_debug("%s: infoResponse with a wrong or expired challenge",
-		    abuf);
+		log_debug("%s: %sinfoResponse with a wrong or expired "
+		    "challenge", abuf, ws ? "[WS] " : "");
 		return;
 	}
-	if ((sv = sv_lookup(&src->addr, ws)) == NULL) {
+	if ((sv = sv_lookup(&src->addr, ws)) != NULL) {
+		if (sv->answers_due == 0) {
+			log_debug("%s: %sinfoResponse not asked for, ignored",
+			    abuf, ws ? "[WS] " : "");
+			return;
+		}
+		sv->answers_due--;
+	} else {
 		if ((sv = sv_create(&src->addr, ws, &why)) == NULL) {
 			netd_drops.servers++;
 			log_debug("%s: server refused: %s", abuf, why);

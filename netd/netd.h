@@ -95,6 +95,7 @@ struct server {
 	int64_t			 stat_last;	/* gamestat budget, ms */
 	uint32_t		 stat_tokens;
 	uint32_t		 challenge_tokens;
+	uint8_t			 answers_due;	/* challenges sent, unanswered */
 	int16_t			 label;		/* featured group, or -1 */
 	char			 protocols[PROTO_MAX][PROTO_LEN];
 };
@@ -159,6 +160,7 @@ struct ratelimit {
 	size_t			 nsets;
 	uint32_t		 burst;		/* 0: no limit */
 	uint32_t		 rate;		/* tokens a second */
+	int			 fail_open;	/* no room: let it through */
 	u_char			 key[16];	/* SipHash key */
 };
 

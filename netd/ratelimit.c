@@ -9,8 +9,10 @@
  * again, that is when a fresh bucket would be no different: traffic from
  * other addresses can take a free way of the set, never a victim's
  * half-spent bucket.  An address that finds every way of its set in use
- * is refused until one refills: filling the whole table takes a request a
- * second from each of RL_SETS * RL_WAYS addresses.
+ * is refused until one refills (or, in a table that fails open, let
+ * through without a bucket): filling the whole table takes a request a
+ * second from each of its addresses.  The key is the family, the address
+ * and the port (0 where only the address counts).
  */
 
 #include "compat.h"
@@ -29,6 +31,7 @@
 struct rl_bucket {
 	uint8_t		 family;	/* 0: free */
 	uint8_t		 addr[16];
+	uint16_t	 port;
 	uint16_t	 frac;		/* and thousandths of a token */
 	uint32_t	 tokens;
 	int64_t		 last;		/* ms, the time tokens counts to */
@@ -37,7 +40,10 @@ struct rl_bucket {
 static uint32_t	rl_refill(const struct ratelimit *, struct rl_bucket *,
 		    int64_t);
 
-/* An empty table of nsets * RL_WAYS buckets, nsets a power of two. */
+/*
+ * An empty table of nsets * RL_WAYS buckets, nsets a power of two, that
+ * refuses an address it has no room for (fail_open may change that).
+ */
 void
 rl_init(struct ratelimit *rl, size_t nsets, uint32_t burst, uint32_t rate)
 {
@@ -49,6 +55,7 @@ rl_init(struct ratelimit *rl, size_t nsets, uint32_t burst, uint32_t rate)
 	rl->nsets = nsets;
 	rl->burst = burst;
 	rl->rate = rate;
+	rl->fail_open = 0;
 	arc4random_buf(rl->key, sizeof(rl->key));
 }
 
@@ -86,18 +93,19 @@ rl_allow(struct ratelimit *rl, const struct ipc_addr *a, int64_t now)
 {
 	struct rl_bucket	*set, *b, *room = NULL;
 	uint64_t		 h;
-	u_char			 key[17];
+	u_char			 key[19];
 	size_t			 i;
 
 	if (rl->burst == 0)
 		return (1);
 	key[0] = a->family;
 	memcpy(key + 1, a->addr, sizeof(a->addr));
+	memcpy(key + 17, &a->port, sizeof(a->port));
 	(void)crypto_shorthash((u_char *)&h, key, sizeof(key), rl->key);
 	set = &rl->buckets[(h & (rl->nsets - 1)) * RL_WAYS];
 	for (i = 0; i < RL_WAYS; i++) {
 		b = &set[i];
-		if (b->family == a->family &&
+		if (b->family == a->family && b->port == a->port &&
 		    memcmp(b->addr, a->addr, sizeof(b->addr)) == 0)
 			break;
 		if (room == NULL && (b->family == 0 ||
@@ -106,9 +114,10 @@ rl_allow(struct ratelimit *rl, const struct ipc_addr *a, int64_t now)
 	}
 	if (i == RL_WAYS) {
 		if ((b = room) == NULL)
-			return (0);
+			return (rl->fail_open);
 		b->family = a->family;
 		memcpy(b->addr, a->addr, sizeof(b->addr));
+		b->port = a->port;
 		b->tokens = rl->burst;
 		b->frac = 0;
 		b->last = now;

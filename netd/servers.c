@@ -21,7 +21,7 @@
 #include "netd.h"
 #include "util.h"
 
-#define LIST_CACHE_SLOTS	32
+#define LIST_CACHE_SLOTS	64
 /*
  * New clients keep the Ext packets they got in a 32 bit mask: an answer
  * of more packets than this breaks them (PROTOCOL.md section 4).
@@ -31,6 +31,7 @@
 struct list_cache {
 	struct gs_query		 q;
 	uint64_t		 gen;		/* 0: empty slot */
+	uint64_t		 used;		/* last use, in lookups */
 	u_char			*buf;
 	size_t			*ends;		/* end of each packet in buf */
 	size_t			 npackets;
@@ -68,7 +69,7 @@ static uint64_t			 sv_gen = 1;
 static struct protoword_tree	 words = RB_INITIALIZER(&words);
 static struct list_cache	 cache[LIST_CACHE_SLOTS];
 static struct list_cache	 nothing[2];	/* plain, Ext */
-static size_t			 cache_next;
+static uint64_t			 cache_clock;
 
 static int
 sv_cmp(const struct server *a, const struct server *b)
@@ -451,12 +452,19 @@ sv_list(const struct gs_query *q, const u_char **buf, const size_t **ends,
 		/* Answers waiting to leave may point into the slot. */
 		udp_flush();
 		if (c == NULL) {
-			/* A new query takes the next slot, whatever it held. */
-			c = &cache[cache_next];
-			cache_next = (cache_next + 1) % LIST_CACHE_SLOTS;
+			/*
+			 * A new query takes the slot used longest ago: the
+			 * variants of a few protocol words (flags, families,
+			 * kinds) fit, and cycling them cannot evict them all.
+			 */
+			c = &cache[0];
+			for (i = 1; i < LIST_CACHE_SLOTS; i++)
+				if (cache[i].used < c->used)
+					c = &cache[i];
 		}
 		list_build(c, q);
 	}
+	c->used = ++cache_clock;
 	*buf = c->buf;
 	*ends = c->ends;
 	*npackets = c->npackets;

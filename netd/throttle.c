@@ -5,10 +5,16 @@
  *    (server lists, MOTD) are throttled per source address: a token
  *    bucket of --throttle-burst requests, refilled at --throttle-rate a
  *    second;
- *  - challenges (getinfo) to an address that has no listed server are
- *    limited per destination, --challenge-burst regaining one a second,
- *    so that spoofed heartbeats cannot use up a real server's own getinfo
- *    limit (ioquake3 answers about 10, then 1 a second, per address);
+ *  - challenges (getinfo) to an address and port that has no listed
+ *    server are limited per destination, --challenge-burst regaining one
+ *    a second, so that spoofed heartbeats cannot use up a real server's
+ *    own getinfo limit (ioquake3 answers about 10, then 1 a second, per
+ *    address, in each server process).  The port is part of the key: a
+ *    limit per IP address alone could be spent by heartbeats "from" other
+ *    ports of a server's address, and keep it from being challenged.  The
+ *    table fails open: a getinfo is no bigger than a heartbeat, so letting
+ *    one through gives nothing to reflect, while refusing would keep new
+ *    servers out while the table is full;
  *  - the bytes of UDP list and MOTD answers share one budget a second
  *    (--answer-budget), what a flood from many spoofed sources can
  *    reflect in all.
@@ -24,7 +30,7 @@
 
 #include "netd.h"
 
-#define THROTTLE_SETS	16384	/* times RL_WAYS buckets, 2 MiB */
+#define THROTTLE_SETS	16384	/* times RL_WAYS buckets, 2.5 MiB */
 #define CHALLENGE_SETS	16384
 
 static struct ratelimit	 requests, challenges;
@@ -39,6 +45,7 @@ throttle_init(void)
 	    (uint32_t)netd_conf.throttle_rate);
 	rl_init(&challenges, CHALLENGE_SETS,
 	    (uint32_t)netd_conf.challenge_burst, 1);
+	challenges.fail_open = 1;
 	budget_bytes = (uint64_t)netd_conf.answer_budget * 1024;
 }
 
@@ -52,14 +59,11 @@ throttle_allow(const struct ipc_addr *a, int64_t now)
 	return (rl_allow(&requests, &g, now));
 }
 
-/* Returns 1 when a challenge may go to a now. */
+/* Returns 1 when a challenge may go to a (address and port) now. */
 int
 throttle_challenge(const struct ipc_addr *a, int64_t now)
 {
-	struct ipc_addr	 g;
-
-	ip_group(a, &g);
-	return (rl_allow(&challenges, &g, now));
+	return (rl_allow(&challenges, a, now));
 }
 
 /*

@@ -77,7 +77,7 @@ class StatelessChallengeTest(UDPTest):
         self.assertEqual(saved, sorted([a.addr_str, b.addr_str]))
 
     def test_challenges_limited_per_destination(self):
-        """Spoofed heartbeats for one address get it at most
+        """Spoofed heartbeats for one address and port get it at most
         --challenge-burst getinfos, then one a second; a listed server
         there has a budget of its own."""
         m = self.master(["--challenge-burst", "5"], verbose=2)
@@ -103,18 +103,22 @@ class StatelessChallengeTest(UDPTest):
         s.answer(got[0][len(HDR + b"getinfo "):].decode())
         c.wait_listed([s])
         # Listed, it has its own bucket: challenged though its address
-        # has none left.
+        # and port have none left.
         time.sleep(0.2)
         drain(victim)
         s.heartbeat()
         self.assertEqual(len(getinfos(victim)), 1, m.tail())
-        other = self.server(m, "127.0.0.5")
-        other.heartbeat()
-        other.expect_nothing(0.5)
-        # The address regains one a second.
-        time.sleep(1.2)
-        other.register()
-        c.wait_listed([s, other])
+
+    def test_other_ports_cannot_starve_a_server(self):
+        """Heartbeats "from" other ports of a server's address spend
+        nothing of its own: it is still challenged and listed."""
+        m = self.master(verbose=1)
+        c = self.client(m)
+        spray(["127.0.0.5"], HDR + b"heartbeat Tremulous\n",
+              ("127.0.0.1", m.port), ports_each=200)
+        s = self.server(m, "127.0.0.5")
+        s.register()
+        c.wait_listed([s])
 
     def test_challenge_limit_off(self):
         m = self.master(["--challenge-burst", "0"], verbose=1)
@@ -210,13 +214,65 @@ class ListCacheTest(UDPTest):
         for rnd in range(3):
             for p in range(40):
                 word = b"%d" % (1000 + p)
-                got = c.ask(HDR + b"getservers " + word + b" empty full")
+                got = c.ask(HDR + b"getservers " + word + b" empty full",
+                            quiet=0.05)
                 self.assertEqual(got, [HDR + b"getserversResponse\\"],
                                  m.tail())
             self.assertPlain(c, [s])
         self.assertEqual(m.d.count(built), n0, m.tail())
         self.assertEqual(m.d.count(r"for protocol 10\d\d encoded"), 0,
                          m.tail())
+
+
+class ListCacheVariantsTest(UDPTest):
+
+    def test_variants_of_known_protocols_stay_cached(self):
+        """Cycling every variant of three real protocol words (flags,
+        families) encodes each once: they all fit in the cache."""
+        m = self.master(verbose=2)
+        c = self.client(m)
+        s = self.server(m, "127.0.0.5", protocol="69,70,71")
+        s.register()
+        c.wait_listed([s])
+        reqs = []
+        for p in (b"69", b"70", b"71"):
+            for flags in (b"", b" empty", b" full", b" empty full"):
+                reqs.append(b"getservers " + p + flags)
+                for fam in (b"", b" ipv4", b" ipv6"):
+                    reqs.append(b"getserversExt Tremulous " + p + fam +
+                                flags)
+        self.assertEqual(len(reqs), 48)
+        for rnd in range(3):
+            for r in reqs:
+                self.assertEqual(len(c.ask(HDR + r, quiet=0.05)), 1,
+                                 m.tail())
+            if rnd == 0:
+                n = m.d.count(r" encoded: ")
+        self.assertEqual(m.d.count(r" encoded: "), n, m.tail())
+        self.assertLessEqual(n, 48, m.tail())
+
+
+class AnswerCreditTest(UDPTest):
+
+    def test_listed_server_answers_as_often_as_challenged(self):
+        """A stream of answers to one challenge cannot flip a listed
+        server's flags, and with them every kept list."""
+        m = self.master(verbose=2)
+        c = self.client(m)
+        s = self.server(m, "127.0.0.5")
+        ch = s.register()
+        c.wait_listed([s])
+        for i in range(20):
+            s.answer(ch, clients=i % 2)
+        m.d.wait_for_log(r"127\.0\.0\.5:%d: infoResponse not asked for, "
+                         r"ignored" % s.port, 3, count=20)
+        self.assertPlain(c, [s], b"69")
+        # Challenged again, its answer counts.
+        s.register(clients=0)
+        deadline = time.monotonic() + 2
+        while c.plain_set(b"69") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertPlain(c, [], b"69")
 
 
 class GamestatTest(UDPTest):

@@ -375,8 +375,8 @@ class GameServerTest(WSCase):
         other = WSGameServer(self, m, "127.0.0.5", port)
         other.announce()
         other.answer(ch)
-        m.d.wait_for_log(r"127\.0\.0\.5:%d: \[WS\] rejected \(unsolicited\)"
-                         % port, 3)
+        m.d.wait_for_log(r"127\.0\.0\.5:%d: \[WS\] infoResponse with a "
+                         r"wrong or expired challenge" % port, 3)
         wc = m.ws()
         self.assertEqual(wc.ask(GETSERVERS), [EMPTY_PLAIN], m.tail())
         # Over UDP to the challenge port it does not count either.

@@ -113,11 +113,12 @@ spend(struct ratelimit *rl, const struct ipc_addr *a, int64_t now, int max)
 static size_t
 set_of(const struct ratelimit *rl, const struct ipc_addr *a)
 {
-	u_char		 key[17];
+	u_char		 key[19];
 	uint64_t	 h;
 
 	key[0] = a->family;
 	memcpy(key + 1, a->addr, sizeof(a->addr));
+	memcpy(key + 17, &a->port, sizeof(a->port));
 	(void)crypto_shorthash((u_char *)&h, key, sizeof(key), rl->key);
 	return (h & (rl->nsets - 1));
 }
@@ -429,6 +430,50 @@ test_tables_keyed_apart(void **state)
 	free(r2.buckets);
 }
 
+/* The port is part of the key: two ports of one address, two buckets. */
+static void
+test_port_in_key(void **state)
+{
+	struct ratelimit	 rl;
+	struct ipc_addr		 a = addr("1.2.3.4"), b = addr("1.2.3.4");
+
+	(void)state;
+	b.port = htons(30721);
+	rl_init(&rl, 1, 1, 1);
+	assert_true(rl_allow(&rl, &a, 1000));
+	assert_false(rl_allow(&rl, &a, 1000));
+	assert_true(rl_allow(&rl, &b, 1000));
+	assert_false(rl_allow(&rl, &b, 1000));
+	free(rl.buckets);
+}
+
+/*
+ * A table that fails open lets an address it has no room for through,
+ * every time, and still never gives a spent bucket away.
+ */
+static void
+test_fail_open(void **state)
+{
+	struct ratelimit	 rl;
+	struct ipc_addr		 a;
+	size_t			 i;
+
+	(void)state;
+	rl_init(&rl, 1, 2, 1);
+	rl.fail_open = 1;
+	for (i = 0; i < RL_WAYS; i++) {
+		a = v4(i);
+		assert_true(rl_allow(&rl, &a, 1000));
+	}
+	a = v4(RL_WAYS);
+	for (i = 0; i < 10; i++)
+		assert_true(rl_allow(&rl, &a, 1000));
+	a = v4(0);
+	assert_true(rl_allow(&rl, &a, 1000));
+	assert_false(rl_allow(&rl, &a, 1000));
+	free(rl.buckets);
+}
+
 /* ip_group(a) must be want in family, address and port. */
 static void
 assert_group(int prefix, const struct ipc_addr *a, const uint8_t *want)
@@ -560,6 +605,8 @@ main(void)
 		cmocka_unit_test(test_placement_model),
 		cmocka_unit_test(test_never_replaced_while_not_full),
 		cmocka_unit_test(test_family_in_key),
+		cmocka_unit_test(test_port_in_key),
+		cmocka_unit_test(test_fail_open),
 		cmocka_unit_test(test_tables_keyed_apart),
 		cmocka_unit_test(test_group_ipv4),
 		cmocka_unit_test(test_group_ipv6),
