@@ -26,6 +26,7 @@
 #include <sodium.h>
 
 #include "netd.h"
+#include "unit_addr.h"
 
 /* What challenge.c uses of netd.c. */
 struct netd_conf	 netd_conf;
@@ -33,25 +34,9 @@ struct netd_conf	 netd_conf;
 #define TIMEOUT		5		/* --challenge-timeout, seconds */
 #define PERIOD		(TIMEOUT * 1000)
 
-static struct ipc_addr	 addr(const char *, uint16_t);
 static int		 setup(void **);
 
-/* A numeric address of either family. */
-static struct ipc_addr
-addr(const char *s, uint16_t port)
-{
-	struct ipc_addr	 a;
-
-	memset(&a, 0, sizeof(a));
-	if (inet_pton(AF_INET, s, a.addr) == 1)
-		a.family = AF_INET;
-	else if (inet_pton(AF_INET6, s, a.addr) == 1)
-		a.family = AF_INET6;
-	else
-		fail_msg("bad address %s", s);
-	a.port = htons(port);
-	return (a);
-}
+#define addr(s, p)	unit_addr((s), (p))
 
 /* Each test starts with a fresh key and the timeout of 5 s. */
 static int

@@ -23,22 +23,9 @@
 #include <cmocka.h>
 
 #include "netd.h"
+#include "unit_addr.h"
 
-static struct ipc_addr
-addr(const char *s)
-{
-	struct ipc_addr	 a;
-
-	memset(&a, 0, sizeof(a));
-	if (inet_pton(AF_INET, s, a.addr) == 1)
-		a.family = AF_INET;
-	else if (inet_pton(AF_INET6, s, a.addr) == 1)
-		a.family = AF_INET6;
-	else
-		fail_msg("bad address %s", s);
-	a.port = htons(30720);
-	return (a);
-}
+#define addr(s)	unit_addr((s), 30720)
 
 static struct ipc_ignore
 range(const char *s, int bits)

@@ -26,6 +26,7 @@
 #include <sodium.h>
 
 #include "netd.h"
+#include "unit_addr.h"
 
 /* What ipcount.c and throttle.c use of netd.c. */
 struct netd_conf	 netd_conf;
@@ -34,7 +35,6 @@ struct netd_conf	 netd_conf;
 
 static struct ipc_addr	 v4(uint32_t);
 static struct ipc_addr	 v6(uint32_t);
-static struct ipc_addr	 addr(const char *);
 static int		 spend(struct ratelimit *, const struct ipc_addr *,
 			    int64_t, int);
 static size_t		 set_of(const struct ratelimit *,
@@ -74,22 +74,7 @@ v6(uint32_t n)
 	return (a);
 }
 
-/* A numeric address of either family, port 30720. */
-static struct ipc_addr
-addr(const char *s)
-{
-	struct ipc_addr	 a;
-
-	memset(&a, 0, sizeof(a));
-	if (inet_pton(AF_INET, s, a.addr) == 1)
-		a.family = AF_INET;
-	else if (inet_pton(AF_INET6, s, a.addr) == 1)
-		a.family = AF_INET6;
-	else
-		fail_msg("bad address %s", s);
-	a.port = htons(30720);
-	return (a);
-}
+#define addr(s)	unit_addr((s), 30720)
 
 /*
  * Call rl_allow() for a at now until it refuses, at most max times;

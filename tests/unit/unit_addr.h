@@ -1,0 +1,29 @@
+/*
+ * A helper of the unit tests: a numeric address of either family and a
+ * port, as struct ipc_addr.  Included after <cmocka.h>.
+ */
+
+#ifndef UNIT_ADDR_H
+#define UNIT_ADDR_H
+
+#include <arpa/inet.h>
+
+#include <string.h>
+
+static inline struct ipc_addr
+unit_addr(const char *s, uint16_t port)
+{
+	struct ipc_addr	 a;
+
+	memset(&a, 0, sizeof(a));
+	if (inet_pton(AF_INET, s, a.addr) == 1)
+		a.family = AF_INET;
+	else if (inet_pton(AF_INET6, s, a.addr) == 1)
+		a.family = AF_INET6;
+	else
+		fail_msg("bad address %s", s);
+	a.port = htons(port);
+	return (a);
+}
+
+#endif /* UNIT_ADDR_H */
