@@ -546,6 +546,7 @@ echo(const struct source *src, const u_char *rest, size_t restlen)
 {
 	static u_char	 pkt[PKT_MAX + 64];
 	struct source	 s = *src;
+	struct server	*sv;
 	struct inforesp	 ir;
 	struct key	*k;
 	size_t		 n, off, i;
@@ -576,6 +577,13 @@ echo(const struct source *src, const u_char *rest, size_t restlen)
 				ok = 0;
 	if (s.ws == NULL && s.addr.family == AF_INET6 &&
 	    (settings & SET_NO_V6_CHALLENGE))
+		ok = 0;
+	/*
+	 * A listed server's answers count as often as it was challenged:
+	 * one more answer to the same challenge is ignored.
+	 */
+	if ((sv = sv_lookup(&s.addr, s.ws != NULL)) != NULL &&
+	    sv->answers_due == 0)
 		ok = 0;
 	deliver(&s, pkt, n);
 	/* Listed, unless a limit on new servers said no. */
