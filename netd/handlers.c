@@ -74,7 +74,8 @@ ignore_match(const struct ipc_addr *a)
 /*
  * One datagram from src.  Sources with port 0, packets without the header
  * and blacklisted addresses are dropped before any parsing.  The challenge
- * port takes only infoResponses from servers we challenged.
+ * port takes only infoResponses, which must carry the challenge of their
+ * source (challenge.c).
  */
 void
 handle_packet(const struct source *src, const u_char *pkt, size_t len)
