@@ -126,6 +126,7 @@ static const u_char	*cur_pkt;
 static size_t		 cur_len;
 static int		 cur_lost;	/* a challenge could not be sent */
 static unsigned int	 asked;		/* follow-up questions */
+static struct server	*probed;	/* found by find_probed() */
 /* The follow-up getserversExt looks for this server. */
 static const struct ipc_addr *want;
 static int		 want_ws, want_found;
@@ -133,6 +134,7 @@ static int		 want_ws, want_found;
 static int	 key_index(const struct ipc_addr *, int);
 static struct key *key_of(const struct ipc_addr *, int);
 static int	 is_ignored(const struct ipc_addr *);
+static void	 find_probed(struct server *, void *);
 static void	 check_challenge(const u_char *, size_t, const
 		    struct ipc_addr *, int, uint32_t);
 static void	 check_motd(const u_char *, size_t);
@@ -374,10 +376,21 @@ udp_flush(void)
 {
 }
 
+/* The WebSocket server on connection arg whose probe is going out. */
+static void
+find_probed(struct server *sv, void *arg)
+{
+	const struct ws_conn	*c = arg;
+
+	if (sv->ws && sv->ws_id == c->id && sv->probe_next != 0)
+		probed = sv;
+}
+
 void
 ws_send(struct ws_conn *c, const void *data, size_t len)
 {
 	static const char	 getinfo[] = PKT_HDR "getinfo ";
+	const struct ipc_addr	*to;
 
 	CHECK(c == &checker_conn || (c >= conns && c < conns + NADDR));
 	CHECK(c->open);
@@ -389,8 +402,15 @@ ws_send(struct ws_conn *c, const void *data, size_t len)
 		 * one probed from the timer after a flatline.
 		 */
 		CHECK(cur_src == NULL || cur_src->ws == c);
-		check_challenge(data, len, cur_src != NULL ? &cur_src->addr :
-		    &c->addr, 1, c->id);
+		if (cur_src != NULL)
+			to = &cur_src->addr;
+		else {
+			probed = NULL;
+			sv_foreach(find_probed, c);
+			CHECK(probed != NULL);
+			to = &probed->addr;
+		}
+		check_challenge(data, len, to, 1, c->id);
 		return;
 	}
 	CHECK(cur_src != NULL && c == cur_src->ws);
