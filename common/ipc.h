@@ -19,6 +19,8 @@
 #define IPC_MAX_FDS		16	/* descriptors waiting for a frame */
 #define IPC_F_HASFD		0x0001
 
+struct ipc_addr;		/* common/proto.h */
+
 struct ipc_hdr {
 	uint32_t	type;
 	uint16_t	len;		/* header included */
@@ -74,7 +76,9 @@ int	ipc_write(struct ipcbuf *);
 int	ipc_read(struct ipcbuf *);
 int	ipc_get(struct ipcbuf *, struct ipc_msg *);
 void	ipc_clear(struct ipcbuf *);
-void	ipc_check(const struct ipc_msg *, const char *, size_t, int);
+int	ipc_get_data(const struct ipc_msg *, void *, size_t);
+void	ipc_check(const struct ipc_msg *, const char *, void *, size_t, int);
+int	ipc_addr_valid(const struct ipc_addr *);
 
 void	ipcev_init(struct ipcev *, int, const char *,
 	    void (*)(int, short, void *), void *);

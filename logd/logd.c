@@ -377,10 +377,9 @@ logd_dispatch_main(int fd __unused, short event, void *arg __unused)
 	while (ipcev_get(iev, &msg) == 1) {
 		switch (msg.hdr.type) {
 		case IMSG_LINK:
-			ipc_check(&msg, iev->name, sizeof(link), 1);
+			ipc_check(&msg, iev->name, &link, sizeof(link), 1);
 			if (started || have_link)
 				fatalx("unexpected link to netd");
-			memcpy(&link, msg.data, sizeof(link));
 			have_link = 1;
 			ipcev_init(&iev_netd, msg.fd, "netd",
 			    logd_dispatch_netd, NULL);
@@ -388,7 +387,7 @@ logd_dispatch_main(int fd __unused, short event, void *arg __unused)
 			ipcev_add(&iev_netd);
 			break;
 		case IMSG_STARTUP:
-			ipc_check(&msg, iev->name, 0, 0);
+			ipc_check(&msg, iev->name, NULL, 0, 0);
 			if (started || !have_link)
 				fatalx("unexpected startup");
 			started = 1;
@@ -397,7 +396,7 @@ logd_dispatch_main(int fd __unused, short event, void *arg __unused)
 			log_debug("started");
 			break;
 		case IMSG_SHUTDOWN:
-			ipc_check(&msg, iev->name, 0, 0);
+			ipc_check(&msg, iev->name, NULL, 0, 0);
 			logd_shutdown();
 			break;
 		default:
@@ -420,9 +419,8 @@ logd_client(const struct ipc_msg *msg)
 	char			 abuf[ADDRSTRLEN], v[LOG_VISBUF], r[LOG_VISBUF];
 	int			 rv;
 
-	ipc_check(msg, "netd", sizeof(st), 0);
-	memcpy(&st, msg->data, sizeof(st));
-	if ((st.addr.family != AF_INET && st.addr.family != AF_INET6) ||
+	ipc_check(msg, "netd", &st, sizeof(st), 0);
+	if (!ipc_addr_valid(&st.addr) ||
 	    memchr(st.version, '\0', sizeof(st.version)) == NULL ||
 	    memchr(st.renderer, '\0', sizeof(st.renderer)) == NULL)
 		fatalx("malformed client record from netd");
@@ -449,10 +447,8 @@ logd_game(const struct ipc_msg *msg)
 	char			 abuf[ADDRSTRLEN], d[LOG_VISBUF];
 	int			 rv;
 
-	ipc_check(msg, "netd", sizeof(st), 0);
-	memcpy(&st, msg->data, sizeof(st));
-	if ((st.addr.family != AF_INET && st.addr.family != AF_INET6) ||
-	    st.len > sizeof(st.data))
+	ipc_check(msg, "netd", &st, sizeof(st), 0);
+	if (!ipc_addr_valid(&st.addr) || st.len > sizeof(st.data))
 		fatalx("malformed game record from netd");
 	ngames++;
 	log_debug("game %s at %lld: %s",
@@ -499,7 +495,7 @@ logd_dispatch_netd(int fd __unused, short event, void *arg __unused)
 	while (ipcev_get(iev, &msg) == 1) {
 		switch (msg.hdr.type) {
 		case IMSG_HELLO:
-			ipc_check(&msg, iev->name, 0, 0);
+			ipc_check(&msg, iev->name, NULL, 0, 0);
 			if (netd_hello)
 				fatalx("second hello from netd");
 			netd_hello = 1;

@@ -745,23 +745,15 @@ main_dispatch_netd(int fd __unused, short event, void *arg __unused)
 
 	ipcev_handle(iev, event, &shut);
 	while (ipcev_get(iev, &msg) == 1) {
-		if (msg.fd != -1)
-			fatalx("netd sent a descriptor with %s",
-			    ipc_typename(msg.hdr.type));
 		switch (msg.hdr.type) {
 		case IMSG_SERVER:
-			if (msg.datalen != sizeof(a))
-				fatalx("netd: %s of %zu bytes",
-				    ipc_typename(msg.hdr.type), msg.datalen);
-			memcpy(&a, msg.data, sizeof(a));
-			if (a.family != AF_INET && a.family != AF_INET6)
-				fatalx("netd: server of family %u", a.family);
+			ipc_check(&msg, iev->name, &a, sizeof(a), 0);
+			if (!ipc_addr_valid(&a))
+				fatalx("bad server address from netd");
 			serverlist_add(&incoming, &a);
 			break;
 		case IMSG_SERVERS_END:
-			if (msg.datalen != 0)
-				fatalx("netd: %s of %zu bytes",
-				    ipc_typename(msg.hdr.type), msg.datalen);
+			ipc_check(&msg, iev->name, NULL, 0, 0);
 			if (serverlist_write(datadir, &incoming) == 0)
 				log_verbose("wrote %zu servers to %s",
 				    incoming.n, SERVERLIST_FILE);

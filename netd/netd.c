@@ -414,17 +414,15 @@ netd_dispatch_main(int fd __unused, short event, void *arg __unused)
 	while (ipcev_get(iev, &msg) == 1) {
 		switch (msg.hdr.type) {
 		case IMSG_SOCKET:
-			ipc_check(&msg, iev->name, sizeof(sock), 1);
+			ipc_check(&msg, iev->name, &sock, sizeof(sock), 1);
 			if (started)
 				fatalx("socket after startup");
-			memcpy(&sock, msg.data, sizeof(sock));
 			netd_add_socket(&sock, msg.fd);
 			break;
 		case IMSG_LINK:
-			ipc_check(&msg, iev->name, sizeof(link), 1);
+			ipc_check(&msg, iev->name, &link, sizeof(link), 1);
 			if (started || have_link)
 				fatalx("unexpected link to logd");
-			memcpy(&link, msg.data, sizeof(link));
 			have_link = 1;
 			ipcev_init(&iev_logd, msg.fd, "logd",
 			    netd_dispatch_logd, NULL);
@@ -435,15 +433,14 @@ netd_dispatch_main(int fd __unused, short event, void *arg __unused)
 			ipcev_add(&iev_logd);
 			break;
 		case IMSG_RECONF_START:
-			ipc_check(&msg, iev->name, 0, 0);
+			ipc_check(&msg, iev->name, NULL, 0, 0);
 			if (in_reconf)
 				fatalx("nested reconfiguration");
 			in_reconf = 1;
 			files_clear(&pending);
 			break;
 		case IMSG_RECONF_LABEL:
-			ipc_check(&msg, iev->name, sizeof(label), 0);
-			memcpy(&label, msg.data, sizeof(label));
+			ipc_check(&msg, iev->name, &label, sizeof(label), 0);
 			if (!in_reconf ||
 			    memchr(label.label, '\0', sizeof(label.label)) ==
 			    NULL || pending.nlabels >= INT16_MAX)
@@ -452,62 +449,53 @@ netd_dispatch_main(int fd __unused, short event, void *arg __unused)
 			    &pending.nlabels, sizeof(label), &label);
 			break;
 		case IMSG_RECONF_FEATURED:
-			ipc_check(&msg, iev->name, sizeof(a), 0);
-			memcpy(&fa.addr, msg.data, sizeof(fa.addr));
+			ipc_check(&msg, iev->name, &fa.addr, sizeof(fa.addr),
+			    0);
 			if (!in_reconf || pending.nlabels == 0 ||
-			    (fa.addr.family != AF_INET &&
-			    fa.addr.family != AF_INET6))
+			    !ipc_addr_valid(&fa.addr))
 				fatalx("bad featured address");
-			fa.addr.pad = 0;
 			fa.label = pending.nlabels - 1;
 			pending.featured = append(pending.featured,
 			    &pending.nfeatured, sizeof(fa), &fa);
 			break;
 		case IMSG_RECONF_IGNORE:
-			ipc_check(&msg, iev->name, sizeof(ig), 0);
-			memcpy(&ig, msg.data, sizeof(ig));
-			if (!in_reconf ||
-			    ((ig.addr.family != AF_INET || ig.prefixlen > 32) &&
-			    (ig.addr.family != AF_INET6 ||
-			    ig.prefixlen > 128)))
+			ipc_check(&msg, iev->name, &ig, sizeof(ig), 0);
+			if (!in_reconf || !ipc_addr_valid(&ig.addr) ||
+			    ig.prefixlen > (ig.addr.family == AF_INET ? 32 :
+			    128))
 				fatalx("bad ignore entry");
 			pending.ignore = append(pending.ignore,
 			    &pending.nignore, sizeof(ig), &ig);
 			break;
 		case IMSG_RECONF_MOTD:
-			ipc_check(&msg, iev->name, sizeof(motd), 0);
-			memcpy(&motd, msg.data, sizeof(motd));
+			ipc_check(&msg, iev->name, &motd, sizeof(motd), 0);
 			if (!in_reconf ||
 			    memchr(motd.text, '\0', sizeof(motd.text)) == NULL)
 				fatalx("bad motd");
 			memcpy(pending.motd, motd.text, sizeof(pending.motd));
 			break;
 		case IMSG_RECONF_END:
-			ipc_check(&msg, iev->name, 0, 0);
+			ipc_check(&msg, iev->name, NULL, 0, 0);
 			if (!in_reconf)
 				fatalx("reconfiguration end without start");
 			in_reconf = 0;
 			netd_reconf_end();
 			break;
 		case IMSG_SERVER:
-			ipc_check(&msg, iev->name, sizeof(a), 0);
-			memcpy(&a, msg.data, sizeof(a));
-			if (started ||
-			    (a.family != AF_INET && a.family != AF_INET6))
+			ipc_check(&msg, iev->name, &a, sizeof(a), 0);
+			if (started || !ipc_addr_valid(&a))
 				fatalx("bad saved server");
-			a.pad = 0;
 			saved = append(saved, &nsaved, sizeof(a), &a);
 			break;
 		case IMSG_SERVERS_END:
-			ipc_check(&msg, iev->name, 0, 0);
+			ipc_check(&msg, iev->name, NULL, 0, 0);
 			if (started)
 				fatalx("server list after startup");
 			log_info("%zu saved servers", nsaved);
 			break;
 		case IMSG_TLS_CERT:
 		case IMSG_TLS_KEY:
-			ipc_check(&msg, iev->name, sizeof(chunk), 0);
-			memcpy(&chunk, msg.data, sizeof(chunk));
+			ipc_check(&msg, iev->name, &chunk, sizeof(chunk), 0);
 			explicit_bzero(msg.data, msg.datalen);
 			if (started || have_tls || chunk.len == 0 ||
 			    chunk.len > TLS_CHUNK)
@@ -521,7 +509,7 @@ netd_dispatch_main(int fd __unused, short event, void *arg __unused)
 			explicit_bzero(&chunk, sizeof(chunk));
 			break;
 		case IMSG_TLS_END:
-			ipc_check(&msg, iev->name, 0, 0);
+			ipc_check(&msg, iev->name, NULL, 0, 0);
 			if (started || have_tls || tls_cert == NULL ||
 			    tls_key == NULL)
 				fatalx("bad TLS key pair from the parent");
@@ -533,13 +521,13 @@ netd_dispatch_main(int fd __unused, short event, void *arg __unused)
 			have_tls = 1;
 			break;
 		case IMSG_STARTUP:
-			ipc_check(&msg, iev->name, 0, 0);
+			ipc_check(&msg, iev->name, NULL, 0, 0);
 			if (started || in_reconf || !have_link)
 				fatalx("unexpected startup");
 			netd_startup();
 			break;
 		case IMSG_SHUTDOWN:
-			ipc_check(&msg, iev->name, 0, 0);
+			ipc_check(&msg, iev->name, NULL, 0, 0);
 			netd_shutdown();
 			break;
 		default:

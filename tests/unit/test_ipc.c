@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <arpa/inet.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -168,7 +170,9 @@ run_child(void (*fn)(struct fatal_arg *), struct fatal_arg *arg)
 static void
 child_check(struct fatal_arg *arg)
 {
-	ipc_check(arg->msg, "peer", arg->size, arg->wantfd);
+	static u_char	 buf[IPC_MAX_PAYLOAD];
+
+	ipc_check(arg->msg, "peer", buf, arg->size, arg->wantfd);
 }
 
 static void
@@ -777,6 +781,142 @@ test_check_missing_fd(void **state)
 	assert_int_equal(run_child(child_check, &arg), 1);
 }
 
+/* ipc_get_data copies a payload of exactly the size asked, and only that. */
+static void
+test_get_data_exact(void **state)
+{
+	struct chan		*c = *state;
+	struct ipc_link		 link;
+
+	c->msg.hdr.type = IMSG_LINK;
+	c->msg.datalen = sizeof(link);
+	c->msg.fd = -1;
+	fill(c->msg.data, sizeof(link), 7);
+	memset(&link, 0, sizeof(link));
+	assert_int_equal(ipc_get_data(&c->msg, &link, sizeof(link)), 0);
+	assert_memory_equal(&link, c->msg.data, sizeof(link));
+}
+
+static void
+test_get_data_short(void **state)
+{
+	struct chan		*c = *state;
+	struct ipc_socket	 sock, zero;
+
+	c->msg.hdr.type = IMSG_SOCKET;
+	c->msg.datalen = sizeof(sock) - 1;
+	fill(c->msg.data, sizeof(sock), 3);
+	memset(&sock, 0, sizeof(sock));
+	memset(&zero, 0, sizeof(zero));
+	errno = 0;
+	assert_int_equal(ipc_get_data(&c->msg, &sock, sizeof(sock)), -1);
+	assert_int_equal(errno, EBADMSG);
+	assert_memory_equal(&sock, &zero, sizeof(sock));
+}
+
+static void
+test_get_data_long(void **state)
+{
+	struct chan		*c = *state;
+	struct ipc_socket	 sock, zero;
+
+	c->msg.hdr.type = IMSG_SOCKET;
+	c->msg.datalen = sizeof(sock) + 1;
+	fill(c->msg.data, sizeof(sock) + 1, 5);
+	memset(&sock, 0, sizeof(sock));
+	memset(&zero, 0, sizeof(zero));
+	errno = 0;
+	assert_int_equal(ipc_get_data(&c->msg, &sock, sizeof(sock)), -1);
+	assert_int_equal(errno, EBADMSG);
+	assert_memory_equal(&sock, &zero, sizeof(sock));
+}
+
+/* Size 0 asks for an empty payload; NULL is a buffer only for that. */
+static void
+test_get_data_empty(void **state)
+{
+	struct chan	*c = *state;
+	u_char		 b[4];
+
+	c->msg.hdr.type = IMSG_STARTUP;
+	c->msg.datalen = 0;
+	assert_int_equal(ipc_get_data(&c->msg, NULL, 0), 0);
+	assert_int_equal(ipc_get_data(&c->msg, b, 0), 0);
+	errno = 0;
+	assert_int_equal(ipc_get_data(&c->msg, b, sizeof(b)), -1);
+	assert_int_equal(errno, EBADMSG);
+
+	c->msg.datalen = 1;
+	errno = 0;
+	assert_int_equal(ipc_get_data(&c->msg, NULL, 0), -1);
+	assert_int_equal(errno, EBADMSG);
+
+	c->msg.datalen = sizeof(b);
+	errno = 0;
+	assert_int_equal(ipc_get_data(&c->msg, NULL, sizeof(b)), -1);
+	assert_int_equal(errno, EINVAL);
+}
+
+/* ipc_check hands out the payload it checked. */
+static void
+test_check_copies(void **state)
+{
+	struct chan	*c = *state;
+	struct ipc_link	 link;
+
+	c->msg.hdr.type = IMSG_LINK;
+	c->msg.datalen = sizeof(link);
+	c->msg.fd = -1;
+	fill(c->msg.data, sizeof(link), 11);
+	memset(&link, 0, sizeof(link));
+	ipc_check(&c->msg, "peer", &link, sizeof(link), 0);
+	assert_memory_equal(&link, c->msg.data, sizeof(link));
+}
+
+static void
+test_addr_valid(void **state __unused)
+{
+	struct ipc_addr	 a;
+	size_t		 i;
+
+	memset(&a, 0, sizeof(a));
+	a.family = AF_INET;
+	a.port = htons(30710);
+	a.addr[0] = 192;
+	a.addr[1] = 0;
+	a.addr[2] = 2;
+	a.addr[3] = 1;
+	assert_int_equal(ipc_addr_valid(&a), 1);
+
+	/* Anything after the four bytes of an IPv4 address. */
+	for (i = 4; i < sizeof(a.addr); i++) {
+		a.addr[i] = 1;
+		assert_int_equal(ipc_addr_valid(&a), 0);
+		a.addr[i] = 0;
+	}
+	assert_int_equal(ipc_addr_valid(&a), 1);
+	a.pad = 1;
+	assert_int_equal(ipc_addr_valid(&a), 0);
+	a.pad = 0;
+
+	/* IPv6 uses all sixteen bytes. */
+	a.family = AF_INET6;
+	memset(a.addr, 0xfe, sizeof(a.addr));
+	assert_int_equal(ipc_addr_valid(&a), 1);
+	a.pad = 0x80;
+	assert_int_equal(ipc_addr_valid(&a), 0);
+	a.pad = 0;
+
+	/* No other family. */
+	memset(a.addr, 0, sizeof(a.addr));
+	a.family = 0;
+	assert_int_equal(ipc_addr_valid(&a), 0);
+	a.family = AF_UNIX;
+	assert_int_equal(ipc_addr_valid(&a), 0);
+	a.family = 0xff;
+	assert_int_equal(ipc_addr_valid(&a), 0);
+}
+
 /* A frame from the expected pid passes ipcev_get. */
 static void
 test_ipcev_right_pid(void **state)
@@ -900,6 +1040,17 @@ main(void)
 		    chan_setup, chan_teardown),
 		cmocka_unit_test_setup_teardown(test_check_missing_fd,
 		    chan_setup, chan_teardown),
+		cmocka_unit_test_setup_teardown(test_get_data_exact,
+		    chan_setup, chan_teardown),
+		cmocka_unit_test_setup_teardown(test_get_data_short,
+		    chan_setup, chan_teardown),
+		cmocka_unit_test_setup_teardown(test_get_data_long,
+		    chan_setup, chan_teardown),
+		cmocka_unit_test_setup_teardown(test_get_data_empty,
+		    chan_setup, chan_teardown),
+		cmocka_unit_test_setup_teardown(test_check_copies,
+		    chan_setup, chan_teardown),
+		cmocka_unit_test(test_addr_valid),
 		cmocka_unit_test_setup_teardown(test_ipcev_right_pid,
 		    chan_setup, chan_teardown),
 		cmocka_unit_test_setup_teardown(test_ipcev_wrong_pid,
