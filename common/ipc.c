@@ -386,33 +386,32 @@ ipcev_compose(struct ipcev *iev, uint32_t type, uint32_t peerid, int fd,
 
 /*
  * The common start of every dispatch function: read and write as the event
- * says.  Sets *shut when the peer has gone away.
+ * says.  Returns 1 when the peer has gone away, 0 otherwise.
  */
 int
-ipcev_handle(struct ipcev *iev, short event, int *shut)
+ipcev_handle(struct ipcev *iev, short event)
 {
-	int	 n;
+	int	 n, shut = 0;
 
-	*shut = 0;
 	if (event & EV_READ) {
 		if ((n = ipc_read(&iev->ibuf)) == -1 && errno != EAGAIN) {
 			if (errno == ECONNRESET)
-				*shut = 1;
+				shut = 1;
 			else
 				fatal("read from %s", iev->name);
 		}
 		if (n == 0)
-			*shut = 1;
+			shut = 1;
 	}
 	if (event & EV_WRITE) {
 		if (ipc_write(&iev->ibuf) == -1) {
 			if (errno == EPIPE || errno == ECONNRESET)
-				*shut = 1;
+				shut = 1;
 			else
 				fatal("write to %s", iev->name);
 		}
 	}
-	return (0);
+	return (shut);
 }
 
 /*

@@ -86,7 +86,7 @@ void	ipcev_add(struct ipcev *);
 void	ipcev_del(struct ipcev *);
 int	ipcev_compose(struct ipcev *, uint32_t, uint32_t, int, const void *,
 	    size_t);
-int	ipcev_handle(struct ipcev *, short, int *);
+int	ipcev_handle(struct ipcev *, short);
 int	ipcev_get(struct ipcev *, struct ipc_msg *);
 
 #endif /* IPC_H */

@@ -44,6 +44,7 @@ static time_t		 full_until[2], last_report;
 static void	logd_sig_handler(int, short, void *);
 static void	logd_dispatch_main(int, short, void *);
 static void	logd_dispatch_netd(int, short, void *);
+static void	logd_netd_msgs(struct ipcev *);
 static void	logd_shutdown(void) __dead;
 static void	logd_client(const struct ipc_msg *);
 static void	logd_game(const struct ipc_msg *);
@@ -55,7 +56,8 @@ static time_t	logd_now(void);
 static int	logd_dir_ok(const char *, const char *, const char *,
 		    const char *);
 static void	logd_record(int, int);
-static void	logd_commit(int, short, void *);
+static void	logd_commit_timer(int, short, void *);
+static void	logd_commit(void);
 static int	logd_begin(void);
 
 void
@@ -73,7 +75,7 @@ logd_main(const struct options *o)
 	logd_open_db(o, datadir);
 
 	event_init();
-	evtimer_set(&ev_commit, logd_commit, NULL);
+	evtimer_set(&ev_commit, logd_commit_timer, NULL);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
@@ -252,10 +254,17 @@ logd_room(int kind)
 		return (0);
 	case DB_ROOM_TIGHT:
 		if (pending > 0 && !busy)
-			logd_commit(-1, 0, NULL);
+			logd_commit();
 		break;
 	}
 	return (1);
+}
+
+/* The commit due COMMIT_INTERVAL after a transaction's first record. */
+static void
+logd_commit_timer(int fd __unused, short event __unused, void *arg __unused)
+{
+	logd_commit();
 }
 
 /*
@@ -264,7 +273,7 @@ logd_room(int kind)
  * second later.
  */
 static void
-logd_commit(int fd __unused, short event __unused, void *arg __unused)
+logd_commit(void)
 {
 	struct timeval	 tv = { COMMIT_INTERVAL, 0 };
 
@@ -335,7 +344,7 @@ logd_record(int kind, int rv)
 	}
 	/* While the database is busy, the timer alone tries again. */
 	if (pending >= COMMIT_RECORDS && !busy)
-		logd_commit(-1, 0, NULL);
+		logd_commit();
 }
 
 /* Store what netd sent, commit, close the database, exit. */
@@ -344,13 +353,13 @@ logd_shutdown(void)
 {
 	if (iev_netd.ibuf.fd != -1) {
 		while (ipc_read(&iev_netd.ibuf) == 1)
-			logd_dispatch_netd(iev_netd.ibuf.fd, 0, NULL);
-		logd_dispatch_netd(iev_netd.ibuf.fd, 0, NULL);
+			logd_netd_msgs(&iev_netd);
+		logd_netd_msgs(&iev_netd);
 	}
-	logd_commit(-1, 0, NULL);
+	logd_commit();
 	if (in_txn) {
 		/* Busy: one more try (SQLite waits its busy timeout). */
-		logd_commit(-1, 0, NULL);
+		logd_commit();
 		if (in_txn)
 			log_warnx("statistics: %d records lost at exit",
 			    pending);
@@ -373,7 +382,7 @@ logd_dispatch_main(int fd __unused, short event, void *arg __unused)
 	struct ipc_link	 link;
 	int		 shut;
 
-	ipcev_handle(iev, event, &shut);
+	shut = ipcev_handle(iev, event);
 	while (ipcev_get(iev, &msg) == 1) {
 		switch (msg.hdr.type) {
 		case IMSG_LINK:
@@ -487,11 +496,29 @@ static void
 logd_dispatch_netd(int fd __unused, short event, void *arg __unused)
 {
 	struct ipcev	*iev = &iev_netd;
-	struct ipc_msg	 msg;
-	int		 shut = 0;
+	int		 shut;
 
-	if (event != 0)
-		ipcev_handle(iev, event, &shut);
+	shut = ipcev_handle(iev, event);
+	logd_netd_msgs(iev);
+	if (shut) {
+		log_debug("netd closed the link");
+		ipcev_del(iev);
+		(void)close(iev->ibuf.fd);
+		iev->ibuf.fd = -1;
+		return;
+	}
+	ipcev_add(iev);
+}
+
+/*
+ * Every whole message from netd in the read buffer; also how the exit
+ * takes what netd sent before it.
+ */
+static void
+logd_netd_msgs(struct ipcev *iev)
+{
+	struct ipc_msg	 msg;
+
 	while (ipcev_get(iev, &msg) == 1) {
 		switch (msg.hdr.type) {
 		case IMSG_HELLO:
@@ -512,14 +539,4 @@ logd_dispatch_netd(int fd __unused, short event, void *arg __unused)
 			    ipc_typename(msg.hdr.type));
 		}
 	}
-	if (event == 0)
-		return;
-	if (shut) {
-		log_debug("netd closed the link");
-		ipcev_del(iev);
-		(void)close(iev->ibuf.fd);
-		iev->ibuf.fd = -1;
-		return;
-	}
-	ipcev_add(iev);
 }

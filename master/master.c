@@ -743,7 +743,7 @@ main_dispatch_netd(int fd __unused, short event, void *arg __unused)
 	struct ipc_addr	 a;
 	int		 shut;
 
-	ipcev_handle(iev, event, &shut);
+	shut = ipcev_handle(iev, event);
 	while (ipcev_get(iev, &msg) == 1) {
 		switch (msg.hdr.type) {
 		case IMSG_SERVER:
@@ -780,7 +780,7 @@ main_dispatch_logd(int fd __unused, short event, void *arg __unused)
 	struct ipc_msg	 msg;
 	int		 shut;
 
-	ipcev_handle(iev, event, &shut);
+	shut = ipcev_handle(iev, event);
 	while (ipcev_get(iev, &msg) == 1) {
 		if (msg.fd != -1)
 			(void)close(msg.fd);

@@ -59,7 +59,9 @@ static void	netd_dispatch_logd(int, short, void *);
 static void	netd_shutdown(void);
 static void	netd_send_servers(void);
 static void	netd_send_server(struct server *, void *);
-static void	netd_timer(int, short, void *);
+static void	netd_expire_timer(int, short, void *);
+static void	netd_save_timer(int, short, void *);
+static void	netd_summary_timer(int, short, void *);
 static void	netd_add_socket(const struct ipc_socket *, int);
 static void	netd_reconf_end(void);
 static void	netd_startup(void);
@@ -104,9 +106,9 @@ netd_main(const struct options *o)
 	signal(SIGPIPE, SIG_IGN);
 	signal_set(&ev_sigterm, SIGTERM, netd_sig_handler, NULL);
 	signal_add(&ev_sigterm, NULL);
-	evtimer_set(&ev_expire, netd_timer, &ev_expire);
-	evtimer_set(&ev_save, netd_timer, &ev_save);
-	evtimer_set(&ev_summary, netd_timer, &ev_summary);
+	evtimer_set(&ev_expire, netd_expire_timer, NULL);
+	evtimer_set(&ev_save, netd_save_timer, NULL);
+	evtimer_set(&ev_summary, netd_summary_timer, NULL);
 
 	ipcev_init(&iev_main, PARENT_SOCK_FILENO, "parent",
 	    netd_dispatch_main, NULL);
@@ -140,39 +142,48 @@ netd_sig_handler(int sig, short event __unused, void *arg __unused)
 		netd_shutdown();
 }
 
-/* The periodic work: expiry, saving the list, the summary of drops. */
+/* The table's periodic work: expiry and the probes that are due. */
 static void
-netd_timer(int fd __unused, short event __unused, void *arg)
+netd_expire_timer(int fd __unused, short event __unused, void *arg __unused)
 {
-	struct timeval	 tv = { 0, 0 };
+	struct timeval	 tv = { EXPIRE_INTERVAL, 0 };
 
-	if (arg == &ev_expire) {
-		handle_tick(netd_now());
-		tv.tv_sec = EXPIRE_INTERVAL;
-		evtimer_add(&ev_expire, &tv);
-	} else if (arg == &ev_save) {
-		netd_send_servers();
-		tv.tv_sec = SAVE_INTERVAL;
-		evtimer_add(&ev_save, &tv);
-	} else {
-		if (netd_drops.servers > 0 || netd_drops.challenges > 0 ||
-		    netd_drops.throttled > 0 || netd_drops.budget > 0 ||
-		    netd_drops.gamestats > 0 || netd_drops.stats > 0)
-			log_verbose("last %d seconds: %llu servers refused "
-			    "at the limits, %llu heartbeats not challenged, "
-			    "%llu requests throttled, %llu answers over the "
-			    "budget, %llu gamestats refused, %llu statistics "
-			    "records dropped", SUMMARY_INTERVAL,
-			    (unsigned long long)netd_drops.servers,
-			    (unsigned long long)netd_drops.challenges,
-			    (unsigned long long)netd_drops.throttled,
-			    (unsigned long long)netd_drops.budget,
-			    (unsigned long long)netd_drops.gamestats,
-			    (unsigned long long)netd_drops.stats);
-		memset(&netd_drops, 0, sizeof(netd_drops));
-		tv.tv_sec = SUMMARY_INTERVAL;
-		evtimer_add(&ev_summary, &tv);
-	}
+	handle_tick(netd_now());
+	evtimer_add(&ev_expire, &tv);
+}
+
+/* Hand the server list to the parent, which writes serverlist.txt. */
+static void
+netd_save_timer(int fd __unused, short event __unused, void *arg __unused)
+{
+	struct timeval	 tv = { SAVE_INTERVAL, 0 };
+
+	netd_send_servers();
+	evtimer_add(&ev_save, &tv);
+}
+
+/* One line for what the limits refused since the last one, if anything. */
+static void
+netd_summary_timer(int fd __unused, short event __unused, void *arg __unused)
+{
+	struct timeval	 tv = { SUMMARY_INTERVAL, 0 };
+
+	if (netd_drops.servers > 0 || netd_drops.challenges > 0 ||
+	    netd_drops.throttled > 0 || netd_drops.budget > 0 ||
+	    netd_drops.gamestats > 0 || netd_drops.stats > 0)
+		log_verbose("last %d seconds: %llu servers refused at the "
+		    "limits, %llu heartbeats not challenged, %llu requests "
+		    "throttled, %llu answers over the budget, %llu gamestats "
+		    "refused, %llu statistics records dropped",
+		    SUMMARY_INTERVAL,
+		    (unsigned long long)netd_drops.servers,
+		    (unsigned long long)netd_drops.challenges,
+		    (unsigned long long)netd_drops.throttled,
+		    (unsigned long long)netd_drops.budget,
+		    (unsigned long long)netd_drops.gamestats,
+		    (unsigned long long)netd_drops.stats);
+	memset(&netd_drops, 0, sizeof(netd_drops));
+	evtimer_add(&ev_summary, &tv);
 }
 
 /*
@@ -410,7 +421,7 @@ netd_dispatch_main(int fd __unused, short event, void *arg __unused)
 	struct ipc_addr		 a;
 	int			 shut;
 
-	ipcev_handle(iev, event, &shut);
+	shut = ipcev_handle(iev, event);
 	while (ipcev_get(iev, &msg) == 1) {
 		switch (msg.hdr.type) {
 		case IMSG_SOCKET:
@@ -551,7 +562,7 @@ netd_dispatch_logd(int fd __unused, short event, void *arg __unused)
 	struct ipc_msg	 msg;
 	int		 shut;
 
-	ipcev_handle(iev, event, &shut);
+	shut = ipcev_handle(iev, event);
 	while (ipcev_get(iev, &msg) == 1)
 		fatalx("unexpected %s from logd", ipc_typename(msg.hdr.type));
 	if (shut) {
