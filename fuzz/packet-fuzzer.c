@@ -100,7 +100,6 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 struct netd_conf	 netd_conf;
 struct netd_files	 netd_files;
 struct netd_drops	 netd_drops;
-struct ignore_index	 netd_ignore;
 
 static const char *addr_text[NADDR] = {
 	"192.0.2.1", "192.0.2.2", "198.51.100.7", "203.0.113.9",

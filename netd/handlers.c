@@ -64,13 +64,6 @@ static int	bucket_take(uint32_t *, int64_t *, uint32_t, int64_t,
 #define SV_STAT_BURST		5
 #define SV_STAT_MS		60000
 
-/* Is the address in ignore.txt? */
-int
-ignore_match(const struct ipc_addr *a)
-{
-	return (ignore_index_match(&netd_ignore, a));
-}
-
 /*
  * One datagram from src.  Sources with port 0, packets without the header
  * and blacklisted addresses are dropped before any parsing.  The challenge

@@ -39,7 +39,6 @@
 struct netsock_head	 netd_socks = TAILQ_HEAD_INITIALIZER(netd_socks);
 struct netd_conf	 netd_conf;
 struct netd_files	 netd_files;
-struct ignore_index	 netd_ignore;
 struct netd_drops	 netd_drops;
 
 static struct ipcev	 iev_main, iev_logd;

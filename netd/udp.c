@@ -22,8 +22,6 @@
 #define UDP_BATCH	32	/* datagrams a recvmmsg() */
 #define UDP_ROUNDS	8	/* recvmmsg() calls a wake-up */
 
-extern struct netsock_head	 netd_socks;
-
 static void	udp_read(int, short, void *);
 static void	udp_flush_small(void);
 static void	udp_flush_lists(void);

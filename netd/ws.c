@@ -126,8 +126,6 @@ static const struct wslay_event_callbacks ws_callbacks = {
 	ws_recv_cb, ws_send_cb, NULL, NULL, NULL, NULL, ws_msg_cb
 };
 
-extern struct netsock_head	 netd_socks;
-
 static int
 ws_cmp(const struct ws_conn *a, const struct ws_conn *b)
 {
@@ -319,13 +317,14 @@ ws_adopt(int fd, const struct ipc_addr *peer, struct netsock *ns)
 {
 	struct ws_conn	*c;
 	char		 buf[ADDRSTRLEN];
-	int		 on = 1;
+	int		 on = 1, ignored;
 
-	if (nconns >= WS_MAX_CONNS || ignore_match(peer) ||
+	ignored = ignore_match(peer);
+	if (nconns >= WS_MAX_CONNS || ignored ||
 	    ipcount_get(&conn_ips, peer) >= WS_MAX_PER_IP) {
 		log_verbose("[WS] connection from %s refused: %s",
 		    addr_str(peer, buf, sizeof(buf)),
-		    ignore_match(peer) ? "ignore.txt" :
+		    ignored ? "ignore.txt" :
 		    nconns >= WS_MAX_CONNS ? "too many connections" :
 		    "too many connections from the address");
 		(void)close(fd);
