@@ -47,6 +47,21 @@
 #define WS_MAX_CONNS		16384	/* connections in all */
 #define WS_MAX_PER_IP		64	/* connections per address */
 #define WS_ACCEPT_PAUSE		1	/* seconds without accept after EMFILE */
+#define WS_ACCEPT_BATCH		64	/* accept() calls a wake-up */
+#define WS_DRAIN_READS		16	/* reads of what a refused peer sent */
+
+/* The frame header, RFC 6455 5.2: two bytes, then 2 or 8 of length. */
+#define WS_FH_FIN		0x80	/* byte 0: last frame of a message */
+#define WS_FH_OPCODE		0x0f	/* byte 0: the opcode */
+#define WS_FH_CTRL		0x08	/* in the opcode: a control frame */
+#define WS_FH_MASKED		0x80	/* byte 1: a mask key follows */
+#define WS_FH_LEN		0x7f	/* byte 1: 7-bit length or escape */
+#define WS_FH_LEN16		126	/* escape: 16-bit length follows */
+#define WS_FH_LEN64		127	/* escape: 64-bit length follows */
+#define WS_FH_MASK_KEY		4	/* bytes of the mask key */
+
+/* The port message: "\xff\xff\xff\xffport" and two bytes of port. */
+#define WS_PORT_OFF		(PKT_HDR_LEN + 4)
 
 enum ws_state { WS_HANDSHAKE, WS_OPEN };
 
@@ -278,7 +293,7 @@ ws_accept(int lfd, short event __unused, void *arg)
 	socklen_t		 sslen;
 	int			 fd, i;
 
-	for (i = 0; i < 64; i++) {
+	for (i = 0; i < WS_ACCEPT_BATCH; i++) {
 		sslen = sizeof(ss);
 		if ((fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
@@ -425,7 +440,7 @@ ws_drain(int fd)
 	int	 i;
 
 	(void)shutdown(fd, SHUT_WR);
-	for (i = 0; i < 16; i++)
+	for (i = 0; i < WS_DRAIN_READS; i++)
 		if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
 			break;
 }
@@ -739,10 +754,10 @@ ws_check_header(struct ws_conn *c)
 
 	if (c->fhlen < 2)
 		return (0);
-	fin = c->fh[0] & 0x80;
-	op = c->fh[0] & 0x0f;
-	ctrl = op & 0x08;
-	len = c->fh[1] & 0x7f;
+	fin = c->fh[0] & WS_FH_FIN;
+	op = c->fh[0] & WS_FH_OPCODE;
+	ctrl = op & WS_FH_CTRL;
+	len = c->fh[1] & WS_FH_LEN;
 	if (c->fhlen == 2) {
 		if (ctrl && (!fin || len > WS_MAX_CTRL))
 			return (WSLAY_CODE_PROTOCOL_ERROR);
@@ -756,18 +771,18 @@ ws_check_header(struct ws_conn *c)
 				c->nframes = 0;
 		}
 	}
-	need = len == 126 ? 4 : len == 127 ? 10 : 2;
+	need = len == WS_FH_LEN16 ? 4 : len == WS_FH_LEN64 ? 10 : 2;
 	if (c->fhlen < need)
 		return (0);
 	if (need > 2) {
 		/* RFC 6455 5.2: the shortest length form, top bit clear. */
 		for (len = 0, i = 2; i < need; i++)
 			len = len << 8 | c->fh[i];
-		if (need == 4 ? len < 126 : len < 65536 || len >> 63)
+		if (need == 4 ? len < WS_FH_LEN16 : len < 65536 || len >> 63)
 			return (WSLAY_CODE_PROTOCOL_ERROR);
 	}
 	/* The mask key is skipped as payload. */
-	c->fskip = len + (c->fh[1] & 0x80 ? 4 : 0);
+	c->fskip = len + (c->fh[1] & WS_FH_MASKED ? WS_FH_MASK_KEY : 0);
 	c->fhlen = 0;
 	return (0);
 }
@@ -835,7 +850,7 @@ ws_msg_cb(wslay_event_context_ptr ctx __unused,
 	    sizeof(buf)), arg->msg_length, log_vis(arg->msg,
 	    arg->msg_length, vbuf, sizeof(vbuf)));
 	if (proto_is_port_message(arg->msg, arg->msg_length)) {
-		memcpy(&c->port, arg->msg + 8, 2);
+		memcpy(&c->port, arg->msg + WS_PORT_OFF, sizeof(c->port));
 		log_verbose("[WS] %s announced port %u", ws_name(c, buf,
 		    sizeof(buf)), ntohs(c->port));
 		return;
