@@ -711,6 +711,22 @@ test_typename(void **state __unused)
 	assert_non_null(strstr(ipc_typename(0xffffffffU), "unknown"));
 }
 
+/* Every message type has its own name. */
+static void
+test_typename_all(void **state __unused)
+{
+	uint32_t	 t, u;
+
+	for (t = 0; t < IMSG_MAX; t++) {
+		assert_null(strstr(ipc_typename(t), "unknown"));
+		for (u = 0; u < t; u++)
+			assert_string_not_equal(ipc_typename(t),
+			    ipc_typename(u));
+	}
+	assert_string_equal(ipc_typename(IMSG_TLS_END), "tls-end");
+	assert_string_equal(ipc_typename(IMSG_STAT_CLIENT), "stat-client");
+}
+
 /* The child harness itself: a good message does not end the process. */
 static void
 test_check_ok(void **state)
@@ -1003,6 +1019,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_write_peer_gone,
 		    chan_setup, chan_teardown),
 		cmocka_unit_test(test_typename),
+		cmocka_unit_test(test_typename_all),
 		cmocka_unit_test_setup_teardown(test_check_ok, chan_setup,
 		    chan_teardown),
 		cmocka_unit_test_setup_teardown(test_check_wrong_size,
