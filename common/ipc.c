@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * The message layer between tremmasterd's processes.  Writes never block:
  * messages are queued and sent when the socket is writable.  Reads collect

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * Framed messages between the three processes, in the manner of imsg(3):
  * a 16 byte header, a payload, and at most one descriptor per message.

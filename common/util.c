@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * Address conversion and formatting, message names, and the privilege drop
  * that netd and logd make after exec.

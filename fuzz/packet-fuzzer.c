@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * libFuzzer harness for netd's packet handling: handle_packet() with the
  * server table, the throttle and the list cache behind it.  What netd.c,

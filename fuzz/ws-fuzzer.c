@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * libFuzzer harness for the WebSocket connection glue of netd/ws.c: the
  * upgrade, wslay's framing behind our callbacks, the port announcement,

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * logd: the unprivileged process that owns the statistics database.  It
  * hears from the parent (startup, shutdown) and from netd, over a direct

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * Command line parsing.  The options and defaults are those of the Python
  * master; the long-only ones are ours.  Parsing never exits: it returns -1

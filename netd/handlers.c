@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * What netd does with each datagram.  Every event of the protocol is
  * handled here and only here, so that later hooks have one place to go:

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * ignore.txt as an index: the entries sorted by family, prefix length and
  * network, one group a prefix length.  A lookup masks the address to each

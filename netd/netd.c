@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * netd: the unprivileged, chrooted network process.  It receives its
  * sockets, the data files and the saved server list from the parent, owns

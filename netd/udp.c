@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * UDP sockets: drained in batches with recvmmsg(2), each datagram handed
  * to handle_packet() with the socket it came in on, so that the answer

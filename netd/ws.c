@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * WebSocket clients and game servers.  A connection starts with the HTTP
  * upgrade (ws_http.c) under a deadline; then wslay frames it: each binary

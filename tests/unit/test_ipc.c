@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * Unit tests of common/ipc.c: framing over a socketpair, descriptor
  * passing, malformed frames, and the checks that end the process.
