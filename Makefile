@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Copyright (c) 2026 The tremmasterd authors
 # tremmasterd: GNU make (gmake on the BSDs).
 
 PROG	= tremmasterd

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * loadgen: the load generator of the tremmasterd benchmark (bench/run.sh).
  *

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * Base64 with padding, strict on input: only the standard alphabet, the
  * right padding, nothing after it.

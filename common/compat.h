@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * Portability glue.  This is the first local include of every file, so that
  * the rest of the tree can be written as OpenBSD code.

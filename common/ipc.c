@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * The message layer between tremmasterd's processes.  Writes never block:
  * messages are queued and sent when the socket is writable.  Reads collect
@@ -269,14 +272,36 @@ ipc_clear(struct ipcbuf *ibuf)
 }
 
 /*
- * The checks every received message gets: a payload of exactly size bytes,
- * and a descriptor exactly when the type carries one.  Fatal otherwise.
+ * Copy the payload of msg to buf when it is exactly size bytes, as
+ * imsg_get_data(3) does; size 0 (buf may be NULL) asks for an empty one.
+ * Returns -1 with errno EBADMSG when the size differs.
+ */
+int
+ipc_get_data(const struct ipc_msg *msg, void *buf, size_t size)
+{
+	if (size > 0 && buf == NULL) {
+		errno = EINVAL;
+		return (-1);
+	}
+	if (msg->datalen != size) {
+		errno = EBADMSG;
+		return (-1);
+	}
+	if (size > 0)
+		memcpy(buf, msg->data, size);
+	return (0);
+}
+
+/*
+ * The checks every received message gets, and its payload copied to buf:
+ * exactly size bytes, and a descriptor exactly when the type carries one.
+ * Fatal otherwise, naming the message type and the peer.
  */
 void
-ipc_check(const struct ipc_msg *msg, const char *peer, size_t size,
-    int wantfd)
+ipc_check(const struct ipc_msg *msg, const char *peer, void *buf,
+    size_t size, int wantfd)
 {
-	if (msg->datalen != size)
+	if (ipc_get_data(msg, buf, size) == -1)
 		fatalx("%s from %s has %zu bytes, expected %zu",
 		    ipc_typename(msg->hdr.type), peer, msg->datalen, size);
 	if (wantfd && msg->fd == -1)
@@ -285,6 +310,29 @@ ipc_check(const struct ipc_msg *msg, const char *peer, size_t size,
 	if (!wantfd && msg->fd != -1)
 		fatalx("%s from %s has an unexpected descriptor",
 		    ipc_typename(msg->hdr.type), peer);
+}
+
+/*
+ * An address as every sender fills it: IPv4 or IPv6, no padding, and for
+ * IPv4 nothing after the four bytes of the address.  Returns 1 when so.
+ */
+int
+ipc_addr_valid(const struct ipc_addr *a)
+{
+	size_t	 i;
+
+	if (a->pad != 0)
+		return (0);
+	switch (a->family) {
+	case AF_INET:
+		for (i = 4; i < sizeof(a->addr); i++)
+			if (a->addr[i] != 0)
+				return (0);
+		return (1);
+	case AF_INET6:
+		return (1);
+	}
+	return (0);
 }
 
 void
@@ -341,33 +389,32 @@ ipcev_compose(struct ipcev *iev, uint32_t type, uint32_t peerid, int fd,
 
 /*
  * The common start of every dispatch function: read and write as the event
- * says.  Sets *shut when the peer has gone away.
+ * says.  Returns 1 when the peer has gone away, 0 otherwise.
  */
 int
-ipcev_handle(struct ipcev *iev, short event, int *shut)
+ipcev_handle(struct ipcev *iev, short event)
 {
-	int	 n;
+	int	 n, shut = 0;
 
-	*shut = 0;
 	if (event & EV_READ) {
 		if ((n = ipc_read(&iev->ibuf)) == -1 && errno != EAGAIN) {
 			if (errno == ECONNRESET)
-				*shut = 1;
+				shut = 1;
 			else
 				fatal("read from %s", iev->name);
 		}
 		if (n == 0)
-			*shut = 1;
+			shut = 1;
 	}
 	if (event & EV_WRITE) {
 		if (ipc_write(&iev->ibuf) == -1) {
 			if (errno == EPIPE || errno == ECONNRESET)
-				*shut = 1;
+				shut = 1;
 			else
 				fatal("write to %s", iev->name);
 		}
 	}
-	return (0);
+	return (shut);
 }
 
 /*

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * Framed messages between the three processes, in the manner of imsg(3):
  * a 16 byte header, a payload, and at most one descriptor per message.
@@ -18,6 +21,8 @@
 #define IPC_MAX_PAYLOAD		(IPC_MAX_SIZE - IPC_HEADER_SIZE)
 #define IPC_MAX_FDS		16	/* descriptors waiting for a frame */
 #define IPC_F_HASFD		0x0001
+
+struct ipc_addr;		/* common/proto.h */
 
 struct ipc_hdr {
 	uint32_t	type;
@@ -74,7 +79,9 @@ int	ipc_write(struct ipcbuf *);
 int	ipc_read(struct ipcbuf *);
 int	ipc_get(struct ipcbuf *, struct ipc_msg *);
 void	ipc_clear(struct ipcbuf *);
-void	ipc_check(const struct ipc_msg *, const char *, size_t, int);
+int	ipc_get_data(const struct ipc_msg *, void *, size_t);
+void	ipc_check(const struct ipc_msg *, const char *, void *, size_t, int);
+int	ipc_addr_valid(const struct ipc_addr *);
 
 void	ipcev_init(struct ipcev *, int, const char *,
 	    void (*)(int, short, void *), void *);
@@ -82,7 +89,7 @@ void	ipcev_add(struct ipcev *);
 void	ipcev_del(struct ipcev *);
 int	ipcev_compose(struct ipcev *, uint32_t, uint32_t, int, const void *,
 	    size_t);
-int	ipcev_handle(struct ipcev *, short, int *);
+int	ipcev_handle(struct ipcev *, short);
 int	ipcev_get(struct ipcev *, struct ipc_msg *);
 
 #endif /* IPC_H */

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * Logging: timestamped lines on standard output in the foreground, or
  * syslog(3) when asked.  Every process calls log_init() before it drops

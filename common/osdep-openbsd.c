@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * OpenBSD: no /proc, so the binary is found from argv[0], which must then
  * hold a slash ("./tremmasterd" or an absolute path).

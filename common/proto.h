@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * Messages between the parent, netd and logd, with their payloads.  Every
  * payload is a plain struct of fixed size, zeroed before it is filled.

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * Linux: netd and logd each run under a seccomp-bpf allow-list (built
  * with libseccomp), the analogue of the pledge(2) promises they make on

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * OpenBSD: the sandbox of each child is pledge(2).  --no-seccomp has no
  * meaning here.

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * Address conversion and formatting, message names, and the privilege drop
  * that netd and logd make after exec.
@@ -153,16 +156,30 @@ family_name(int af)
 const char *
 ipc_typename(uint32_t type)
 {
-	static const char *names[] = {
-		"none", "socket", "link", "reconf-start", "reconf-label",
-		"reconf-featured", "reconf-ignore", "reconf-motd",
-		"reconf-end", "server", "servers-end", "startup", "shutdown",
-		"hello", "stat-client", "stat-game", "tls-cert", "tls-key",
-		"tls-end"
+	static const char *names[IMSG_MAX] = {
+		[IMSG_NONE] = "none",
+		[IMSG_SOCKET] = "socket",
+		[IMSG_LINK] = "link",
+		[IMSG_RECONF_START] = "reconf-start",
+		[IMSG_RECONF_LABEL] = "reconf-label",
+		[IMSG_RECONF_FEATURED] = "reconf-featured",
+		[IMSG_RECONF_IGNORE] = "reconf-ignore",
+		[IMSG_RECONF_MOTD] = "reconf-motd",
+		[IMSG_RECONF_END] = "reconf-end",
+		[IMSG_SERVER] = "server",
+		[IMSG_SERVERS_END] = "servers-end",
+		[IMSG_STARTUP] = "startup",
+		[IMSG_SHUTDOWN] = "shutdown",
+		[IMSG_HELLO] = "hello",
+		[IMSG_STAT_CLIENT] = "stat-client",
+		[IMSG_STAT_GAME] = "stat-game",
+		[IMSG_TLS_CERT] = "tls-cert",
+		[IMSG_TLS_KEY] = "tls-key",
+		[IMSG_TLS_END] = "tls-end"
 	};
 	static char	 buf[32];
 
-	if (type < nitems(names))
+	if (type < nitems(names) && names[type] != NULL)
 		return (names[type]);
 	(void)snprintf(buf, sizeof(buf), "unknown type %u", type);
 	return (buf);

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * libFuzzer harness for the data file parsers of master/files.c: the input
  * is read as ignore.txt, motd.txt and serverlist.txt through fmemopen().

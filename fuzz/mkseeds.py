@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Copyright (c) 2026 The tremmasterd authors
+
 """Write the seed corpora of packet-fuzzer and ws-fuzzer.
 
 Run from the top of the tree: python3 fuzz/mkseeds.py.  The layouts are

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * libFuzzer harness for netd's packet handling: handle_packet() with the
  * server table, the throttle and the list cache behind it.  What netd.c,
@@ -100,7 +103,6 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 struct netd_conf	 netd_conf;
 struct netd_files	 netd_files;
 struct netd_drops	 netd_drops;
-struct ignore_index	 netd_ignore;
 
 static const char *addr_text[NADDR] = {
 	"192.0.2.1", "192.0.2.2", "198.51.100.7", "203.0.113.9",

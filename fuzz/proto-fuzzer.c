@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * libFuzzer harness for netd/proto.c.  Every input is one datagram: it
  * goes through proto_command() and then, as netd dispatches it, to the

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Copyright (c) 2026 The tremmasterd authors
 #
 # Run the libFuzzer harnesses built in a directory (make fuzz).
 #

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * libFuzzer harness for the WebSocket connection glue of netd/ws.c: the
  * upgrade, wslay's framing behind our callbacks, the port announcement,
@@ -83,7 +86,6 @@ static const char upgrade[] =
     "Sec-WebSocket-Version: 13\r\n"
     "\r\n";
 
-static struct ignore_index	 ignore_ix;
 static struct ipc_ignore	 ignored[1];
 static struct netsock		 listener;
 static struct ipc_addr		 peer;
@@ -111,12 +113,6 @@ netd_now(void)
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
 		abort();
 	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
-int
-ignore_match(const struct ipc_addr *a)
-{
-	return (ignore_index_match(&ignore_ix, a));
 }
 
 /*
@@ -296,7 +292,7 @@ LLVMFuzzerInitialize(int *argc __unused, char ***argv __unused)
 	CHECK(inet_pton(AF_INET, "203.0.113.0", ignored[0].addr.addr) == 1);
 	ignored[0].addr.family = AF_INET;
 	ignored[0].prefixlen = 24;
-	ignore_index_build(&ignore_ix, ignored, nitems(ignored));
+	ignore_index_build(&netd_ignore, ignored, nitems(ignored));
 	listener.role = SOCK_WEBSOCKET;
 	listener.family = AF_INET;
 	listener.port = 30700;

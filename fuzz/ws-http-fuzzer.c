@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * libFuzzer harness for netd/ws_http.c and common/base64.c.  Every input
  * is what a WebSocket client sent before our answer: it goes through

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * The statistics backends behind one small interface: SQLite (stats.db),
  * TDB (clientStats.tdb and gameStats.tdb), or none.

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * SQLite backend: stats.db with the tables of the Python master's
  * logsqlite.py, created when missing.  Statements are prepared once and

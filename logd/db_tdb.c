@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * TDB backend, with the files, keys and values of the Python master's
  * logtdb.py: clientStats.tdb maps a client address to "version"

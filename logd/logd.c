@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * logd: the unprivileged process that owns the statistics database.  It
  * hears from the parent (startup, shutdown) and from netd, over a direct
@@ -44,6 +47,7 @@ static time_t		 full_until[2], last_report;
 static void	logd_sig_handler(int, short, void *);
 static void	logd_dispatch_main(int, short, void *);
 static void	logd_dispatch_netd(int, short, void *);
+static void	logd_netd_msgs(struct ipcev *);
 static void	logd_shutdown(void) __dead;
 static void	logd_client(const struct ipc_msg *);
 static void	logd_game(const struct ipc_msg *);
@@ -55,7 +59,8 @@ static time_t	logd_now(void);
 static int	logd_dir_ok(const char *, const char *, const char *,
 		    const char *);
 static void	logd_record(int, int);
-static void	logd_commit(int, short, void *);
+static void	logd_commit_timer(int, short, void *);
+static void	logd_commit(void);
 static int	logd_begin(void);
 
 void
@@ -73,7 +78,7 @@ logd_main(const struct options *o)
 	logd_open_db(o, datadir);
 
 	event_init();
-	evtimer_set(&ev_commit, logd_commit, NULL);
+	evtimer_set(&ev_commit, logd_commit_timer, NULL);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
@@ -252,10 +257,17 @@ logd_room(int kind)
 		return (0);
 	case DB_ROOM_TIGHT:
 		if (pending > 0 && !busy)
-			logd_commit(-1, 0, NULL);
+			logd_commit();
 		break;
 	}
 	return (1);
+}
+
+/* The commit due COMMIT_INTERVAL after a transaction's first record. */
+static void
+logd_commit_timer(int fd __unused, short event __unused, void *arg __unused)
+{
+	logd_commit();
 }
 
 /*
@@ -264,7 +276,7 @@ logd_room(int kind)
  * second later.
  */
 static void
-logd_commit(int fd __unused, short event __unused, void *arg __unused)
+logd_commit(void)
 {
 	struct timeval	 tv = { COMMIT_INTERVAL, 0 };
 
@@ -335,7 +347,7 @@ logd_record(int kind, int rv)
 	}
 	/* While the database is busy, the timer alone tries again. */
 	if (pending >= COMMIT_RECORDS && !busy)
-		logd_commit(-1, 0, NULL);
+		logd_commit();
 }
 
 /* Store what netd sent, commit, close the database, exit. */
@@ -344,13 +356,13 @@ logd_shutdown(void)
 {
 	if (iev_netd.ibuf.fd != -1) {
 		while (ipc_read(&iev_netd.ibuf) == 1)
-			logd_dispatch_netd(iev_netd.ibuf.fd, 0, NULL);
-		logd_dispatch_netd(iev_netd.ibuf.fd, 0, NULL);
+			logd_netd_msgs(&iev_netd);
+		logd_netd_msgs(&iev_netd);
 	}
-	logd_commit(-1, 0, NULL);
+	logd_commit();
 	if (in_txn) {
 		/* Busy: one more try (SQLite waits its busy timeout). */
-		logd_commit(-1, 0, NULL);
+		logd_commit();
 		if (in_txn)
 			log_warnx("statistics: %d records lost at exit",
 			    pending);
@@ -373,14 +385,13 @@ logd_dispatch_main(int fd __unused, short event, void *arg __unused)
 	struct ipc_link	 link;
 	int		 shut;
 
-	ipcev_handle(iev, event, &shut);
+	shut = ipcev_handle(iev, event);
 	while (ipcev_get(iev, &msg) == 1) {
 		switch (msg.hdr.type) {
 		case IMSG_LINK:
-			ipc_check(&msg, iev->name, sizeof(link), 1);
+			ipc_check(&msg, iev->name, &link, sizeof(link), 1);
 			if (started || have_link)
 				fatalx("unexpected link to netd");
-			memcpy(&link, msg.data, sizeof(link));
 			have_link = 1;
 			ipcev_init(&iev_netd, msg.fd, "netd",
 			    logd_dispatch_netd, NULL);
@@ -388,7 +399,7 @@ logd_dispatch_main(int fd __unused, short event, void *arg __unused)
 			ipcev_add(&iev_netd);
 			break;
 		case IMSG_STARTUP:
-			ipc_check(&msg, iev->name, 0, 0);
+			ipc_check(&msg, iev->name, NULL, 0, 0);
 			if (started || !have_link)
 				fatalx("unexpected startup");
 			started = 1;
@@ -397,7 +408,7 @@ logd_dispatch_main(int fd __unused, short event, void *arg __unused)
 			log_debug("started");
 			break;
 		case IMSG_SHUTDOWN:
-			ipc_check(&msg, iev->name, 0, 0);
+			ipc_check(&msg, iev->name, NULL, 0, 0);
 			logd_shutdown();
 			break;
 		default:
@@ -420,9 +431,8 @@ logd_client(const struct ipc_msg *msg)
 	char			 abuf[ADDRSTRLEN], v[LOG_VISBUF], r[LOG_VISBUF];
 	int			 rv;
 
-	ipc_check(msg, "netd", sizeof(st), 0);
-	memcpy(&st, msg->data, sizeof(st));
-	if ((st.addr.family != AF_INET && st.addr.family != AF_INET6) ||
+	ipc_check(msg, "netd", &st, sizeof(st), 0);
+	if (!ipc_addr_valid(&st.addr) ||
 	    memchr(st.version, '\0', sizeof(st.version)) == NULL ||
 	    memchr(st.renderer, '\0', sizeof(st.renderer)) == NULL)
 		fatalx("malformed client record from netd");
@@ -449,10 +459,8 @@ logd_game(const struct ipc_msg *msg)
 	char			 abuf[ADDRSTRLEN], d[LOG_VISBUF];
 	int			 rv;
 
-	ipc_check(msg, "netd", sizeof(st), 0);
-	memcpy(&st, msg->data, sizeof(st));
-	if ((st.addr.family != AF_INET && st.addr.family != AF_INET6) ||
-	    st.len > sizeof(st.data))
+	ipc_check(msg, "netd", &st, sizeof(st), 0);
+	if (!ipc_addr_valid(&st.addr) || st.len > sizeof(st.data))
 		fatalx("malformed game record from netd");
 	ngames++;
 	log_debug("game %s at %lld: %s",
@@ -491,15 +499,33 @@ static void
 logd_dispatch_netd(int fd __unused, short event, void *arg __unused)
 {
 	struct ipcev	*iev = &iev_netd;
-	struct ipc_msg	 msg;
-	int		 shut = 0;
+	int		 shut;
 
-	if (event != 0)
-		ipcev_handle(iev, event, &shut);
+	shut = ipcev_handle(iev, event);
+	logd_netd_msgs(iev);
+	if (shut) {
+		log_debug("netd closed the link");
+		ipcev_del(iev);
+		(void)close(iev->ibuf.fd);
+		iev->ibuf.fd = -1;
+		return;
+	}
+	ipcev_add(iev);
+}
+
+/*
+ * Every whole message from netd in the read buffer; also how the exit
+ * takes what netd sent before it.
+ */
+static void
+logd_netd_msgs(struct ipcev *iev)
+{
+	struct ipc_msg	 msg;
+
 	while (ipcev_get(iev, &msg) == 1) {
 		switch (msg.hdr.type) {
 		case IMSG_HELLO:
-			ipc_check(&msg, iev->name, 0, 0);
+			ipc_check(&msg, iev->name, NULL, 0, 0);
 			if (netd_hello)
 				fatalx("second hello from netd");
 			netd_hello = 1;
@@ -516,14 +542,4 @@ logd_dispatch_netd(int fd __unused, short event, void *arg __unused)
 			    ipc_typename(msg.hdr.type));
 		}
 	}
-	if (event == 0)
-		return;
-	if (shut) {
-		log_debug("netd closed the link");
-		ipcev_del(iev);
-		(void)close(iev->ibuf.fd);
-		iev->ibuf.fd = -1;
-		return;
-	}
-	ipcev_add(iev);
 }

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * The operator's view of the statistics (--stats) and the creation of an
  * empty database (--create-db), run by the parent in the foreground.

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * Parsers for the data files, with the rules of the Python master, and the
  * atomic writer of serverlist.txt.  A missing file is an empty one; any

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * The data files the parent reads (featured.txt, ignore.txt, motd.txt) and
  * the server list it keeps (serverlist.txt).

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * The parent binds every socket before anything else happens, so that an
  * address in use reaches the operator's terminal.

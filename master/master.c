@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * tremmasterd: a master server for Tremulous.
  *
@@ -743,25 +746,17 @@ main_dispatch_netd(int fd __unused, short event, void *arg __unused)
 	struct ipc_addr	 a;
 	int		 shut;
 
-	ipcev_handle(iev, event, &shut);
+	shut = ipcev_handle(iev, event);
 	while (ipcev_get(iev, &msg) == 1) {
-		if (msg.fd != -1)
-			fatalx("netd sent a descriptor with %s",
-			    ipc_typename(msg.hdr.type));
 		switch (msg.hdr.type) {
 		case IMSG_SERVER:
-			if (msg.datalen != sizeof(a))
-				fatalx("netd: %s of %zu bytes",
-				    ipc_typename(msg.hdr.type), msg.datalen);
-			memcpy(&a, msg.data, sizeof(a));
-			if (a.family != AF_INET && a.family != AF_INET6)
-				fatalx("netd: server of family %u", a.family);
+			ipc_check(&msg, iev->name, &a, sizeof(a), 0);
+			if (!ipc_addr_valid(&a))
+				fatalx("bad server address from netd");
 			serverlist_add(&incoming, &a);
 			break;
 		case IMSG_SERVERS_END:
-			if (msg.datalen != 0)
-				fatalx("netd: %s of %zu bytes",
-				    ipc_typename(msg.hdr.type), msg.datalen);
+			ipc_check(&msg, iev->name, NULL, 0, 0);
 			if (serverlist_write(datadir, &incoming) == 0)
 				log_verbose("wrote %zu servers to %s",
 				    incoming.n, SERVERLIST_FILE);
@@ -788,7 +783,7 @@ main_dispatch_logd(int fd __unused, short event, void *arg __unused)
 	struct ipc_msg	 msg;
 	int		 shut;
 
-	ipcev_handle(iev, event, &shut);
+	shut = ipcev_handle(iev, event);
 	while (ipcev_get(iev, &msg) == 1) {
 		if (msg.fd != -1)
 			(void)close(msg.fd);

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * Command line parsing.  The options and defaults are those of the Python
  * master; the long-only ones are ours.  Parsing never exits: it returns -1
@@ -90,6 +93,8 @@ static const char shortopts[] = "+:h46d:j:k:K:l:L:n:p:P:qu:vVwW:";
 
 static int	seterr(char *, size_t, const char *, ...)
 		    __attribute__((__format__ (printf, 3, 4)));
+static int	parse_num(const char *, const char *, const char *,
+		    const char *, int, int, int *, char *, size_t);
 static int	parse_port(const char *, const char *, uint16_t *, char *,
 		    size_t);
 static int	add_port(uint16_t *, int *, uint16_t, const char *, char *,
@@ -107,17 +112,35 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 	return (-1);
 }
 
+/*
+ * A number from lo to hi for option opt.  The error names what the number
+ * is before the argument ("port", or "") and its unit after ("seconds", or
+ * ""): -P: port "0" is too small (1-65535).
+ */
 static int
-parse_port(const char *opt, const char *arg, uint16_t *port, char *err,
-    size_t errlen)
+parse_num(const char *opt, const char *what, const char *arg,
+    const char *unit, int lo, int hi, int *val, char *err, size_t errlen)
 {
 	const char	*errstr;
 	long long	 n;
 
-	n = strtonum(arg, 1, 65535, &errstr);
+	n = strtonum(arg, lo, hi, &errstr);
 	if (errstr != NULL)
-		return (seterr(err, errlen, "%s: port \"%s\" is %s "
-		    "(1-65535)", opt, arg, errstr));
+		return (seterr(err, errlen, "%s: %s%s\"%s\"%s%s is %s (%d-%d)",
+		    opt, what, what[0] != '\0' ? " " : "", arg,
+		    unit[0] != '\0' ? " " : "", unit, errstr, lo, hi));
+	*val = (int)n;
+	return (0);
+}
+
+static int
+parse_port(const char *opt, const char *arg, uint16_t *port, char *err,
+    size_t errlen)
+{
+	int	 n;
+
+	if (parse_num(opt, "port", arg, "", 1, 65535, &n, err, errlen) == -1)
+		return (-1);
 	*port = (uint16_t)n;
 	return (0);
 }
@@ -170,11 +193,9 @@ int
 options_parse(int argc, char **argv, struct options *o, char *err,
     size_t errlen)
 {
-	const char	*errstr;
 	char		 optname[64];
-	long long	 n;
 	uint16_t	 port = 0;
-	int		 ch, level, longindex;
+	int		 ch, i, longindex;
 
 	memset(o, 0, sizeof(*o));
 	o->action = ACTION_RUN;
@@ -272,12 +293,9 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 			o->listen6 = optarg;
 			break;
 		case 'n':
-			n = strtonum(optarg, 0, 100000000, &errstr);
-			if (errstr != NULL)
-				return (seterr(err, errlen, "%s: number of "
-				    "servers \"%s\" is %s (0-100000000)",
-				    optname, optarg, errstr));
-			o->max_servers = (int)n;
+			if (parse_num(optname, "number of servers", optarg, "",
+			    0, 100000000, &o->max_servers, err, errlen) == -1)
+				return (-1);
 			break;
 		case 'p':
 			if (parse_port(optname, optarg, &port, err,
@@ -303,11 +321,9 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 			o->verbose++;
 			break;
 		case OPT_VERBOSE:
-			level = (int)strtonum(optarg, 0, 4, &errstr);
-			if (errstr != NULL)
-				return (seterr(err, errlen, "%s: level \"%s\" "
-				    "is %s (0-4)", optname, optarg, errstr));
-			o->verbose = level;
+			if (parse_num(optname, "level", optarg, "", 0, 4,
+			    &o->verbose, err, errlen) == -1)
+				return (-1);
 			break;
 		case 'V':
 			if (o->action != ACTION_HELP)
@@ -323,76 +339,49 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 				return (-1);
 			break;
 		case OPT_CHALLENGE_TIMEOUT:
-			n = strtonum(optarg, 1, 3600, &errstr);
-			if (errstr != NULL)
-				return (seterr(err, errlen, "%s: \"%s\" "
-				    "seconds is %s (1-3600)", optname, optarg,
-				    errstr));
-			o->challenge_timeout = (int)n;
+			if (parse_num(optname, "", optarg, "seconds", 1, 3600,
+			    &o->challenge_timeout, err, errlen) == -1)
+				return (-1);
 			break;
 		case OPT_SERVER_TIMEOUT:
-			n = strtonum(optarg, 1, 86400, &errstr);
-			if (errstr != NULL)
-				return (seterr(err, errlen, "%s: \"%s\" "
-				    "seconds is %s (1-86400)", optname, optarg,
-				    errstr));
-			o->server_timeout = (int)n;
+			if (parse_num(optname, "", optarg, "seconds", 1, 86400,
+			    &o->server_timeout, err, errlen) == -1)
+				return (-1);
 			break;
 		case OPT_MAX_PER_IP:
-			n = strtonum(optarg, 0, 1000000, &errstr);
-			if (errstr != NULL)
-				return (seterr(err, errlen, "%s: \"%s\" "
-				    "is %s (0-1000000)", optname, optarg,
-				    errstr));
-			o->max_per_ip = (int)n;
+			if (parse_num(optname, "", optarg, "", 0, 1000000,
+			    &o->max_per_ip, err, errlen) == -1)
+				return (-1);
 			break;
 		case OPT_THROTTLE_BURST:
-			n = strtonum(optarg, 0, 1000000, &errstr);
-			if (errstr != NULL)
-				return (seterr(err, errlen, "%s: \"%s\" "
-				    "is %s (0-1000000)", optname, optarg,
-				    errstr));
-			o->throttle_burst = (int)n;
+			if (parse_num(optname, "", optarg, "", 0, 1000000,
+			    &o->throttle_burst, err, errlen) == -1)
+				return (-1);
 			break;
 		case OPT_THROTTLE_RATE:
-			n = strtonum(optarg, 1, 1000000, &errstr);
-			if (errstr != NULL)
-				return (seterr(err, errlen, "%s: \"%s\" "
-				    "is %s (1-1000000)", optname, optarg,
-				    errstr));
-			o->throttle_rate = (int)n;
+			if (parse_num(optname, "", optarg, "", 1, 1000000,
+			    &o->throttle_rate, err, errlen) == -1)
+				return (-1);
 			break;
 		case OPT_IPV6_PREFIX:
-			n = strtonum(optarg, 1, 128, &errstr);
-			if (errstr != NULL)
-				return (seterr(err, errlen, "%s: \"%s\" "
-				    "is %s (1-128)", optname, optarg,
-				    errstr));
-			o->ipv6_prefix = (int)n;
+			if (parse_num(optname, "", optarg, "", 1, 128,
+			    &o->ipv6_prefix, err, errlen) == -1)
+				return (-1);
 			break;
 		case OPT_ANSWER_BUDGET:
-			n = strtonum(optarg, 0, 1048576, &errstr);
-			if (errstr != NULL)
-				return (seterr(err, errlen, "%s: \"%s\" "
-				    "KiB is %s (0-1048576)", optname, optarg,
-				    errstr));
-			o->answer_budget = (int)n;
+			if (parse_num(optname, "", optarg, "KiB", 0, 1048576,
+			    &o->answer_budget, err, errlen) == -1)
+				return (-1);
 			break;
 		case OPT_DB_MAX_SIZE:
-			n = strtonum(optarg, 0, 1048576, &errstr);
-			if (errstr != NULL)
-				return (seterr(err, errlen, "%s: \"%s\" "
-				    "MiB is %s (0-1048576)", optname, optarg,
-				    errstr));
-			o->db_max_size = (int)n;
+			if (parse_num(optname, "", optarg, "MiB", 0, 1048576,
+			    &o->db_max_size, err, errlen) == -1)
+				return (-1);
 			break;
 		case OPT_CHALLENGE_BURST:
-			n = strtonum(optarg, 0, 1000000, &errstr);
-			if (errstr != NULL)
-				return (seterr(err, errlen, "%s: \"%s\" "
-				    "is %s (0-1000000)", optname, optarg,
-				    errstr));
-			o->challenge_burst = (int)n;
+			if (parse_num(optname, "", optarg, "", 0, 1000000,
+			    &o->challenge_burst, err, errlen) == -1)
+				return (-1);
 			break;
 		case OPT_NO_SECCOMP:
 			o->no_seccomp = 1;
@@ -449,8 +438,8 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 	if (o->challenge_port == 0)
 		o->challenge_port = default_challenge_port(o);
 	else {
-		for (n = 0; n < o->nports; n++)
-			if (o->ports[n] == o->challenge_port)
+		for (i = 0; i < o->nports; i++)
+			if (o->ports[i] == o->challenge_port)
 				return (seterr(err, errlen, "-P: challenge "
 				    "port %u is also a request port (-p)",
 				    o->challenge_port));

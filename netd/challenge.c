@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * Stateless challenges.  The challenge sent to a server is a keyed PRF of
  * where it goes and of the time: SipHash-2-4 with a 128-bit output

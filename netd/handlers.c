@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * What netd does with each datagram.  Every event of the protocol is
  * handled here and only here, so that later hooks have one place to go:
@@ -63,13 +66,6 @@ static int	bucket_take(uint32_t *, int64_t *, uint32_t, int64_t,
  */
 #define SV_STAT_BURST		5
 #define SV_STAT_MS		60000
-
-/* Is the address in ignore.txt? */
-int
-ignore_match(const struct ipc_addr *a)
-{
-	return (ignore_index_match(&netd_ignore, a));
-}
 
 /*
  * One datagram from src.  Sources with port 0, packets without the header

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * ignore.txt as an index: the entries sorted by family, prefix length and
  * network, one group a prefix length.  A lookup masks the address to each
@@ -15,6 +18,8 @@
 
 #include "log.h"
 #include "netd.h"
+
+struct ignore_index	 netd_ignore;	/* netd's, of the current files */
 
 static int	ignore_cmp(const void *, const void *);
 static void	ignore_mask(uint8_t *, int);
@@ -103,4 +108,11 @@ ignore_index_match(const struct ignore_index *ix, const struct ipc_addr *a)
 			return (1);
 	}
 	return (0);
+}
+
+/* Is the address in netd's ignore.txt? */
+int
+ignore_match(const struct ipc_addr *a)
+{
+	return (ignore_index_match(&netd_ignore, a));
 }

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * Counts per IP address (servers tracked, WebSocket connections), for the
  * per-address limits: a red-black tree of addresses with a count each.

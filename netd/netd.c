@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * netd: the unprivileged, chrooted network process.  It receives its
  * sockets, the data files and the saved server list from the parent, owns
@@ -39,7 +42,6 @@
 struct netsock_head	 netd_socks = TAILQ_HEAD_INITIALIZER(netd_socks);
 struct netd_conf	 netd_conf;
 struct netd_files	 netd_files;
-struct ignore_index	 netd_ignore;
 struct netd_drops	 netd_drops;
 
 static struct ipcev	 iev_main, iev_logd;
@@ -59,7 +61,9 @@ static void	netd_dispatch_logd(int, short, void *);
 static void	netd_shutdown(void);
 static void	netd_send_servers(void);
 static void	netd_send_server(struct server *, void *);
-static void	netd_timer(int, short, void *);
+static void	netd_expire_timer(int, short, void *);
+static void	netd_save_timer(int, short, void *);
+static void	netd_summary_timer(int, short, void *);
 static void	netd_add_socket(const struct ipc_socket *, int);
 static void	netd_reconf_end(void);
 static void	netd_startup(void);
@@ -104,9 +108,9 @@ netd_main(const struct options *o)
 	signal(SIGPIPE, SIG_IGN);
 	signal_set(&ev_sigterm, SIGTERM, netd_sig_handler, NULL);
 	signal_add(&ev_sigterm, NULL);
-	evtimer_set(&ev_expire, netd_timer, &ev_expire);
-	evtimer_set(&ev_save, netd_timer, &ev_save);
-	evtimer_set(&ev_summary, netd_timer, &ev_summary);
+	evtimer_set(&ev_expire, netd_expire_timer, NULL);
+	evtimer_set(&ev_save, netd_save_timer, NULL);
+	evtimer_set(&ev_summary, netd_summary_timer, NULL);
 
 	ipcev_init(&iev_main, PARENT_SOCK_FILENO, "parent",
 	    netd_dispatch_main, NULL);
@@ -140,39 +144,48 @@ netd_sig_handler(int sig, short event __unused, void *arg __unused)
 		netd_shutdown();
 }
 
-/* The periodic work: expiry, saving the list, the summary of drops. */
+/* The table's periodic work: expiry and the probes that are due. */
 static void
-netd_timer(int fd __unused, short event __unused, void *arg)
+netd_expire_timer(int fd __unused, short event __unused, void *arg __unused)
 {
-	struct timeval	 tv = { 0, 0 };
+	struct timeval	 tv = { EXPIRE_INTERVAL, 0 };
 
-	if (arg == &ev_expire) {
-		handle_tick(netd_now());
-		tv.tv_sec = EXPIRE_INTERVAL;
-		evtimer_add(&ev_expire, &tv);
-	} else if (arg == &ev_save) {
-		netd_send_servers();
-		tv.tv_sec = SAVE_INTERVAL;
-		evtimer_add(&ev_save, &tv);
-	} else {
-		if (netd_drops.servers > 0 || netd_drops.challenges > 0 ||
-		    netd_drops.throttled > 0 || netd_drops.budget > 0 ||
-		    netd_drops.gamestats > 0 || netd_drops.stats > 0)
-			log_verbose("last %d seconds: %llu servers refused "
-			    "at the limits, %llu heartbeats not challenged, "
-			    "%llu requests throttled, %llu answers over the "
-			    "budget, %llu gamestats refused, %llu statistics "
-			    "records dropped", SUMMARY_INTERVAL,
-			    (unsigned long long)netd_drops.servers,
-			    (unsigned long long)netd_drops.challenges,
-			    (unsigned long long)netd_drops.throttled,
-			    (unsigned long long)netd_drops.budget,
-			    (unsigned long long)netd_drops.gamestats,
-			    (unsigned long long)netd_drops.stats);
-		memset(&netd_drops, 0, sizeof(netd_drops));
-		tv.tv_sec = SUMMARY_INTERVAL;
-		evtimer_add(&ev_summary, &tv);
-	}
+	handle_tick(netd_now());
+	evtimer_add(&ev_expire, &tv);
+}
+
+/* Hand the server list to the parent, which writes serverlist.txt. */
+static void
+netd_save_timer(int fd __unused, short event __unused, void *arg __unused)
+{
+	struct timeval	 tv = { SAVE_INTERVAL, 0 };
+
+	netd_send_servers();
+	evtimer_add(&ev_save, &tv);
+}
+
+/* One line for what the limits refused since the last one, if anything. */
+static void
+netd_summary_timer(int fd __unused, short event __unused, void *arg __unused)
+{
+	struct timeval	 tv = { SUMMARY_INTERVAL, 0 };
+
+	if (netd_drops.servers > 0 || netd_drops.challenges > 0 ||
+	    netd_drops.throttled > 0 || netd_drops.budget > 0 ||
+	    netd_drops.gamestats > 0 || netd_drops.stats > 0)
+		log_verbose("last %d seconds: %llu servers refused at the "
+		    "limits, %llu heartbeats not challenged, %llu requests "
+		    "throttled, %llu answers over the budget, %llu gamestats "
+		    "refused, %llu statistics records dropped",
+		    SUMMARY_INTERVAL,
+		    (unsigned long long)netd_drops.servers,
+		    (unsigned long long)netd_drops.challenges,
+		    (unsigned long long)netd_drops.throttled,
+		    (unsigned long long)netd_drops.budget,
+		    (unsigned long long)netd_drops.gamestats,
+		    (unsigned long long)netd_drops.stats);
+	memset(&netd_drops, 0, sizeof(netd_drops));
+	evtimer_add(&ev_summary, &tv);
 }
 
 /*
@@ -410,21 +423,19 @@ netd_dispatch_main(int fd __unused, short event, void *arg __unused)
 	struct ipc_addr		 a;
 	int			 shut;
 
-	ipcev_handle(iev, event, &shut);
+	shut = ipcev_handle(iev, event);
 	while (ipcev_get(iev, &msg) == 1) {
 		switch (msg.hdr.type) {
 		case IMSG_SOCKET:
-			ipc_check(&msg, iev->name, sizeof(sock), 1);
+			ipc_check(&msg, iev->name, &sock, sizeof(sock), 1);
 			if (started)
 				fatalx("socket after startup");
-			memcpy(&sock, msg.data, sizeof(sock));
 			netd_add_socket(&sock, msg.fd);
 			break;
 		case IMSG_LINK:
-			ipc_check(&msg, iev->name, sizeof(link), 1);
+			ipc_check(&msg, iev->name, &link, sizeof(link), 1);
 			if (started || have_link)
 				fatalx("unexpected link to logd");
-			memcpy(&link, msg.data, sizeof(link));
 			have_link = 1;
 			ipcev_init(&iev_logd, msg.fd, "logd",
 			    netd_dispatch_logd, NULL);
@@ -435,15 +446,14 @@ netd_dispatch_main(int fd __unused, short event, void *arg __unused)
 			ipcev_add(&iev_logd);
 			break;
 		case IMSG_RECONF_START:
-			ipc_check(&msg, iev->name, 0, 0);
+			ipc_check(&msg, iev->name, NULL, 0, 0);
 			if (in_reconf)
 				fatalx("nested reconfiguration");
 			in_reconf = 1;
 			files_clear(&pending);
 			break;
 		case IMSG_RECONF_LABEL:
-			ipc_check(&msg, iev->name, sizeof(label), 0);
-			memcpy(&label, msg.data, sizeof(label));
+			ipc_check(&msg, iev->name, &label, sizeof(label), 0);
 			if (!in_reconf ||
 			    memchr(label.label, '\0', sizeof(label.label)) ==
 			    NULL || pending.nlabels >= INT16_MAX)
@@ -452,62 +462,53 @@ netd_dispatch_main(int fd __unused, short event, void *arg __unused)
 			    &pending.nlabels, sizeof(label), &label);
 			break;
 		case IMSG_RECONF_FEATURED:
-			ipc_check(&msg, iev->name, sizeof(a), 0);
-			memcpy(&fa.addr, msg.data, sizeof(fa.addr));
+			ipc_check(&msg, iev->name, &fa.addr, sizeof(fa.addr),
+			    0);
 			if (!in_reconf || pending.nlabels == 0 ||
-			    (fa.addr.family != AF_INET &&
-			    fa.addr.family != AF_INET6))
+			    !ipc_addr_valid(&fa.addr))
 				fatalx("bad featured address");
-			fa.addr.pad = 0;
 			fa.label = pending.nlabels - 1;
 			pending.featured = append(pending.featured,
 			    &pending.nfeatured, sizeof(fa), &fa);
 			break;
 		case IMSG_RECONF_IGNORE:
-			ipc_check(&msg, iev->name, sizeof(ig), 0);
-			memcpy(&ig, msg.data, sizeof(ig));
-			if (!in_reconf ||
-			    ((ig.addr.family != AF_INET || ig.prefixlen > 32) &&
-			    (ig.addr.family != AF_INET6 ||
-			    ig.prefixlen > 128)))
+			ipc_check(&msg, iev->name, &ig, sizeof(ig), 0);
+			if (!in_reconf || !ipc_addr_valid(&ig.addr) ||
+			    ig.prefixlen > (ig.addr.family == AF_INET ? 32 :
+			    128))
 				fatalx("bad ignore entry");
 			pending.ignore = append(pending.ignore,
 			    &pending.nignore, sizeof(ig), &ig);
 			break;
 		case IMSG_RECONF_MOTD:
-			ipc_check(&msg, iev->name, sizeof(motd), 0);
-			memcpy(&motd, msg.data, sizeof(motd));
+			ipc_check(&msg, iev->name, &motd, sizeof(motd), 0);
 			if (!in_reconf ||
 			    memchr(motd.text, '\0', sizeof(motd.text)) == NULL)
 				fatalx("bad motd");
 			memcpy(pending.motd, motd.text, sizeof(pending.motd));
 			break;
 		case IMSG_RECONF_END:
-			ipc_check(&msg, iev->name, 0, 0);
+			ipc_check(&msg, iev->name, NULL, 0, 0);
 			if (!in_reconf)
 				fatalx("reconfiguration end without start");
 			in_reconf = 0;
 			netd_reconf_end();
 			break;
 		case IMSG_SERVER:
-			ipc_check(&msg, iev->name, sizeof(a), 0);
-			memcpy(&a, msg.data, sizeof(a));
-			if (started ||
-			    (a.family != AF_INET && a.family != AF_INET6))
+			ipc_check(&msg, iev->name, &a, sizeof(a), 0);
+			if (started || !ipc_addr_valid(&a))
 				fatalx("bad saved server");
-			a.pad = 0;
 			saved = append(saved, &nsaved, sizeof(a), &a);
 			break;
 		case IMSG_SERVERS_END:
-			ipc_check(&msg, iev->name, 0, 0);
+			ipc_check(&msg, iev->name, NULL, 0, 0);
 			if (started)
 				fatalx("server list after startup");
 			log_info("%zu saved servers", nsaved);
 			break;
 		case IMSG_TLS_CERT:
 		case IMSG_TLS_KEY:
-			ipc_check(&msg, iev->name, sizeof(chunk), 0);
-			memcpy(&chunk, msg.data, sizeof(chunk));
+			ipc_check(&msg, iev->name, &chunk, sizeof(chunk), 0);
 			explicit_bzero(msg.data, msg.datalen);
 			if (started || have_tls || chunk.len == 0 ||
 			    chunk.len > TLS_CHUNK)
@@ -521,7 +522,7 @@ netd_dispatch_main(int fd __unused, short event, void *arg __unused)
 			explicit_bzero(&chunk, sizeof(chunk));
 			break;
 		case IMSG_TLS_END:
-			ipc_check(&msg, iev->name, 0, 0);
+			ipc_check(&msg, iev->name, NULL, 0, 0);
 			if (started || have_tls || tls_cert == NULL ||
 			    tls_key == NULL)
 				fatalx("bad TLS key pair from the parent");
@@ -533,13 +534,13 @@ netd_dispatch_main(int fd __unused, short event, void *arg __unused)
 			have_tls = 1;
 			break;
 		case IMSG_STARTUP:
-			ipc_check(&msg, iev->name, 0, 0);
+			ipc_check(&msg, iev->name, NULL, 0, 0);
 			if (started || in_reconf || !have_link)
 				fatalx("unexpected startup");
 			netd_startup();
 			break;
 		case IMSG_SHUTDOWN:
-			ipc_check(&msg, iev->name, 0, 0);
+			ipc_check(&msg, iev->name, NULL, 0, 0);
 			netd_shutdown();
 			break;
 		default:
@@ -563,7 +564,7 @@ netd_dispatch_logd(int fd __unused, short event, void *arg __unused)
 	struct ipc_msg	 msg;
 	int		 shut;
 
-	ipcev_handle(iev, event, &shut);
+	shut = ipcev_handle(iev, event);
 	while (ipcev_get(iev, &msg) == 1)
 		fatalx("unexpected %s from logd", ipc_typename(msg.hdr.type));
 	if (shut) {

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * netd: the network process.  Cross-file API.
  */
@@ -164,6 +167,7 @@ struct ratelimit {
 	u_char			 key[16];	/* SipHash key */
 };
 
+extern struct netsock_head	 netd_socks;
 extern struct netd_conf		 netd_conf;
 extern struct netd_drops	 netd_drops;
 extern struct netd_files	 netd_files;
@@ -200,9 +204,9 @@ void	handle_packet(const struct source *, const u_char *, size_t);
 void	src_send(const struct source *, const void *, size_t);
 void	handle_saved_server(const struct ipc_addr *);
 void	handle_tick(int64_t);
-int	ignore_match(const struct ipc_addr *);
 
 /* ignore.c */
+int	ignore_match(const struct ipc_addr *);
 void	ignore_index_build(struct ignore_index *, struct ipc_ignore *, size_t);
 int	ignore_index_match(const struct ignore_index *,
 	    const struct ipc_addr *);

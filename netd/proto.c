@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * Parsers and builders of the Tremulous master protocol (PROTOCOL.md).
  * Every parser takes the bytes of one datagram and its length, never reads

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * The Tremulous master protocol: pure parsers and builders, no I/O and no
  * globals, so that tests and fuzzers call them directly.

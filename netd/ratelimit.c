@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * Token buckets per address, in a fixed set-associative table: the
  * request throttle (one bucket per source) and the limit on challenges

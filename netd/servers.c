@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * The server table: a red-black tree keyed by address, a count of servers
  * per IP address, the protocol words the servers announce, expiry on a

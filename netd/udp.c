@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * UDP sockets: drained in batches with recvmmsg(2), each datagram handed
  * to handle_packet() with the socket it came in on, so that the answer
@@ -21,8 +24,6 @@
 
 #define UDP_BATCH	32	/* datagrams a recvmmsg() */
 #define UDP_ROUNDS	8	/* recvmmsg() calls a wake-up */
-
-extern struct netsock_head	 netd_socks;
 
 static void	udp_read(int, short, void *);
 static void	udp_flush_small(void);

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * WebSocket clients and game servers.  A connection starts with the HTTP
  * upgrade (ws_http.c) under a deadline; then wslay frames it: each binary
@@ -47,6 +50,21 @@
 #define WS_MAX_CONNS		16384	/* connections in all */
 #define WS_MAX_PER_IP		64	/* connections per address */
 #define WS_ACCEPT_PAUSE		1	/* seconds without accept after EMFILE */
+#define WS_ACCEPT_BATCH		64	/* accept() calls a wake-up */
+#define WS_DRAIN_READS		16	/* reads of what a refused peer sent */
+
+/* The frame header, RFC 6455 5.2: two bytes, then 2 or 8 of length. */
+#define WS_FH_FIN		0x80	/* byte 0: last frame of a message */
+#define WS_FH_OPCODE		0x0f	/* byte 0: the opcode */
+#define WS_FH_CTRL		0x08	/* in the opcode: a control frame */
+#define WS_FH_MASKED		0x80	/* byte 1: a mask key follows */
+#define WS_FH_LEN		0x7f	/* byte 1: 7-bit length or escape */
+#define WS_FH_LEN16		126	/* escape: 16-bit length follows */
+#define WS_FH_LEN64		127	/* escape: 64-bit length follows */
+#define WS_FH_MASK_KEY		4	/* bytes of the mask key */
+
+/* The port message: "\xff\xff\xff\xffport" and two bytes of port. */
+#define WS_PORT_OFF		(PKT_HDR_LEN + 4)
 
 enum ws_state { WS_HANDSHAKE, WS_OPEN };
 
@@ -125,8 +143,6 @@ static struct tls		*tls_srv;	/* set for wss:// */
 static const struct wslay_event_callbacks ws_callbacks = {
 	ws_recv_cb, ws_send_cb, NULL, NULL, NULL, NULL, ws_msg_cb
 };
-
-extern struct netsock_head	 netd_socks;
 
 static int
 ws_cmp(const struct ws_conn *a, const struct ws_conn *b)
@@ -280,7 +296,7 @@ ws_accept(int lfd, short event __unused, void *arg)
 	socklen_t		 sslen;
 	int			 fd, i;
 
-	for (i = 0; i < 64; i++) {
+	for (i = 0; i < WS_ACCEPT_BATCH; i++) {
 		sslen = sizeof(ss);
 		if ((fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
@@ -319,13 +335,14 @@ ws_adopt(int fd, const struct ipc_addr *peer, struct netsock *ns)
 {
 	struct ws_conn	*c;
 	char		 buf[ADDRSTRLEN];
-	int		 on = 1;
+	int		 on = 1, ignored;
 
-	if (nconns >= WS_MAX_CONNS || ignore_match(peer) ||
+	ignored = ignore_match(peer);
+	if (nconns >= WS_MAX_CONNS || ignored ||
 	    ipcount_get(&conn_ips, peer) >= WS_MAX_PER_IP) {
 		log_verbose("[WS] connection from %s refused: %s",
 		    addr_str(peer, buf, sizeof(buf)),
-		    ignore_match(peer) ? "ignore.txt" :
+		    ignored ? "ignore.txt" :
 		    nconns >= WS_MAX_CONNS ? "too many connections" :
 		    "too many connections from the address");
 		(void)close(fd);
@@ -426,7 +443,7 @@ ws_drain(int fd)
 	int	 i;
 
 	(void)shutdown(fd, SHUT_WR);
-	for (i = 0; i < 16; i++)
+	for (i = 0; i < WS_DRAIN_READS; i++)
 		if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
 			break;
 }
@@ -740,10 +757,10 @@ ws_check_header(struct ws_conn *c)
 
 	if (c->fhlen < 2)
 		return (0);
-	fin = c->fh[0] & 0x80;
-	op = c->fh[0] & 0x0f;
-	ctrl = op & 0x08;
-	len = c->fh[1] & 0x7f;
+	fin = c->fh[0] & WS_FH_FIN;
+	op = c->fh[0] & WS_FH_OPCODE;
+	ctrl = op & WS_FH_CTRL;
+	len = c->fh[1] & WS_FH_LEN;
 	if (c->fhlen == 2) {
 		if (ctrl && (!fin || len > WS_MAX_CTRL))
 			return (WSLAY_CODE_PROTOCOL_ERROR);
@@ -757,18 +774,18 @@ ws_check_header(struct ws_conn *c)
 				c->nframes = 0;
 		}
 	}
-	need = len == 126 ? 4 : len == 127 ? 10 : 2;
+	need = len == WS_FH_LEN16 ? 4 : len == WS_FH_LEN64 ? 10 : 2;
 	if (c->fhlen < need)
 		return (0);
 	if (need > 2) {
 		/* RFC 6455 5.2: the shortest length form, top bit clear. */
 		for (len = 0, i = 2; i < need; i++)
 			len = len << 8 | c->fh[i];
-		if (need == 4 ? len < 126 : len < 65536 || len >> 63)
+		if (need == 4 ? len < WS_FH_LEN16 : len < 65536 || len >> 63)
 			return (WSLAY_CODE_PROTOCOL_ERROR);
 	}
 	/* The mask key is skipped as payload. */
-	c->fskip = len + (c->fh[1] & 0x80 ? 4 : 0);
+	c->fskip = len + (c->fh[1] & WS_FH_MASKED ? WS_FH_MASK_KEY : 0);
 	c->fhlen = 0;
 	return (0);
 }
@@ -836,7 +853,7 @@ ws_msg_cb(wslay_event_context_ptr ctx __unused,
 	    sizeof(buf)), arg->msg_length, log_vis(arg->msg,
 	    arg->msg_length, vbuf, sizeof(vbuf)));
 	if (proto_is_port_message(arg->msg, arg->msg_length)) {
-		memcpy(&c->port, arg->msg + 8, 2);
+		memcpy(&c->port, arg->msg + WS_PORT_OFF, sizeof(c->port));
 		log_verbose("[WS] %s announced port %u", ws_name(c, buf,
 		    sizeof(buf)), ntohs(c->port));
 		return;

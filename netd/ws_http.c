@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * Parse the WebSocket opening handshake: a GET with Upgrade: websocket,
  * Connection: Upgrade, a Sec-WebSocket-Key of 16 bytes in base64 and

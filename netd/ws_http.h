@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * The HTTP/1.1 upgrade that opens a WebSocket (RFC 6455 section 4):
  * parsed by a pure function, answered with a built response.

@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Copyright (c) 2026 The tremmasterd authors
+
 """Run every test of tremmasterd against one or more build directories.
 
 Unit tests are the cmocka binaries in BUILD/tests/; integration tests are

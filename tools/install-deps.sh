@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Copyright (c) 2026 The tremmasterd authors
 # Install the Debian packages tremmasterd needs to build and to test.
 # Only what is missing is installed; run as root (or through sudo).
 set -e

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * Test helper, never part of the daemon: preloaded (LD_PRELOAD) into a
  * test run, it moves the monotonic clocks forward by the number of

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Copyright (c) 2026 The tremmasterd authors
+
 """Fake game servers, a fake client and list parsers for the UDP tests.
 
 Everything here talks to a real tremmasterd (started through

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Copyright (c) 2026 The tremmasterd authors
+
 """Helpers for the black-box tests of tremmasterd.
 
 The binary under test is $TREMMASTERD (an absolute path, set by

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Copyright (c) 2026 The tremmasterd authors
+
 """The benchmark's smoke run: bench/run.sh --smoke against the binary under
 test.
 

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Copyright (c) 2026 The tremmasterd authors
+
 """Command line: help, version, invalid options, ports in use, --check and
 invalid data files at start-up."""
 

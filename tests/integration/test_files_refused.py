@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Copyright (c) 2026 The tremmasterd authors
+
 """What the parent, which runs as root, refuses to open in the data
 directory: a FIFO, a hard link, a directory in place of a data file, at
 start-up and at reload, without ever blocking; a planted

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Copyright (c) 2026 The tremmasterd authors
+
 """The regression run of every libFuzzer harness: fuzz/run.sh -r NAME.
 
 Each harness of build-fuzz/ runs every seed of fuzz/corpus-seed/NAME/

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Copyright (c) 2026 The tremmasterd authors
+
 """Shutdown, the saved server list, reload, lost children, syslog and
 detaching."""
 

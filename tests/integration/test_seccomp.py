@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Copyright (c) 2026 The tremmasterd authors
+
 """Linux: netd and logd run under their seccomp filters (issue 10, item 9).
 
 The kernel shows a filter as "Seccomp: 2" in /proc/PID/status; the parent

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Copyright (c) 2026 The tremmasterd authors
+
 """The statistics process (logd): client records from getmotd and game
 records from gamestat, stored in SQLite (stats.db), TDB (clientStats.tdb,
 gameStats.tdb) or nowhere, as PROTOCOL.md section 6 describes.

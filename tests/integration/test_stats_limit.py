@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Copyright (c) 2026 The tremmasterd authors
+
 """The size limit of the statistics database (--db-max-size): logd stops
 storing at the limit, says so once, drops what does not fit and goes on,
 for SQLite (stats.db) and for TDB (each of its two files).

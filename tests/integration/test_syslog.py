@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Copyright (c) 2026 The tremmasterd authors
+
 """--syslog without a syslog daemon on the machine: the test plays the
 syslog daemon itself, with a Unix datagram socket bound at /dev/log.
 

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Copyright (c) 2026 The tremmasterd authors
+
 """What an attacker who reads the code gets from spoofed UDP traffic:
 heartbeats that make no state, challenges limited per destination, a
 throttle that other addresses cannot flush, one budget for the bytes of

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Copyright (c) 2026 The tremmasterd authors
+
 """The data files seen over UDP: ignore.txt (CIDR, reload without a signal
 and on SIGHUP), motd.txt (the exact reply, reload) and serverlist.txt
 (saved at exit, every saved server challenged again at start-up)."""

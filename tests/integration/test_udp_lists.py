@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Copyright (c) 2026 The tremmasterd authors
+
 """Server lists over UDP: the exact bytes of getserversResponse and
 getserversExtResponse, packets of 256, featured labels, the reuse of
 encoded responses, and qstat as a real client (PROTOCOL.md section 4)."""

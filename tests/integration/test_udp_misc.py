@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Copyright (c) 2026 The tremmasterd authors
+
 """UDP odds and ends: replies from the socket the request came in on, the
 per-address throttle, hostile input, and the statistics records logd
 gets from getmotd and gamestat."""

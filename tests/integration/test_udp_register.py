@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Copyright (c) 2026 The tremmasterd authors
+
 """Registration over UDP: heartbeat, getinfo from the challenge port,
 infoResponse, lifetime, flatline, protocols, empty/full, the limits and
 IPv6 (PROTOCOL.md sections 2, 3 and 5)."""

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Copyright (c) 2026 The tremmasterd authors
+
 """WebSocket clients and game servers (SEED.md "WebSocket Support",
 "WebSocket Protocol", "WebSocket Logging", "Client Type Filtering";
 PROTOCOL.md sections 1, 2 R7, 4 "Web clients" and 5.7), driven with the

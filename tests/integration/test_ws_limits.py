@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Copyright (c) 2026 The tremmasterd authors
+
 """What a WebSocket peer can make netd hold (issue 10, item 1): a ping
 flood from a peer that never reads, a message of thousands of tiny
 fragments, control frames that break RFC 6455 5.5, and connections kept

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Copyright (c) 2026 The tremmasterd authors
+
 """Real WebSocket clients against tremmasterd: Node.js with the `ws`
 package (tests/ws/node_client.js) and headless Chromium driven by
 playwright-core (tests/ws/browser_test.js).  Each asks for the server list

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Copyright (c) 2026 The tremmasterd authors
+
 """A small RFC 6455 WebSocket client for the tests, Python standard library
 only.
 

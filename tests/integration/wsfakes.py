@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Copyright (c) 2026 The tremmasterd authors
+
 """A tremmasterd with WebSocket ports, WebSocket clients and a WebSocket
 game server (the web build of the game: an emscripten port announcement,
 then heartbeat and infoResponse on the same connection), for the test_ws*

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * Unit tests of netd/challenge.c: stateless challenges, good for the
  * --challenge-timeout period they were made in and the next one, bound to

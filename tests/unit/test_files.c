@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * Unit tests of master/files.c: featured.txt, ignore.txt, motd.txt and
  * serverlist.txt, parsed from temporary files.

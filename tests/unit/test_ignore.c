@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * Unit tests of netd/ignore.c: the ignore.txt index against the edges of
  * CIDR ranges, and against a plain scan of every entry for random lists

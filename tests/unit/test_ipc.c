@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * Unit tests of common/ipc.c: framing over a socketpair, descriptor
  * passing, malformed frames, and the checks that end the process.
@@ -28,6 +31,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "proto.h"
+#include "unit_addr.h"
 
 /* A channel: a sends to b over a non-blocking socketpair. */
 struct chan {
@@ -168,7 +172,9 @@ run_child(void (*fn)(struct fatal_arg *), struct fatal_arg *arg)
 static void
 child_check(struct fatal_arg *arg)
 {
-	ipc_check(arg->msg, "peer", arg->size, arg->wantfd);
+	static u_char	 buf[IPC_MAX_PAYLOAD];
+
+	ipc_check(arg->msg, "peer", buf, arg->size, arg->wantfd);
 }
 
 static void
@@ -708,6 +714,22 @@ test_typename(void **state __unused)
 	assert_non_null(strstr(ipc_typename(0xffffffffU), "unknown"));
 }
 
+/* Every message type has its own name. */
+static void
+test_typename_all(void **state __unused)
+{
+	uint32_t	 t, u;
+
+	for (t = 0; t < IMSG_MAX; t++) {
+		assert_null(strstr(ipc_typename(t), "unknown"));
+		for (u = 0; u < t; u++)
+			assert_string_not_equal(ipc_typename(t),
+			    ipc_typename(u));
+	}
+	assert_string_equal(ipc_typename(IMSG_TLS_END), "tls-end");
+	assert_string_equal(ipc_typename(IMSG_STAT_CLIENT), "stat-client");
+}
+
 /* The child harness itself: a good message does not end the process. */
 static void
 test_check_ok(void **state)
@@ -775,6 +797,114 @@ test_check_missing_fd(void **state)
 	arg.size = sizeof(struct ipc_socket);
 	arg.wantfd = 1;
 	assert_int_equal(run_child(child_check, &arg), 1);
+}
+
+/* A payload of exactly the size asked is copied. */
+static void
+test_get_data_exact(void **state)
+{
+	struct chan		*c = *state;
+	struct ipc_link		 link;
+
+	c->msg.hdr.type = IMSG_LINK;
+	c->msg.datalen = sizeof(link);
+	c->msg.fd = -1;
+	fill(c->msg.data, sizeof(link), 7);
+	memset(&link, 0, sizeof(link));
+	assert_int_equal(ipc_get_data(&c->msg, &link, sizeof(link)), 0);
+	assert_memory_equal(&link, c->msg.data, sizeof(link));
+
+	/* ipc_check hands out the payload it checked, the same way. */
+	memset(&link, 0, sizeof(link));
+	ipc_check(&c->msg, "peer", &link, sizeof(link), 0);
+	assert_memory_equal(&link, c->msg.data, sizeof(link));
+}
+
+/* One byte short or one too many: nothing is copied. */
+static void
+test_get_data_size(void **state)
+{
+	struct chan		*c = *state;
+	struct ipc_socket	 sock, zero;
+	size_t			 sizes[] = { sizeof(sock) - 1, sizeof(sock) + 1 };
+	size_t			 i;
+
+	c->msg.hdr.type = IMSG_SOCKET;
+	fill(c->msg.data, sizeof(sock) + 1, 3);
+	memset(&zero, 0, sizeof(zero));
+	for (i = 0; i < nitems(sizes); i++) {
+		c->msg.datalen = sizes[i];
+		memset(&sock, 0, sizeof(sock));
+		errno = 0;
+		assert_int_equal(ipc_get_data(&c->msg, &sock, sizeof(sock)),
+		    -1);
+		assert_int_equal(errno, EBADMSG);
+		assert_memory_equal(&sock, &zero, sizeof(sock));
+	}
+}
+
+/* Size 0 asks for an empty payload; NULL is a buffer only for that. */
+static void
+test_get_data_empty(void **state)
+{
+	struct chan	*c = *state;
+	u_char		 b[4];
+
+	c->msg.hdr.type = IMSG_STARTUP;
+	c->msg.datalen = 0;
+	assert_int_equal(ipc_get_data(&c->msg, NULL, 0), 0);
+	assert_int_equal(ipc_get_data(&c->msg, b, 0), 0);
+	errno = 0;
+	assert_int_equal(ipc_get_data(&c->msg, b, sizeof(b)), -1);
+	assert_int_equal(errno, EBADMSG);
+
+	c->msg.datalen = 1;
+	errno = 0;
+	assert_int_equal(ipc_get_data(&c->msg, NULL, 0), -1);
+	assert_int_equal(errno, EBADMSG);
+
+	c->msg.datalen = sizeof(b);
+	errno = 0;
+	assert_int_equal(ipc_get_data(&c->msg, NULL, sizeof(b)), -1);
+	assert_int_equal(errno, EINVAL);
+}
+
+static void
+test_addr_valid(void **state __unused)
+{
+	struct ipc_addr	 a;
+	size_t		 i;
+
+	a = unit_addr("192.0.2.1", 30710);
+	assert_int_equal(ipc_addr_valid(&a), 1);
+
+	/* Anything after the four bytes of an IPv4 address. */
+	for (i = 4; i < sizeof(a.addr); i++) {
+		a.addr[i] = 1;
+		assert_int_equal(ipc_addr_valid(&a), 0);
+		a.addr[i] = 0;
+	}
+	assert_int_equal(ipc_addr_valid(&a), 1);
+	a.pad = 1;
+	assert_int_equal(ipc_addr_valid(&a), 0);
+	a.pad = 0;
+
+	/* IPv6 uses all sixteen bytes. */
+	a.family = AF_INET6;
+	memset(a.addr, 0xfe, sizeof(a.addr));
+	assert_int_equal(ipc_addr_valid(&a), 1);
+	a.pad = 0x80;
+	assert_int_equal(ipc_addr_valid(&a), 0);
+	a.pad = 0;
+
+	/* No other family. */
+	memset(a.addr, 0, sizeof(a.addr));
+	a.family = 0;
+	assert_int_equal(ipc_addr_valid(&a), 0);
+	a.family = AF_UNIX;
+	assert_int_equal(ipc_addr_valid(&a), 0);
+	a.family = 0xff;
+	assert_int_equal(ipc_addr_valid(&a), 0);
 }
 
 /* A frame from the expected pid passes ipcev_get. */
@@ -892,6 +1022,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_write_peer_gone,
 		    chan_setup, chan_teardown),
 		cmocka_unit_test(test_typename),
+		cmocka_unit_test(test_typename_all),
 		cmocka_unit_test_setup_teardown(test_check_ok, chan_setup,
 		    chan_teardown),
 		cmocka_unit_test_setup_teardown(test_check_wrong_size,
@@ -900,6 +1031,13 @@ main(void)
 		    chan_setup, chan_teardown),
 		cmocka_unit_test_setup_teardown(test_check_missing_fd,
 		    chan_setup, chan_teardown),
+		cmocka_unit_test_setup_teardown(test_get_data_exact,
+		    chan_setup, chan_teardown),
+		cmocka_unit_test_setup_teardown(test_get_data_size,
+		    chan_setup, chan_teardown),
+		cmocka_unit_test_setup_teardown(test_get_data_empty,
+		    chan_setup, chan_teardown),
+		cmocka_unit_test(test_addr_valid),
 		cmocka_unit_test_setup_teardown(test_ipcev_right_pid,
 		    chan_setup, chan_teardown),
 		cmocka_unit_test_setup_teardown(test_ipcev_wrong_pid,

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * Unit tests of netd/proto.c: the parsers of every message the master
  * receives and the builders of every message it sends, checked byte for

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * Unit tests of netd/ratelimit.c (token buckets per address in a keyed
  * set-associative table), of ip_group() in netd/ipcount.c and of the

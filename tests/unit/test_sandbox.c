@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * Unit tests of common/sandbox-linux.c: a forked child installs the netd
  * or the logd filter, makes calls its process needs (the child lives on)

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * Unit tests of netd/ws_http.c and common/base64.c: the WebSocket opening
  * handshake of RFC 6455 section 4 as browsers and node's ws send it, the

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
 /*
  * A helper of the unit tests: a numeric address of either family and a
  * port, as struct ipc_addr.  Included after <cmocka.h>.

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Copyright (c) 2026 The tremmasterd authors
 // A real browser as a WebSocket client for the tremmasterd tests: Debian's
 // Chromium (/usr/bin/chromium), driven by playwright-core.
 //

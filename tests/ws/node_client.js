@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Copyright (c) 2026 The tremmasterd authors
 // A real WebSocket client for the tremmasterd tests: the `ws` package.
 //
 // usage: node node_client.js PORT [--wss] [--host H] [--request TEXT]
