@@ -17,9 +17,9 @@
 #include <netinet/in.h>
 
 #include <errno.h>
-#include <sodium.h>
 #include <event.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
