@@ -107,6 +107,20 @@ class LimitCase(StatsCase):
         dropped = int(drops[0]) if drops else 0
         return clients, stored, refused, dropped
 
+    def stop_capped(self, d, path, sent):
+        """Stop d after a flood of sent records that reached the 1 MiB
+        cap: the line came once, over 500 records were dropped, every
+        record was stored or dropped (none lost on the way), and path is
+        still within the cap.  Returns the number stored."""
+        received, stored, refused, dropped = self.stop_counts(d)
+        self.assert_filled_once(d, 1)
+        self.assertLessEqual(received, sent)
+        self.assertEqual(refused, 0)
+        self.assertGreater(dropped, 500 - 1, d.tail())
+        self.assertEqual(stored + dropped, received, d.tail())
+        self.assertLessEqual(os.path.getsize(path), MIB + SLACK)
+        return stored
+
     def assert_filled_once(self, d, mib):
         self.assertEqual(self.reached(d), [str(mib)],
                          "not one size limit line\n" + d.tail())
@@ -130,14 +144,7 @@ class SqliteLimitTest(LimitCase):
         # Read while logd runs: the committed rows are sound.
         self.assertEqual(sqlite_query(db, "PRAGMA integrity_check",
                                       readonly=True), [("ok",)])
-        received, stored, refused, dropped = self.stop_counts(d)
-        self.assert_filled_once(d, 1)
-        self.assertLessEqual(received, sent)
-        self.assertEqual(refused, 0)
-        self.assertGreater(dropped, 500 - 1, d.tail())
-        # Every record was stored or dropped, none lost on the way.
-        self.assertEqual(stored + dropped, received, d.tail())
-        self.assertLessEqual(os.path.getsize(db), MIB + SLACK)
+        stored = self.stop_capped(d, db, sent)
         self.assertFalse(os.path.exists(db + "-journal"))
         self.assertEqual(sqlite_query(db, "PRAGMA integrity_check"),
                          [("ok",)])
@@ -235,13 +242,7 @@ class TdbLimitTest(LimitCase):
         path = d.path(TDB_CLIENTS)
         self.assertLessEqual(os.path.getsize(path), MIB + SLACK)
         self.assert_answers(d)
-        received, stored, refused, dropped = self.stop_counts(d)
-        self.assert_filled_once(d, 1)
-        self.assertLessEqual(received, sent)
-        self.assertEqual(refused, 0)
-        self.assertGreater(dropped, 500 - 1, d.tail())
-        self.assertEqual(stored + dropped, received, d.tail())
-        self.assertLessEqual(os.path.getsize(path), MIB + SLACK)
+        stored = self.stop_capped(d, path, sent)
         self.assertLessEqual(os.path.getsize(d.path(TDB_GAMES)), MIB)
         self.assertEqual(tdb_check(self, path), stored)
         clients = tdb_dump(self, path)
