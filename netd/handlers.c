@@ -126,6 +126,10 @@ handle_packet(const struct source *src, const u_char *pkt, size_t len)
 	case CMD_HEARTBEAT:
 		handle_heartbeat(src, pkt, len);
 		break;
+	case CMD_INFORESPONSE:
+		/* Challenges are answered on the challenge port only. */
+		log_debug("%s: infoResponse on a request port, ignored", abuf);
+		break;
 	default:
 		log_debug("%s: unrecognised content", abuf);
 		break;

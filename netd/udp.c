@@ -63,24 +63,27 @@ static struct sockaddr_storage	 rfrom[UDP_BATCH];
 static struct iovec		 riov[UDP_BATCH];
 static struct mmsghdr		 rmsg[UDP_BATCH];
 
+/* The challenge socket of each family, found once at start-up. */
+static struct netsock		*chal_v4, *chal_v6;
+
 void
 udp_start(struct netsock *ns)
 {
 	event_set(&ns->ev, ns->fd, EV_READ | EV_PERSIST, udp_read, ns);
 	if (event_add(&ns->ev, NULL) == -1)
 		fatal("event_add");
+	if (ns->role == SOCK_CHALLENGE && ns->family == AF_INET)
+		chal_v4 = ns;
+	else if (ns->role == SOCK_CHALLENGE && ns->family == AF_INET6)
+		chal_v6 = ns;
 }
 
-/* The challenge socket of a family, to send getinfo from. */
+/* The challenge socket of a family, to send getinfo from, or NULL. */
 struct netsock *
 udp_challenge_sock(int family)
 {
-	struct netsock	*ns;
-
-	TAILQ_FOREACH(ns, &netd_socks, entry)
-		if (ns->role == SOCK_CHALLENGE && ns->family == family)
-			return (ns);
-	return (NULL);
+	return (family == AF_INET ? chal_v4 : family == AF_INET6 ? chal_v6 :
+	    NULL);
 }
 
 /*

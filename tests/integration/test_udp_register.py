@@ -149,8 +149,8 @@ class RegisterTest(UDPTest):
         s.heartbeat()
         ch = s.expect_getinfo()
         s.answer(ch, port=m.port)
-        m.d.wait_for_log(r"127\.0\.0\.5:%d: unrecognised content" % s.port,
-                         3)
+        m.d.wait_for_log(r"127\.0\.0\.5:%d: infoResponse on a request port, "
+                         r"ignored" % s.port, 3)
         s.expect_nothing(0.2)
         self.assertNotListed(c)
         s.answer(ch)                    # the right port: accepted
