@@ -94,10 +94,10 @@ struct server {
 	struct ipcount		*ip;
 	int64_t			 timeout;	/* removed then, ms */
 	int64_t			 probe_next;	/* ms, 0: not probing */
-	int64_t			 challenged;	/* last challenge, ms */
-	int64_t			 stat_last;	/* gamestat budget, ms */
-	uint32_t		 stat_tokens;
-	uint32_t		 challenge_tokens;
+	int64_t			 challenged;	/* ms challenge_tokens count to */
+	int64_t			 stat_last;	/* ms stat_tokens count to */
+	uint32_t		 stat_tokens;	/* gamestat budget */
+	uint32_t		 challenge_tokens;	/* heartbeats challenged */
 	uint8_t			 answers_due;	/* challenges sent, unanswered */
 	int16_t			 label;		/* featured group, or -1 */
 	char			 protocols[PROTO_MAX][PROTO_LEN];

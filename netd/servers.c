@@ -57,6 +57,7 @@ static int	pw_known(int, const char *);
 static int	sv_matches(const struct server *, const struct gs_query *);
 static int	sv_featured_label(const struct ipc_addr *);
 static void	list_build(struct list_cache *, const struct gs_query *);
+static struct list_cache *list_cached(const struct gs_query *);
 static void	list_packet(struct list_cache *, int, int, int, const char *,
 		    struct server **, size_t);
 
@@ -423,28 +424,17 @@ list_build(struct list_cache *c, const struct gs_query *q)
 }
 
 /*
- * The packets answering q, encoded once and kept until the table changes.
- * A protocol word no server announces gets the one empty answer of its
- * kind, which never takes a slot: requests with made-up words cannot push
- * real answers out.  Returns the number of packets; *buf and *ends
- * describe them.
+ * The kept answer to q, encoded again if the table changed since.  A new
+ * query takes the slot used longest ago: the variants of a few protocol
+ * words (flags, families, kinds) fit, and cycling them cannot evict them
+ * all.
  */
-int
-sv_list(const struct gs_query *q, const u_char **buf, const size_t **ends,
-    size_t *npackets)
+static struct list_cache *
+list_cached(const struct gs_query *q)
 {
 	struct list_cache	*c = NULL;
 	size_t			 i;
 
-	if (!pw_known(q->ws, q->protocol)) {
-		c = &nothing[q->ext ? 1 : 0];
-		if (c->npackets == 0)
-			list_packet(c, q->ext, 1, 1, "", NULL, 0);
-		*buf = c->buf;
-		*ends = c->ends;
-		*npackets = c->npackets;
-		return ((int)c->npackets);
-	}
 	for (i = 0; i < LIST_CACHE_SLOTS; i++)
 		if (cache[i].gen != 0 &&
 		    memcmp(&cache[i].q, q, sizeof(*q)) == 0) {
@@ -455,11 +445,6 @@ sv_list(const struct gs_query *q, const u_char **buf, const size_t **ends,
 		/* Answers waiting to leave may point into the slot. */
 		udp_flush();
 		if (c == NULL) {
-			/*
-			 * A new query takes the slot used longest ago: the
-			 * variants of a few protocol words (flags, families,
-			 * kinds) fit, and cycling them cannot evict them all.
-			 */
 			c = &cache[0];
 			for (i = 1; i < LIST_CACHE_SLOTS; i++)
 				if (cache[i].used < c->used)
@@ -468,6 +453,26 @@ sv_list(const struct gs_query *q, const u_char **buf, const size_t **ends,
 		list_build(c, q);
 	}
 	c->used = ++cache_clock;
+	return (c);
+}
+
+/*
+ * The packets answering q, encoded once and kept until the table changes.
+ * A protocol word no server announces gets the one empty answer of its
+ * kind, which never takes a slot: requests with made-up words cannot push
+ * real answers out.  Returns the number of packets; *buf and *ends
+ * describe them.
+ */
+int
+sv_list(const struct gs_query *q, const u_char **buf, const size_t **ends,
+    size_t *npackets)
+{
+	struct list_cache	*c;
+
+	if (pw_known(q->ws, q->protocol))
+		c = list_cached(q);
+	else if ((c = &nothing[q->ext ? 1 : 0])->npackets == 0)
+		list_packet(c, q->ext, 1, 1, "", NULL, 0);
 	*buf = c->buf;
 	*ends = c->ends;
 	*npackets = c->npackets;
