@@ -18,10 +18,10 @@ import sqlite3
 import time
 
 from harness import IS_ROOT, nobody, run_cmd, wait_until
-from test_stats import (EXITING, HDR, LINE, SQLITE_FILE, TDB_CLIENTS,
-                        TDB_GAMES, Sender, StatsCase, distinct_addrs,
-                        getmotd, send_from, sqlite_query, tdb_check,
-                        tdb_dump)
+from test_stats import (CLIENTS_SQL, EXITING, GAMESTATS_SQL, HDR, LINE,
+                        SQLITE_FILE, TDB_CLIENTS, TDB_GAMES, Sender,
+                        StatsCase, distinct_addrs, getmotd, send_from,
+                        sqlite_query, tdb_check, tdb_dump)
 
 MIB = 1024 * 1024
 SLACK = 4096            # a page past the limit, at most
@@ -165,10 +165,8 @@ class SqliteLimitTest(LimitCase):
         """A stats.db of rows client records (about 450 bytes each)."""
         db = d.path(SQLITE_FILE)
         con = sqlite3.connect(db)
-        con.execute("CREATE TABLE clients (addr TEXT, version TEXT, "
-                    "renderer TEXT)")
-        con.execute("CREATE TABLE gamestats (addr TEXT, time INTEGER, "
-                    "data TEXT)")
+        con.execute(CLIENTS_SQL)
+        con.execute(GAMESTATS_SQL)
         con.executemany("INSERT INTO clients VALUES (?, ?, ?)",
                         [("203.0.113.9", version(b"old", i).decode(),
                           RENDERER.decode()) for i in range(rows)])
