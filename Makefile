@@ -28,13 +28,11 @@ ifeq ($(OS),OpenBSD)
 OSDEP	= common/osdep-openbsd.c
 SANDBOX	= common/sandbox-openbsd.c
 PKGS	= libevent sqlite3 tdb libsodium
-UNIT_PKGS = libsodium
 DEPS	= libevent:libevent sqlite3:sqlite3 tdb:tdb libsodium:libsodium
 else
 OSDEP	= common/osdep-linux.c
 SANDBOX	= common/sandbox-linux.c
 PKGS	= libevent sqlite3 tdb libsodium libbsd-overlay libmd libseccomp
-UNIT_PKGS = libsodium libbsd-overlay
 # Each library with the Debian package that provides it.
 DEPS	= libevent:libevent-dev sqlite3:libsqlite3-dev tdb:libtdb-dev \
 	  libsodium:libsodium-dev libbsd-overlay:libbsd-dev libmd:libmd-dev \
@@ -74,7 +72,7 @@ OBJS	= $(SRCS:%.c=$(BUILD)/%.o)
 UNIT_TESTS != ls tests/unit/test_*.c 2>/dev/null | sed 's,.*/,,; s,\.c$$,,' 
 UNIT_BINS  = $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
-.PHONY: all deps test test-san check run install clean
+.PHONY: all deps headers test test-san check run install clean
 
 all: deps $(BUILD)/$(PROG)
 
@@ -92,35 +90,27 @@ $(BUILD)/%.o: %.c common/*.h master/*.h netd/*.h logd/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-# Unit tests link the module under test straight in, with cmocka.
-TEST_OBJS = $(BUILD)/common/ipc.o $(BUILD)/common/log.o \
-	    $(BUILD)/common/util.o $(BUILD)/master/options.o \
-	    $(BUILD)/master/files.o $(BUILD)/netd/proto.o \
-	    $(BUILD)/netd/ws_http.o $(BUILD)/common/base64.o \
-	    $(BUILD)/netd/ignore.o $(SANDBOX:%.c=$(BUILD)/%.o)
+# Each unit test links the modules it tests and what they need, with
+# cmocka; the tests of netd modules that read netd's globals define those
+# themselves (netd.c is never linked).  O is the build directory.
+O	= $(BUILD)
+test_challenge_OBJS = $(O)/netd/challenge.o $(O)/netd/proto.o $(O)/common/log.o
+test_files_OBJS	    = $(O)/master/files.o $(O)/common/log.o $(O)/common/util.o
+test_ignore_OBJS    = $(O)/netd/ignore.o $(O)/common/log.o
+test_ipc_OBJS	    = $(O)/common/ipc.o $(O)/common/log.o $(O)/common/util.o
+test_options_OBJS   = $(O)/master/options.o $(O)/common/log.o
+test_proto_OBJS	    = $(O)/netd/proto.o $(O)/common/log.o $(O)/common/util.o
+test_ratelimit_OBJS = $(O)/netd/ratelimit.o $(O)/netd/ipcount.o \
+		      $(O)/netd/throttle.o $(O)/common/log.o
+test_sandbox_OBJS   = $(SANDBOX:%.c=$(O)/%.o) $(O)/common/log.o
+test_ws_http_OBJS   = $(O)/netd/ws_http.o $(O)/common/base64.o \
+		      $(O)/common/log.o
 
-$(BUILD)/tests/%: tests/unit/%.c $(TEST_OBJS)
+.SECONDEXPANSION:
+$(BUILD)/tests/%: tests/unit/%.c $$(%_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(TEST_OBJS) $(LIBS) \
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $($*_OBJS) $(LIBS) \
 	    -lcmocka
-
-# The tests of netd modules that read netd's globals link only the module
-# they test and define the globals themselves: netd.c is not linked.
-RL_TEST_OBJS = $(BUILD)/netd/ratelimit.o $(BUILD)/netd/ipcount.o \
-	       $(BUILD)/netd/throttle.o $(BUILD)/common/log.o
-CH_TEST_OBJS = $(BUILD)/netd/challenge.o $(BUILD)/netd/proto.o \
-	       $(BUILD)/common/log.o
-UNIT_LIBS != pkg-config --libs $(UNIT_PKGS) 2>/dev/null
-
-$(BUILD)/tests/test_ratelimit: tests/unit/test_ratelimit.c $(RL_TEST_OBJS)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(RL_TEST_OBJS) \
-	    $(UNIT_LIBS) -lcmocka
-
-$(BUILD)/tests/test_challenge: tests/unit/test_challenge.c $(CH_TEST_OBJS)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(CH_TEST_OBJS) \
-	    $(UNIT_LIBS) -lcmocka
 
 test: all $(UNIT_BINS)
 	$(PYTHON) tests/run.py $(BUILD)
@@ -131,12 +121,21 @@ test-san:
 # Both builds, one summary: what the README and CI run.  The sanitizer
 # build uses clang, so that both compilers see the tree with -Werror.
 SANCC	?= clang
-check: all bench $(UNIT_BINS)
+check: all headers bench $(UNIT_BINS)
 	$(MAKE) SANITIZE=1 CC=$(SANCC) all $(UNIT_TESTS:%=build-san/tests/%)
 	@if $(FUZZ_PROBE); then $(MAKE) fuzz; else \
 		echo "no libFuzzer ($(FUZZCC) -fsanitize=fuzzer):" \
 		    "fuzzers not built, their tests skip"; fi
 	$(PYTHON) tests/run.py $(BUILD) build-san
+
+# Every header compiles on its own, so that it can be included first.
+HEADERS	!= ls common/*.h master/*.h netd/*.h logd/*.h tests/unit/*.h
+headers:
+	@for h in $(HEADERS); do \
+		printf '#include "%s"\n' "$$(basename $$h)" | $(CC) -fsyntax-only \
+		    $(ALL_CFLAGS) -Itests/unit -x c - || \
+		    { echo "$$h does not compile on its own" >&2; exit 1; }; \
+	done
 
 run: all
 	./$(BUILD)/$(PROG) -v

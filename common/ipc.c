@@ -21,7 +21,7 @@
 
 #include "ipc.h"
 #include "log.h"
-#include "proto.h"
+#include "tremmasterd.h"
 
 static int	ipc_pop_fd(struct ipcbuf *);
 

@@ -22,7 +22,7 @@
 #define IPC_MAX_FDS		16	/* descriptors waiting for a frame */
 #define IPC_F_HASFD		0x0001
 
-struct ipc_addr;		/* common/proto.h */
+struct ipc_addr;		/* tremmasterd.h */
 
 struct ipc_hdr {
 	uint32_t	type;

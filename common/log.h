@@ -12,6 +12,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+#include "compat.h"
+
 #define LOGLEVEL_ALWAYS		0
 #define LOGLEVEL_ERROR		1
 #define LOGLEVEL_PRINT		2

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "proto.h"
+#include "tremmasterd.h"
 #include "util.h"
 
 /* "1.2.3.4:30720" or "[2001:db8::1]:30720". */

@@ -25,7 +25,7 @@
 
 #include "files.h"
 #include "log.h"
-#include "proto.h"
+#include "tremmasterd.h"
 #include "util.h"
 
 #define CHECK(e) do {							\

@@ -20,8 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tremmasterd.h"
 #include "proto.h"
-#include "protocol.h"
 
 #define CHECK(e) do {							\
 	if (!(e))							\

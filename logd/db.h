@@ -15,9 +15,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#define SQLITE_FILE		"stats.db"
-#define TDB_CLIENT_FILE		"clientStats.tdb"
-#define TDB_GAME_FILE		"gameStats.tdb"
+#include "tremmasterd.h"
 
 /* What client() and game() say of a record. */
 #define DB_ERROR	-1	/* database error, not stored */
@@ -63,7 +61,5 @@ extern const struct db_ops	db_tdb;
 extern const struct db_ops	db_none;
 
 int	db_text_ok(const u_char *, size_t);
-int	db_report(const char *, int);
-int	db_create(const char *, int);
 
 #endif /* DB_H */

@@ -23,7 +23,7 @@
 
 #include "db.h"
 #include "log.h"
-#include "proto.h"
+#include "tremmasterd.h"
 
 /* A record's header, key, data and tailer, at most. */
 #define TD_RECORD_MAX	(24 + 128 + STAT_GAME_MAX + 4)

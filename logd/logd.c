@@ -24,10 +24,9 @@
 #include "db.h"
 #include "ipc.h"
 #include "log.h"
-#include "logd.h"
 #include "options.h"
 #include "osdep.h"
-#include "proto.h"
+#include "tremmasterd.h"
 #include "util.h"
 
 #define COMMIT_INTERVAL	1	/* seconds a record may wait for commit */

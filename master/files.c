@@ -29,7 +29,7 @@
 
 #include "files.h"
 #include "log.h"
-#include "proto.h"
+#include "tremmasterd.h"
 #include "util.h"
 
 #define MAX_LINE	1024

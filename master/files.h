@@ -13,7 +13,7 @@
 
 #include <stdio.h>
 
-#include "proto.h"
+#include "tremmasterd.h"
 
 #define FEATURED_FILE		"featured.txt"
 #define IGNORE_FILE		"ignore.txt"

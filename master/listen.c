@@ -22,7 +22,7 @@
 
 #include "log.h"
 #include "master.h"
-#include "proto.h"
+#include "tremmasterd.h"
 #include "util.h"
 
 static int	listen_addr(int, const char *, const char *,

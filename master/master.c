@@ -32,16 +32,13 @@
 
 #include <tls.h>
 
-#include "db.h"
 #include "files.h"
 #include "ipc.h"
 #include "log.h"
-#include "logd.h"
 #include "master.h"
-#include "netd.h"
 #include "options.h"
 #include "osdep.h"
-#include "proto.h"
+#include "tremmasterd.h"
 #include "util.h"
 
 #define SHUTDOWN_GRACE	10	/* seconds children get to finish */

@@ -31,7 +31,7 @@
 #include "netd.h"
 #include "options.h"
 #include "osdep.h"
-#include "proto.h"
+#include "tremmasterd.h"
 #include "util.h"
 
 #define EXPIRE_INTERVAL		1	/* seconds between expiry runs */

@@ -19,8 +19,8 @@
 
 #include <event.h>
 
+#include "tremmasterd.h"
 #include "proto.h"
-#include "protocol.h"
 
 struct options;
 
@@ -174,15 +174,11 @@ extern struct netd_files	 netd_files;
 extern struct ignore_index	 netd_ignore;
 
 /* netd.c */
-void	netd_main(const struct options *) __dead;
 void	netd_stat_client(const struct ipc_addr *, const char *, const char *);
 void	netd_stat_game(const struct ipc_addr *, const u_char *, size_t);
 int64_t	netd_now(void);
 
 /* ws.c */
-struct tls;
-struct tls *ws_tls_server(const u_char *, size_t, const u_char *, size_t,
-	    char *, size_t);
 void	ws_tls_init(const u_char *, size_t, const u_char *, size_t);
 void	ws_listen(struct netsock *);
 void	ws_adopt(int, const struct ipc_addr *, struct netsock *);

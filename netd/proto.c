@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tremmasterd.h"
 #include "proto.h"
-#include "protocol.h"
 
 static const struct {
 	const char	*prefix;

@@ -32,7 +32,7 @@
 
 #include "files.h"
 #include "log.h"
-#include "proto.h"
+#include "tremmasterd.h"
 
 static FILE	*text(const char *, size_t);
 static int	 featured(const char *, struct datafiles *);

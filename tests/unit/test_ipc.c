@@ -30,7 +30,7 @@
 
 #include "ipc.h"
 #include "log.h"
-#include "proto.h"
+#include "tremmasterd.h"
 #include "unit_addr.h"
 
 /* A channel: a sends to b over a non-blocking socketpair. */

@@ -27,8 +27,8 @@
 #include <cmocka.h>
 
 #include "log.h"
+#include "tremmasterd.h"
 #include "proto.h"
-#include "protocol.h"
 
 /* A string literal as bytes and length, NULs inside included. */
 #define BYTES(s)	((const u_char *)(s)), (sizeof(s) - 1)

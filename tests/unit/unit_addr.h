@@ -3,7 +3,7 @@
 
 /*
  * A helper of the unit tests: a numeric address of either family and a
- * port, as struct ipc_addr.  Included after <cmocka.h>.
+ * port, as struct ipc_addr.
  */
 
 #ifndef UNIT_ADDR_H
@@ -11,7 +11,15 @@
 
 #include <arpa/inet.h>
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <string.h>
+
+#include <cmocka.h>
+
+#include "tremmasterd.h"
 
 static inline struct ipc_addr
 unit_addr(const char *s, uint16_t port)

@@ -2,16 +2,36 @@
 /* Copyright (c) 2026 The tremmasterd authors */
 
 /*
- * Messages between the parent, netd and logd, with their payloads.  Every
- * payload is a plain struct of fixed size, zeroed before it is filled.
+ * The map of the daemon: its three processes, what they say to each other,
+ * and what the parent calls in the children's code.
+ *
+ * The parent (master/, main() in master/master.c) parses the command line
+ * and the data files, binds every socket, opens the TLS key pair and
+ * checks the database, then starts two children from its own binary
+ * (--proc netd, --proc logd): netd (netd/, netd_main()), chrooted and unprivileged, speaks the
+ * game protocol over UDP and WebSocket and keeps the server table; logd
+ * (logd/, logd_main()), chrooted to the data directory, owns the
+ * statistics database.  The parent keeps serverlist.txt, reloads the data
+ * files on SIGHUP and restarts a child that dies.
+ *
+ * The processes talk over socketpairs in framed messages (common/ipc.c):
+ * the parent to each child on PARENT_SOCK_FILENO, and netd to logd on a
+ * link the parent makes.  Each message below names its sender and its
+ * receiver; its payload is a plain struct of fixed size, zeroed before it
+ * is filled, and the receiver checks its size and content (ipc_check()).
  */
 
-#ifndef PROTO_H
-#define PROTO_H
+#ifndef TREMMASTERD_H
+#define TREMMASTERD_H
 
 #include <sys/types.h>
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "compat.h"
+
+struct options;
 
 #define PARENT_SOCK_FILENO	3	/* a child's channel to the parent */
 
@@ -109,6 +129,30 @@ struct ipc_chunk {
 	uint8_t		data[TLS_CHUNK];
 };
 
+/* The statistics files of each backend, in the data directory. */
+#define SQLITE_FILE		"stats.db"
+#define TDB_CLIENT_FILE		"clientStats.tdb"
+#define TDB_GAME_FILE		"gameStats.tdb"
+
+/* common/util.c */
 const char	*ipc_typename(uint32_t);
 
-#endif /* PROTO_H */
+/* netd/netd.c: the network process. */
+void		 netd_main(const struct options *) __dead;
+
+/* logd/logd.c: the statistics process. */
+void		 logd_main(const struct options *) __dead;
+
+/*
+ * What the parent calls in the children's code before it starts them, to
+ * turn a bad configuration into a start-up error on the terminal.
+ */
+/* netd/ws.c: the wss key pair, loaded as netd will load it. */
+struct tls;
+struct tls	*ws_tls_server(const u_char *, size_t, const u_char *, size_t,
+		    char *, size_t);
+/* logd/report.c: the -c report, and --create-db. */
+int		 db_report(const char *, int);
+int		 db_create(const char *, int);
+
+#endif /* TREMMASTERD_H */

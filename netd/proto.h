@@ -6,14 +6,14 @@
  * globals, so that tests and fuzzers call them directly.
  */
 
-#ifndef NETD_PROTOCOL_H
-#define NETD_PROTOCOL_H
+#ifndef NETD_PROTO_H
+#define NETD_PROTO_H
 
 #include <sys/types.h>
 
 #include <stddef.h>
 
-struct ipc_addr;
+#include "tremmasterd.h"
 
 #define PKT_HDR			"\xff\xff\xff\xff"
 #define PKT_HDR_LEN		4
@@ -83,4 +83,4 @@ size_t		 proto_list_entry(u_char *, size_t, const struct ipc_addr *,
 		    int);
 size_t		 proto_list_end(u_char *, size_t);
 
-#endif /* NETD_PROTOCOL_H */
+#endif /* NETD_PROTO_H */
