@@ -63,7 +63,8 @@ COMMON_SRCS = common/ipc.c common/log.c common/util.c common/base64.c \
 MASTER_SRCS = master/master.c master/options.c master/files.c master/listen.c
 NETD_SRCS   = netd/netd.c netd/proto.c netd/udp.c netd/handlers.c \
 	      netd/servers.c netd/throttle.c netd/ws.c netd/ws_http.c \
-	      netd/ipcount.c netd/ignore.c netd/ratelimit.c netd/challenge.c
+	      netd/ipcount.c netd/ignore.c netd/ratelimit.c netd/challenge.c \
+	      netd/source.c
 LOGD_SRCS   = logd/logd.c logd/db.c logd/db_sqlite.c logd/db_tdb.c \
 	      logd/report.c
 SRCS	= $(COMMON_SRCS) $(MASTER_SRCS) $(NETD_SRCS) $(LOGD_SRCS)
@@ -171,10 +172,12 @@ FUZZ_SRCS   = netd/proto.c common/log.c common/util.c master/files.c \
 # and ws.c.
 FUZZ_PACKET_SRCS = netd/handlers.c netd/servers.c netd/throttle.c \
 	      netd/ratelimit.c netd/challenge.c netd/proto.c netd/ignore.c \
-	      netd/ipcount.c common/log.c common/util.c
-# The WebSocket connections; the harness fakes handlers.c and netd.c.
-FUZZ_WS_SRCS = netd/ws.c netd/ws_http.c netd/proto.c netd/ignore.c \
-	      netd/ipcount.c common/log.c common/util.c common/base64.c
+	      netd/ipcount.c netd/source.c common/log.c common/util.c
+# The WebSocket connections and their answers through source.c; the
+# harness fakes handlers.c, netd.c and the UDP side.
+FUZZ_WS_SRCS = netd/ws.c netd/ws_http.c netd/source.c netd/proto.c \
+	      netd/ignore.c netd/ipcount.c common/log.c common/util.c \
+	      common/base64.c
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	      -fno-sanitize-recover=all -fno-omit-frame-pointer $(WARNINGS) \
 	      -D_GNU_SOURCE -DLIBBSD_OPENBSD_VIS -Icommon -Imaster -Inetd \

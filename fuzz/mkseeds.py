@@ -51,6 +51,11 @@ def packet_seeds():
         "gamestat": bytes([0]) + rec(1, 1, HDR + b"gamestat 1 2 3") +
         rec(PORT0, 1, HDR + b"gamestat x") +
         rec(CHAL, 1, HDR + b"getservers 70"),
+        # Three servers of one protocol: each follow-up list is held
+        # while the next registration changes the table.
+        "held-lists": bytes([0x04]) + rec(0, 1, hb) + rec(ECHO, 1, INFO) +
+        rec(1, 1, hb) + rec(ECHO | 1, 1, INFO) + rec(2, 1, hb) +
+        rec(ECHO | 2, 1, INFO),
         "expire": bytes([0x03]) + rec(0, 1, hb) + rec(ECHO, 1, INFO) +
         rec(PORT2, 1, hb) + rec(0, 210, gs) + rec(0, 1, gs),
     }

@@ -21,8 +21,10 @@
  * and list only servers that echoed a challenge sent to them.  When an
  * echoed challenge is the current one, in time, a follow-up getserversExt
  * must list the server: that checks the state machine, not only memory
- * safety.  At the end of each input the clock jumps far ahead and the
- * table must expire empty, so that inputs do not depend on each other.
+ * safety.  List answers are held as a UDP batch holds them, across later
+ * packets that change the table, and must not change while held.  At the
+ * end of each input the clock jumps far ahead and the table must expire
+ * empty, so that inputs do not depend on each other.
  */
 
 #include "compat.h"
@@ -74,6 +76,7 @@
 #define NKEYS			(NADDR * 2 * 2)	/* by port and UDP/WS */
 #define HISTORY			32	/* challenges kept a server */
 #define WS_MAX_MSG		4096	/* as ws.c takes */
+#define HELD			8	/* list answers held at once */
 
 #define START_MS		((int64_t)1000000)
 #define CHALLENGE_MS		((int64_t)netd_conf.challenge_timeout * 1000)
@@ -122,6 +125,14 @@ static int64_t		 now_ms = START_MS;
 static uint32_t		 next_conn_id;
 static uint8_t		 settings;
 
+/* List answers held, as a batch holds them, with a copy of their bytes. */
+static struct {
+	struct list_packets	*lp;
+	u_char			*copy;
+	size_t			 len;
+}			 held[HELD];
+static size_t		 nheld;
+
 /* The packet being handled, for the checks of what it causes. */
 static const struct source *cur_src;
 static const u_char	*cur_pkt;
@@ -148,6 +159,7 @@ static void	 deliver(const struct source *, const u_char *, size_t);
 static void	 follow_up(const struct ipc_addr *, int, const char *);
 static void	 echo(const struct source *, const u_char *, size_t);
 static void	 reset(void);
+static void	 release_held(void);
 static void	 host(const char *, struct ipc_addr *);
 
 /* The fake clock. */
@@ -323,8 +335,8 @@ check_sent(const u_char *p, size_t len, int ws)
 }
 
 void
-udp_send(struct netsock *ns, const struct ipc_addr *to, const void *data,
-    size_t len)
+udp_send(struct udp_batch *b __unused, struct netsock *ns,
+    const struct ipc_addr *to, const void *data, size_t len)
 {
 	static const char	 getinfo[] = PKT_HDR "getinfo ";
 
@@ -344,19 +356,43 @@ udp_send(struct netsock *ns, const struct ipc_addr *to, const void *data,
 }
 
 void
-udp_send_list(struct netsock *ns, const struct ipc_addr *to,
-    const u_char *buf, const size_t *ends, size_t n)
+udp_send_list(struct udp_batch *b __unused, struct netsock *ns,
+    const struct ipc_addr *to, struct list_packets *lp)
 {
 	size_t	 i, start;
 
 	CHECK(cur_src != NULL && cur_src->ws == NULL);
 	CHECK(ns == cur_src->sock && ns->role == SOCK_REQUEST);
 	CHECK(memcmp(to, &cur_src->addr, sizeof(*to)) == 0);
-	CHECK(n >= 1 && n <= 31);
-	for (i = 0, start = 0; i < n; start = ends[i], i++) {
-		CHECK(ends[i] > start);
-		check_list(buf + start, ends[i] - start, 0);
+	CHECK(lp->refs >= 1);
+	CHECK(lp->n >= 1 && lp->n <= 31);
+	for (i = 0, start = 0; i < lp->n; start = lp->ends[i], i++) {
+		CHECK(lp->ends[i] > start);
+		check_list(lp->buf + start, lp->ends[i] - start, 0);
 	}
+	if (nheld == HELD)
+		release_held();
+	held[nheld].len = lp->ends[lp->n - 1];
+	if ((held[nheld].copy = malloc(held[nheld].len)) == NULL)
+		abort();
+	memcpy(held[nheld].copy, lp->buf, held[nheld].len);
+	held[nheld].lp = lp_hold(lp);
+	nheld++;
+}
+
+/* What a batch's end does: the held answers, unchanged, let go. */
+static void
+release_held(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < nheld; i++) {
+		CHECK(held[i].lp->ends[held[i].lp->n - 1] == held[i].len);
+		CHECK(memcmp(held[i].lp->buf, held[i].copy, held[i].len) == 0);
+		lp_release(held[i].lp);
+		free(held[i].copy);
+	}
+	nheld = 0;
 }
 
 struct netsock *
@@ -370,12 +406,6 @@ udp_challenge_sock(int family)
 		return (NULL);
 	}
 	return (&sock_chal[1]);
-}
-
-/* Nothing is queued: every packet is checked as it is sent. */
-void
-udp_flush(void)
-{
 }
 
 /* The WebSocket server on connection arg whose probe is going out. */
@@ -524,6 +554,7 @@ static void
 follow_up(const struct ipc_addr *a, int ws, const char *protocol)
 {
 	struct source	 q;
+	struct ipc_addr	 qa;
 	u_char		 pkt[64];
 	int		 n, burst;
 
@@ -531,18 +562,16 @@ follow_up(const struct ipc_addr *a, int ws, const char *protocol)
 	 * A fresh address for each question, so that the throttle, whose
 	 * buckets are keyed at start-up, has a full bucket for it.
 	 */
-	memset(&q, 0, sizeof(q));
-	(void)addr_parse(ws ? "100.64.0.2:27960" : "100.64.0.1:27960",
-	    &q.addr);
-	q.addr.addr[2] = (uint8_t)(asked >> 8);
-	q.addr.addr[3] = (uint8_t)asked;
+	(void)addr_parse(ws ? "100.64.0.2:27960" : "100.64.0.1:27960", &qa);
+	qa.addr[2] = (uint8_t)(asked >> 8);
+	qa.addr[3] = (uint8_t)asked;
 	asked++;
 	if (ws) {
 		checker_conn.open = 1;
-		checker_conn.addr = q.addr;
-		q.ws = &checker_conn;
+		checker_conn.addr = qa;
+		src_ws(&q, &checker_conn, &qa);
 	} else
-		q.sock = &sock_req[0];
+		src_udp(&q, &qa, &sock_req[0], NULL);
 	n = snprintf((char *)pkt, sizeof(pkt), "%sgetserversExt Tremulous "
 	    "%s empty full", PKT_HDR, protocol);
 	CHECK(n > 0 && (size_t)n < sizeof(pkt));
@@ -623,6 +652,7 @@ reset(void)
 {
 	size_t	 i;
 
+	release_held();
 	now_ms += SERVER_MS + CHALLENGE_MS + 1000;
 	handle_tick(now_ms);
 	CHECK(sv_count() == 0);
@@ -703,6 +733,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct source	 src;
+	struct ipc_addr	 from;
 	struct ws_conn	*c;
 	size_t		 pos = 1, len;
 	uint8_t		 sel;
@@ -732,9 +763,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		v6 = (sel & SEL_V6) != 0;
 		ai = SEL_ADDR(sel) + (v6 ? 4 : 0);
-		memset(&src, 0, sizeof(src));
-		src.addr = addrs[ai];
-		src.addr.port = htons(ports[(sel & SEL_PORT2) ? 1 : 0]);
+		from = addrs[ai];
+		from.port = htons(ports[(sel & SEL_PORT2) ? 1 : 0]);
 		if (sel & SEL_WS) {
 			c = &conns[ai];
 			if (SEL_MODE(sel) == MODE_CLOSE) {
@@ -743,14 +773,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				pos += len;
 				continue;
 			}
-			src.ws = c;
+			src_ws(&src, c, &from);
 		} else {
 			if (SEL_MODE(sel) == MODE_CLOSE) {
 				pos += len;
 				continue;
 			}
-			src.sock = sel & SEL_CHALLENGE ? &sock_chal[v6] :
-			    &sock_req[v6];
+			src_udp(&src, &from, sel & SEL_CHALLENGE ?
+			    &sock_chal[v6] : &sock_req[v6], NULL);
 			/* UDP datagrams are at most PKT_MAX. */
 			if (len > PKT_MAX)
 				len = PKT_MAX;

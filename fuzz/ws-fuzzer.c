@@ -17,9 +17,10 @@
  * unmasked or a longer length encoding than needed.
  *
  * The fake handle_packet() checks what ws.c delivers and echoes it with
- * ws_send(); what ws.c writes back is read whole and parsed: the 101
- * answer, then unmasked server frames, the binary ones in order a prefix
- * of what was delivered.  When the harness closes its end the connection
+ * src_answer() (source.c, which queues it with ws_send()); what ws.c
+ * writes back is read whole and parsed: the 101 answer, then unmasked
+ * server frames, the binary ones in order a prefix of what was
+ * delivered.  When the harness closes its end the connection
  * must go, so that nothing stays between inputs.
  */
 
@@ -129,7 +130,8 @@ handle_packet(const struct source *src, const u_char *pkt, size_t len)
 	    memcmp(src->addr.addr, peer.addr, sizeof(peer.addr)) == 0);
 	CHECK(src->addr.port != 0);
 	CHECK(ws_find(ws_id(src->ws)) == src->ws);
-	last_id = ws_id(src->ws);
+	CHECK(src->ws_id == ws_id(src->ws));
+	last_id = src->ws_id;
 	if (sent_full || len > sizeof(sent) - sentlen) {
 		sent_full = 1;
 		return;
@@ -138,7 +140,37 @@ handle_packet(const struct source *src, const u_char *pkt, size_t len)
 	if (len > 0)
 		memcpy(sent + sentlen, pkt, len);
 	sentlen += len;
-	ws_send(src->ws, pkt, len);
+	CHECK(src_answer(src, pkt, len, netd_now()) == 0);
+}
+
+/* A WebSocket source never answers over UDP. */
+void
+udp_send(struct udp_batch *b __unused, struct netsock *ns __unused,
+    const struct ipc_addr *to __unused, const void *data __unused,
+    size_t len __unused)
+{
+	CHECK(0);
+}
+
+void
+udp_send_list(struct udp_batch *b __unused, struct netsock *ns __unused,
+    const struct ipc_addr *to __unused, struct list_packets *lp __unused)
+{
+	CHECK(0);
+}
+
+struct netsock *
+udp_challenge_sock(int family __unused)
+{
+	CHECK(0);
+	return (NULL);
+}
+
+int
+throttle_budget(size_t len __unused, int64_t now __unused)
+{
+	CHECK(0);
+	return (0);
 }
 
 /* Run what is ready, then read what ws.c wrote. */

@@ -5,7 +5,19 @@
  * What netd does with each datagram.  Every event of the protocol is
  * handled here and only here, so that later hooks have one place to go:
  * handle_packet() checks the source and the header, then hands the packet
- * to the handler of its command.
+ * to the handler of its command.  Handlers ask the server table (servers.c)
+ * and answer through the source (source.c), which alone knows UDP from
+ * WebSocket; nothing they call sends behind their back or calls back up.
+ *
+ * A getservers datagram, from recvmmsg(2) to sendmmsg(2):
+ *	udp_read()		udp.c: a batch of datagrams, each a source
+ *	handle_packet()		here: header, ignore.txt, the command
+ *	handle_getservers()	here: the query (proto.c), the throttle
+ *	sv_list()		servers.c: the kept packets, held by the cache
+ *	src_answer_list()	source.c: the answer budget, then
+ *	udp_send_list()		udp.c: queued in the batch, the packets held
+ *	udp_batch_end()		udp.c, back in udp_read(): sendmmsg(2), and
+ *				the packets let go (lp_release(), servers.c)
  */
 
 #include "compat.h"
@@ -29,8 +41,7 @@ static void	handle_getmotd(const struct source *, const u_char *, size_t);
 static void	handle_gamestat(const struct source *, const u_char *,
 		    size_t);
 static void	handle_probe(struct server *, int64_t);
-static void	challenge_send(const struct ipc_addr *, struct ws_conn *,
-		    int64_t);
+static void	challenge_send(const struct source *, int64_t);
 static int	bucket_take(uint32_t *, int64_t *, uint32_t, int64_t,
 		    int64_t);
 
@@ -136,40 +147,17 @@ handle_packet(const struct source *src, const u_char *pkt, size_t len)
 	}
 }
 
-/* Answer src where it came from: its UDP socket or its WebSocket. */
-void
-src_send(const struct source *src, const void *data, size_t len)
-{
-	if (src->ws != NULL)
-		ws_send(src->ws, data, len);
-	else
-		udp_send(src->sock, &src->addr, data, len);
-}
-
-/*
- * Send the challenge of the moment to a: from the challenge port of its
- * family, or over its WebSocket connection ws.
- */
+/* Send src the challenge of the moment for its address and connection. */
 static void
-challenge_send(const struct ipc_addr *a, struct ws_conn *ws, int64_t now)
+challenge_send(const struct source *src, int64_t now)
 {
-	struct netsock	*ns;
 	u_char		 buf[64];
 	size_t		 len;
-	char		 abuf[ADDRSTRLEN], challenge[CHALLENGE_LEN + 1];
+	char		 challenge[CHALLENGE_LEN + 1];
 
-	challenge_make(a, ws != NULL ? ws_id(ws) : 0, now, challenge);
+	challenge_make(&src->addr, src->ws_id, now, challenge);
 	len = proto_getinfo(buf, sizeof(buf), challenge);
-	if (ws != NULL) {
-		ws_send(ws, buf, len);
-		return;
-	}
-	if ((ns = udp_challenge_sock(a->family)) == NULL) {
-		log_debug("%s: no challenge port for %s",
-		    addr_str(a, abuf, sizeof(abuf)), family_name(a->family));
-		return;
-	}
-	udp_send(ns, a, buf, len);
+	src_challenge(src, buf, len);
 }
 
 /*
@@ -243,7 +231,7 @@ handle_heartbeat(const struct source *src, const u_char *pkt, size_t len)
 	log_debug("%s: heartbeat, sending a challenge", abuf);
 	if (sv != NULL && sv->answers_due < SV_ANSWERS_MAX)
 		sv->answers_due++;
-	challenge_send(&src->addr, src->ws, now);
+	challenge_send(src, now);
 }
 
 /*
@@ -254,13 +242,13 @@ handle_heartbeat(const struct source *src, const u_char *pkt, size_t len)
 static void
 handle_probe(struct server *sv, int64_t now)
 {
-	struct ws_conn	*ws = NULL;
+	struct source	 src;
 
 	if (sv->probes == PROBE_COUNT) {
 		sv_remove(sv, "no answer to the challenges after a flatline");
 		return;
 	}
-	if (sv->ws && (ws = ws_find(sv->ws_id)) == NULL) {
+	if (src_server(&src, sv) == -1) {
 		sv_remove(sv, "flatline, and its WebSocket connection is gone");
 		return;
 	}
@@ -269,7 +257,7 @@ handle_probe(struct server *sv, int64_t now)
 	    PROBE_INTERVAL);
 	if (sv->answers_due < SV_ANSWERS_MAX)
 		sv->answers_due++;
-	challenge_send(&sv->addr, ws, now);
+	challenge_send(&src, now);
 }
 
 /* The periodic work on the table: expiry and the probes that are due. */
@@ -283,9 +271,12 @@ handle_tick(int64_t now)
 void
 handle_saved_server(const struct ipc_addr *a)
 {
+	struct source	 src;
+
 	if (ignore_match(a) || sv_lookup(a, 0) != NULL)
 		return;
-	challenge_send(a, NULL, netd_now());
+	src_udp(&src, a, NULL, NULL);
+	challenge_send(&src, netd_now());
 }
 
 /*
@@ -312,8 +303,7 @@ handle_inforesponse(const struct source *src, const u_char *args,
 		log_debug("%s: infoResponse without a required key", abuf);
 		return;
 	}
-	if (!challenge_check(&src->addr, ws ? ws_id(src->ws) : 0, now,
-	    ir.challenge)) {
+	if (!challenge_check(&src->addr, src->ws_id, now, ir.challenge)) {
 		log_debug("%s: %sinfoResponse with a wrong or expired "
 		    "challenge", abuf, ws ? "[WS] " : "");
 		return;
@@ -350,8 +340,7 @@ handle_inforesponse(const struct source *src, const u_char *args,
 			    ir.full ? ", full" : "");
 		}
 	}
-	if (ws)
-		sv->ws_id = ws_id(src->ws);
+	sv->ws_id = src->ws_id;
 	sv_update(sv, &ir);
 	sv->probe_next = 0;
 	sv->timeout = now + SERVER_MS;
@@ -362,11 +351,9 @@ static void
 handle_getservers(const struct source *src, const u_char *args, size_t len,
     int ext)
 {
-	struct gs_query	 q;
-	const u_char	*buf;
-	const size_t	*ends;
-	size_t		 n, i, start;
-	char		 abuf[ADDRSTRLEN], vbuf[LOG_VISBUF];
+	struct gs_query		 q;
+	struct list_packets	*lp;
+	char			 abuf[ADDRSTRLEN], vbuf[LOG_VISBUF];
 
 	abuf[0] = '\0';
 	if (log_level_enabled(LOGLEVEL_VERBOSE))
@@ -382,21 +369,16 @@ handle_getservers(const struct source *src, const u_char *args, size_t len,
 		return;
 	}
 	q.ws = src->ws != NULL;
-	sv_list(&q, &buf, &ends, &n);
-	if (src->ws == NULL) {
-		if (!throttle_budget(n > 0 ? ends[n - 1] : 0, netd_now())) {
-			netd_drops.budget++;
-			log_debug("%s: list answer over the answer budget",
-			    abuf);
-			return;
-		}
-		udp_send_list(src->sock, &src->addr, buf, ends, n);
-	} else
-		for (i = 0, start = 0; i < n; start = ends[i], i++)
-			ws_send(src->ws, buf + start, ends[i] - start);
+	lp = sv_list(&q);
+	if (src_answer_list(src, lp, netd_now()) == -1) {
+		netd_drops.budget++;
+		log_debug("%s: list answer over the answer budget", abuf);
+		return;
+	}
 	log_verbose("%s: %s for protocol %s: %zu packet%s", abuf,
 	    ext ? "getserversExt" : "getservers", log_vis(q.protocol,
-	    strlen(q.protocol), vbuf, sizeof(vbuf)), n, n == 1 ? "" : "s");
+	    strlen(q.protocol), vbuf, sizeof(vbuf)), lp->n,
+	    lp->n == 1 ? "" : "s");
 }
 
 /*
@@ -433,12 +415,11 @@ handle_getmotd(const struct source *src, const u_char *args, size_t len)
 	    NULL, netd_files.motd);
 	if (n == 0)
 		return;
-	if (src->ws == NULL && !throttle_budget(n, netd_now())) {
+	if (src_answer(src, buf, n, netd_now()) == -1) {
 		netd_drops.budget++;
 		log_debug("%s: motd over the answer budget", abuf);
 		return;
 	}
-	src_send(src, buf, n);
 	log_verbose("%s: sent the motd", abuf);
 }
 

@@ -36,12 +36,32 @@ struct netsock {
 TAILQ_HEAD(netsock_head, netsock);
 
 struct ws_conn;
+struct udp_batch;
 
-/* Where a datagram came from and how to answer it. */
+/*
+ * Where a datagram came from.  How to answer it is source.c's business
+ * alone: src_answer() and the others choose between UDP and WebSocket.
+ */
 struct source {
 	struct ipc_addr		 addr;
-	struct netsock		*sock;		/* UDP: the socket it came on */
+	uint32_t		 ws_id;		/* WebSocket: the connection's */
 	struct ws_conn		*ws;		/* WebSocket: the connection */
+	struct netsock		*sock;		/* UDP: the socket it came on */
+	struct udp_batch	*batch;		/* UDP: answers wait here */
+};
+
+/*
+ * The packets of one list answer, packet i ending at ends[i] in buf.  The
+ * list cache holds a reference, and so does each UDP answer that waits in
+ * a batch: a table that changes meanwhile encodes into a fresh one.
+ */
+struct list_packets {
+	u_int			 refs;
+	u_char			*buf;
+	size_t			*ends;
+	size_t			 n;
+	size_t			 bufsize;
+	size_t			 endsize;
 };
 
 /*
@@ -188,16 +208,23 @@ uint32_t ws_id(const struct ws_conn *);
 
 /* udp.c */
 void	udp_start(struct netsock *);
-void	udp_send(struct netsock *, const struct ipc_addr *, const void *,
-	    size_t);
-void	udp_send_list(struct netsock *, const struct ipc_addr *,
-	    const u_char *, const size_t *, size_t);
+void	udp_send(struct udp_batch *, struct netsock *, const struct ipc_addr *,
+	    const void *, size_t);
+void	udp_send_list(struct udp_batch *, struct netsock *,
+	    const struct ipc_addr *, struct list_packets *);
 struct netsock *udp_challenge_sock(int);
-void	udp_flush(void);
+
+/* source.c */
+void	src_udp(struct source *, const struct ipc_addr *, struct netsock *,
+	    struct udp_batch *);
+void	src_ws(struct source *, struct ws_conn *, const struct ipc_addr *);
+int	src_server(struct source *, const struct server *);
+int	src_answer(const struct source *, const void *, size_t, int64_t);
+int	src_answer_list(const struct source *, struct list_packets *, int64_t);
+void	src_challenge(const struct source *, const void *, size_t);
 
 /* handlers.c */
 void	handle_packet(const struct source *, const u_char *, size_t);
-void	src_send(const struct source *, const void *, size_t);
 void	handle_saved_server(const struct ipc_addr *);
 void	handle_tick(int64_t);
 
@@ -224,8 +251,9 @@ void		 sv_relabel(void);
 void		 sv_drop_ignored(void);
 size_t		 sv_count(void);
 void		 sv_foreach(void (*)(struct server *, void *), void *);
-int		 sv_list(const struct gs_query *, const u_char **,
-		    const size_t **, size_t *);
+struct list_packets *sv_list(const struct gs_query *);
+struct list_packets *lp_hold(struct list_packets *);
+void		 lp_release(struct list_packets *);
 
 /* ipcount.c */
 void		 ip_group(const struct ipc_addr *, struct ipc_addr *);

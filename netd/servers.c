@@ -35,11 +35,7 @@ struct list_cache {
 	struct gs_query		 q;
 	uint64_t		 gen;		/* 0: empty slot */
 	uint64_t		 used;		/* last use, in lookups */
-	u_char			*buf;
-	size_t			*ends;		/* end of each packet in buf */
-	size_t			 npackets;
-	size_t			 bufsize;
-	size_t			 endsize;
+	struct list_packets	*lp;		/* one reference */
 };
 
 /* How many servers announce a protocol word, by kind (UDP, WebSocket). */
@@ -56,10 +52,11 @@ static void	pw_add(const struct server *, int);
 static int	pw_known(int, const char *);
 static int	sv_matches(const struct server *, const struct gs_query *);
 static int	sv_featured_label(const struct ipc_addr *);
-static void	list_build(struct list_cache *, const struct gs_query *);
-static struct list_cache *list_cached(const struct gs_query *);
-static void	list_packet(struct list_cache *, int, int, int, const char *,
-		    struct server **, size_t);
+static void	list_build(struct list_packets *, const struct gs_query *);
+static struct list_packets *list_cached(const struct gs_query *);
+static void	list_packet(struct list_packets *, int, int, int,
+		    const char *, struct server **, size_t);
+static struct list_packets *lp_new(void);
 
 RB_HEAD(server_tree, server);
 RB_GENERATE_STATIC(server_tree, server, entry, sv_cmp)
@@ -72,7 +69,7 @@ static size_t			 nservers;
 static uint64_t			 sv_gen = 1;
 static struct protoword_tree	 words = RB_INITIALIZER(&words);
 static struct list_cache	 cache[LIST_CACHE_SLOTS];
-static struct list_cache	 nothing[2];	/* plain, Ext */
+static struct list_packets	*nothing[2];	/* plain, Ext */
 static uint64_t			 cache_clock;
 
 static int
@@ -314,14 +311,14 @@ sv_matches(const struct server *sv, const struct gs_query *q)
 
 /* Append one packet of n servers to the cache entry. */
 static void
-list_packet(struct list_cache *c, int ext, int idx, int total,
+list_packet(struct list_packets *c, int ext, int idx, int total,
     const char *label, struct server **svs, size_t n)
 {
 	size_t	 off, need, i, len;
 	u_char	*p;
 	size_t	*e;
 
-	off = c->npackets > 0 ? c->ends[c->npackets - 1] : 0;
+	off = c->n > 0 ? c->ends[c->n - 1] : 0;
 	need = off + 64 + MAX_LABEL + n * 19 + 1;
 	if (need > c->bufsize) {
 		if ((p = realloc(c->buf, need * 2)) == NULL)
@@ -329,7 +326,7 @@ list_packet(struct list_cache *c, int ext, int idx, int total,
 		c->buf = p;
 		c->bufsize = need * 2;
 	}
-	if (c->npackets + 1 > c->endsize) {
+	if (c->n + 1 > c->endsize) {
 		if ((e = reallocarray(c->ends, c->endsize * 2 + 4,
 		    sizeof(*e))) == NULL)
 			fatal(NULL);
@@ -345,7 +342,7 @@ list_packet(struct list_cache *c, int ext, int idx, int total,
 		off += proto_list_entry(c->buf + off, c->bufsize - off,
 		    &svs[i]->addr, ext);
 	off += proto_list_end(c->buf + off, c->bufsize - off);
-	c->ends[c->npackets++] = off;
+	c->ends[c->n++] = off;
 }
 
 /*
@@ -355,7 +352,7 @@ list_packet(struct list_cache *c, int ext, int idx, int total,
  * nothing matches.
  */
 static void
-list_build(struct list_cache *c, const struct gs_query *q)
+list_build(struct list_packets *c, const struct gs_query *q)
 {
 	struct server	 *sv, **svs;
 	size_t		 *count, *start, ngroups, g, i, n = 0, total = 0;
@@ -364,8 +361,7 @@ list_build(struct list_cache *c, const struct gs_query *q)
 	char		  vbuf[LOG_VISBUF];
 	const char	 *label;
 
-	c->npackets = 0;
-	c->q = *q;
+	c->n = 0;
 	ngroups = q->ext ? netd_files.nlabels + 1 : 1;
 	if ((count = calloc(ngroups, sizeof(*count))) == NULL ||
 	    (start = calloc(ngroups, sizeof(*start))) == NULL)
@@ -416,20 +412,20 @@ list_build(struct list_cache *c, const struct gs_query *q)
 	free(svs);
 	free(count);
 	free(start);
-	c->gen = sv_gen;
 	log_debug("%s for protocol %s encoded: %zu packet%s",
 	    q->ext ? "getserversExt" : "getservers", log_vis(q->protocol,
-	    strlen(q->protocol), vbuf, sizeof(vbuf)), c->npackets,
-	    c->npackets == 1 ? "" : "s");
+	    strlen(q->protocol), vbuf, sizeof(vbuf)), c->n,
+	    c->n == 1 ? "" : "s");
 }
 
 /*
- * The kept answer to q, encoded again if the table changed since.  A new
- * query takes the slot used longest ago: the variants of a few protocol
- * words (flags, families, kinds) fit, and cycling them cannot evict them
- * all.
+ * The kept answer to q, encoded again if the table changed since: in
+ * place when only the cache holds it, else into fresh packets, the old
+ * ones left to those that hold them.  A new query takes the slot used
+ * longest ago: the variants of a few protocol words (flags, families,
+ * kinds) fit, and cycling them cannot evict them all.
  */
-static struct list_cache *
+static struct list_packets *
 list_cached(const struct gs_query *q)
 {
 	struct list_cache	*c = NULL;
@@ -442,39 +438,74 @@ list_cached(const struct gs_query *q)
 			break;
 		}
 	if (c == NULL || c->gen != sv_gen) {
-		/* Answers waiting to leave may point into the slot. */
-		udp_flush();
 		if (c == NULL) {
 			c = &cache[0];
 			for (i = 1; i < LIST_CACHE_SLOTS; i++)
 				if (cache[i].used < c->used)
 					c = &cache[i];
+			c->q = *q;
 		}
-		list_build(c, q);
+		if (c->lp != NULL && c->lp->refs > 1) {
+			lp_release(c->lp);
+			c->lp = NULL;
+		}
+		if (c->lp == NULL)
+			c->lp = lp_new();
+		list_build(c->lp, q);
+		c->gen = sv_gen;
 	}
 	c->used = ++cache_clock;
-	return (c);
+	return (c->lp);
 }
 
 /*
- * The packets answering q, encoded once and kept until the table changes.
+ * The packets answering q, encoded once and kept until the table changes:
+ * valid until then, and for as long as a holder keeps them (lp_hold()).
  * A protocol word no server announces gets the one empty answer of its
  * kind, which never takes a slot: requests with made-up words cannot push
- * real answers out.  Returns the number of packets; *buf and *ends
- * describe them.
+ * real answers out.
  */
-int
-sv_list(const struct gs_query *q, const u_char **buf, const size_t **ends,
-    size_t *npackets)
+struct list_packets *
+sv_list(const struct gs_query *q)
 {
-	struct list_cache	*c;
+	struct list_packets	**none;
 
 	if (pw_known(q->ws, q->protocol))
-		c = list_cached(q);
-	else if ((c = &nothing[q->ext ? 1 : 0])->npackets == 0)
-		list_packet(c, q->ext, 1, 1, "", NULL, 0);
-	*buf = c->buf;
-	*ends = c->ends;
-	*npackets = c->npackets;
-	return ((int)c->npackets);
+		return (list_cached(q));
+	none = &nothing[q->ext ? 1 : 0];
+	if (*none == NULL) {
+		*none = lp_new();
+		list_packet(*none, q->ext, 1, 1, "", NULL, 0);
+	}
+	return (*none);
+}
+
+static struct list_packets *
+lp_new(void)
+{
+	struct list_packets	*lp;
+
+	if ((lp = calloc(1, sizeof(*lp))) == NULL)
+		fatal(NULL);
+	lp->refs = 1;
+	return (lp);
+}
+
+/* One more holder of lp. */
+struct list_packets *
+lp_hold(struct list_packets *lp)
+{
+	lp->refs++;
+	return (lp);
+}
+
+/* A holder lets go; the last one frees the packets. */
+void
+lp_release(struct list_packets *lp)
+{
+	if (--lp->refs > 0)
+		return;
+	free(lp->buf);
+	free(lp->ends);
+	free(lp);
 }

@@ -3,10 +3,11 @@
 
 /*
  * UDP sockets: drained in batches with recvmmsg(2), each datagram handed
- * to handle_packet() with the socket it came in on, so that the answer
- * leaves from there.  What a batch answers leaves at its end, in as few
- * sendmmsg(2) calls as it takes: small datagrams copied, list answers as
- * references to the packets the server table keeps encoded.
+ * to handle_packet() as a source that carries the batch (source.c).  What
+ * the batch answers waits in it and leaves when udp_read() ends the batch,
+ * in as few sendmmsg(2) calls as it takes: small datagrams copied, list
+ * answers as references to the packets the server table encoded, held
+ * until they are sent.  Nothing below handlers.c calls back in here.
  */
 
 #include "compat.h"
@@ -24,40 +25,39 @@
 
 #define UDP_BATCH	32	/* datagrams a recvmmsg() */
 #define UDP_ROUNDS	8	/* recvmmsg() calls a wake-up */
-
-static void	udp_read(int, short, void *);
-static void	udp_flush_small(void);
-static void	udp_flush_lists(void);
-
 #define UDP_SMALL	64	/* bytes of a datagram copied into the queue */
 #define UDP_LIST_MSGS	256	/* list packets a sendmmsg(), at most */
 
-/* Datagrams to send at the end of the batch being handled. */
-static struct {
-	struct netsock		*ns;
-	struct sockaddr_storage	 to;
-	socklen_t		 tolen;
-	size_t			 len;
-	u_char			 data[UDP_SMALL];
-} out[UDP_BATCH];
-static size_t			 nout;
-static int			 in_batch;
-
 /*
- * List answers of the batch, sent at its end.  buf and ends belong to the
- * server table's cache: sv_list() calls udp_flush() before it encodes
- * anything again, so they stay valid while they wait here.
+ * The answers of the datagrams of one recvmmsg(2), sent at its end: small
+ * ones (challenges) copied, list answers as held packets.
  */
-static struct {
-	struct netsock		*ns;
-	struct sockaddr_storage	 to;
-	socklen_t		 tolen;
-	const u_char		*buf;
-	const size_t		*ends;
-	size_t			 n;
-} lists[UDP_BATCH];
-static size_t			 nlists;
+struct udp_batch {
+	struct {
+		struct netsock		*ns;
+		struct sockaddr_storage	 to;
+		socklen_t		 tolen;
+		size_t			 len;
+		u_char			 data[UDP_SMALL];
+	}			 out[UDP_BATCH];
+	size_t			 nout;
+	struct {
+		struct netsock		*ns;
+		struct sockaddr_storage	 to;
+		socklen_t		 tolen;
+		struct list_packets	*lp;
+	}			 lists[UDP_BATCH];
+	size_t			 nlists;
+};
 
+static void	udp_read(int, short, void *);
+static void	udp_sendto(struct netsock *, const struct ipc_addr *,
+		    const void *, size_t);
+static void	udp_batch_end(struct udp_batch *);
+static void	udp_flush_small(struct udp_batch *);
+static void	udp_flush_lists(struct udp_batch *);
+
+static struct udp_batch		 batch;
 static u_char			 rbuf[UDP_BATCH][PKT_MAX + 1];
 static struct sockaddr_storage	 rfrom[UDP_BATCH];
 static struct iovec		 riov[UDP_BATCH];
@@ -95,9 +95,9 @@ udp_read(int fd, short event __unused, void *arg)
 {
 	struct netsock	*ns = arg;
 	struct source	 src;
+	struct ipc_addr	 from;
 	int		 n, i, round;
 
-	memset(&src, 0, sizeof(src));
 	for (round = 0; round < UDP_ROUNDS; round++) {
 		memset(rmsg, 0, sizeof(rmsg));
 		for (i = 0; i < UDP_BATCH; i++) {
@@ -115,7 +115,6 @@ udp_read(int fd, short event __unused, void *arg)
 				log_warn("recvmmsg");
 			return;
 		}
-		in_batch = 1;
 		for (i = 0; i < n; i++) {
 			if (rmsg[i].msg_len > PKT_MAX ||
 			    (rmsg[i].msg_hdr.msg_flags & MSG_TRUNC)) {
@@ -123,30 +122,29 @@ udp_read(int fd, short event __unused, void *arg)
 				    PKT_MAX);
 				continue;
 			}
-			if (addr_from_sa(&src.addr,
-			    (struct sockaddr *)&rfrom[i]) == -1)
+			if (addr_from_sa(&from, (struct sockaddr *)&rfrom[i]) ==
+			    -1)
 				continue;
-			src.sock = ns;
+			src_udp(&src, &from, ns, &batch);
 			handle_packet(&src, rbuf[i], rmsg[i].msg_len);
 		}
-		in_batch = 0;
-		udp_flush();
+		udp_batch_end(&batch);
 		if (n < UDP_BATCH)
 			return;
 	}
 }
 
-/* Send what the batch being handled queued. */
-void
-udp_flush(void)
+/* Send what the batch queued, and let go of the list packets. */
+static void
+udp_batch_end(struct udp_batch *b)
 {
-	udp_flush_small();
-	udp_flush_lists();
+	udp_flush_small(b);
+	udp_flush_lists(b);
 }
 
 /* The small datagrams: a sendmmsg a socket. */
 static void
-udp_flush_small(void)
+udp_flush_small(struct udp_batch *b)
 {
 	struct mmsghdr	 msgs[UDP_BATCH];
 	struct iovec	 iov[UDP_BATCH];
@@ -154,16 +152,17 @@ udp_flush_small(void)
 	size_t		 i, k, done = 0;
 	int		 sent;
 
-	while (done < nout) {
+	while (done < b->nout) {
 		/* The next run of datagrams for one socket. */
-		ns = out[done].ns;
+		ns = b->out[done].ns;
 		memset(msgs, 0, sizeof(msgs));
-		for (k = 0; done + k < nout && out[done + k].ns == ns; k++) {
+		for (k = 0; done + k < b->nout && b->out[done + k].ns == ns;
+		    k++) {
 			i = done + k;
-			iov[k].iov_base = out[i].data;
-			iov[k].iov_len = out[i].len;
-			msgs[k].msg_hdr.msg_name = &out[i].to;
-			msgs[k].msg_hdr.msg_namelen = out[i].tolen;
+			iov[k].iov_base = b->out[i].data;
+			iov[k].iov_len = b->out[i].len;
+			msgs[k].msg_hdr.msg_name = &b->out[i].to;
+			msgs[k].msg_hdr.msg_namelen = b->out[i].tolen;
 			msgs[k].msg_hdr.msg_iov = &iov[k];
 			msgs[k].msg_hdr.msg_iovlen = 1;
 		}
@@ -172,29 +171,18 @@ udp_flush_small(void)
 			log_debug("sendmmsg: %d of %zu datagrams sent", sent, k);
 		done += k;
 	}
-	nout = 0;
+	b->nout = 0;
 }
 
-/* Send one datagram; a full socket buffer drops it, as UDP may. */
-void
-udp_send(struct netsock *ns, const struct ipc_addr *to, const void *data,
+/* One datagram now; a full socket buffer drops it, as UDP may. */
+static void
+udp_sendto(struct netsock *ns, const struct ipc_addr *to, const void *data,
     size_t len)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
 	char			 buf[ADDRSTRLEN];
 
-	/* Small answers of a batch (challenges) leave together. */
-	if (in_batch && len <= UDP_SMALL) {
-		if (nout == UDP_BATCH)
-			udp_flush_small();
-		out[nout].ns = ns;
-		out[nout].tolen = addr_to_sa(to, &out[nout].to);
-		memcpy(out[nout].data, data, len);
-		out[nout].len = len;
-		nout++;
-		return;
-	}
 	sslen = addr_to_sa(to, &ss);
 	if (sendto(ns->fd, data, len, 0, (struct sockaddr *)&ss, sslen) ==
 	    -1)
@@ -203,25 +191,47 @@ udp_send(struct netsock *ns, const struct ipc_addr *to, const void *data,
 }
 
 /*
- * Send the packets of one answer (packet i ends at ends[i] in buf): at the
- * end of the batch, together with the batch's other answers.
+ * Send one datagram from ns: at the end of batch b if it is small, else
+ * (or without a batch) now.
  */
 void
-udp_send_list(struct netsock *ns, const struct ipc_addr *to,
-    const u_char *buf, const size_t *ends, size_t n)
+udp_send(struct udp_batch *b, struct netsock *ns, const struct ipc_addr *to,
+    const void *data, size_t len)
 {
-	if (n == 0)
+	if (b == NULL || len > UDP_SMALL) {
+		udp_sendto(ns, to, data, len);
 		return;
-	if (nlists == UDP_BATCH)
-		udp_flush_lists();
-	lists[nlists].ns = ns;
-	lists[nlists].tolen = addr_to_sa(to, &lists[nlists].to);
-	lists[nlists].buf = buf;
-	lists[nlists].ends = ends;
-	lists[nlists].n = n;
-	nlists++;
-	if (!in_batch)
-		udp_flush_lists();
+	}
+	if (b->nout == UDP_BATCH)
+		udp_flush_small(b);
+	b->out[b->nout].ns = ns;
+	b->out[b->nout].tolen = addr_to_sa(to, &b->out[b->nout].to);
+	memcpy(b->out[b->nout].data, data, len);
+	b->out[b->nout].len = len;
+	b->nout++;
+}
+
+/*
+ * Send the packets of a list answer from ns: at the end of batch b, with
+ * its other answers, holding lp until then; without a batch, now.
+ */
+void
+udp_send_list(struct udp_batch *b, struct netsock *ns,
+    const struct ipc_addr *to, struct list_packets *lp)
+{
+	static struct udp_batch	 now;
+	struct udp_batch	*q = b != NULL ? b : &now;
+
+	if (lp->n == 0)
+		return;
+	if (q->nlists == UDP_BATCH)
+		udp_flush_lists(q);
+	q->lists[q->nlists].ns = ns;
+	q->lists[q->nlists].tolen = addr_to_sa(to, &q->lists[q->nlists].to);
+	q->lists[q->nlists].lp = lp_hold(lp);
+	q->nlists++;
+	if (b == NULL)
+		udp_flush_lists(q);
 }
 
 /*
@@ -230,28 +240,29 @@ udp_send_list(struct netsock *ns, const struct ipc_addr *to,
  * that call's packets are dropped, as UDP may.
  */
 static void
-udp_flush_lists(void)
+udp_flush_lists(struct udp_batch *b)
 {
 	static struct mmsghdr	 msgs[UDP_LIST_MSGS];
 	static struct iovec	 iov[UDP_LIST_MSGS];
+	struct list_packets	*lp;
 	struct netsock		*ns;
 	size_t			 i = 0, p = 0, k, start;
 	int			 sent;
 
-	while (i < nlists) {
-		ns = lists[i].ns;
-		for (k = 0; k < UDP_LIST_MSGS && i < nlists &&
-		    lists[i].ns == ns; k++) {
+	while (i < b->nlists) {
+		ns = b->lists[i].ns;
+		for (k = 0; k < UDP_LIST_MSGS && i < b->nlists &&
+		    b->lists[i].ns == ns; k++) {
+			lp = b->lists[i].lp;
 			memset(&msgs[k], 0, sizeof(msgs[k]));
-			start = p == 0 ? 0 : lists[i].ends[p - 1];
-			iov[k].iov_base = (void *)(uintptr_t)(lists[i].buf +
-			    start);
-			iov[k].iov_len = lists[i].ends[p] - start;
-			msgs[k].msg_hdr.msg_name = &lists[i].to;
-			msgs[k].msg_hdr.msg_namelen = lists[i].tolen;
+			start = p == 0 ? 0 : lp->ends[p - 1];
+			iov[k].iov_base = lp->buf + start;
+			iov[k].iov_len = lp->ends[p] - start;
+			msgs[k].msg_hdr.msg_name = &b->lists[i].to;
+			msgs[k].msg_hdr.msg_namelen = b->lists[i].tolen;
 			msgs[k].msg_hdr.msg_iov = &iov[k];
 			msgs[k].msg_hdr.msg_iovlen = 1;
-			if (++p == lists[i].n) {
+			if (++p == lp->n) {
 				p = 0;
 				i++;
 			}
@@ -261,5 +272,7 @@ udp_flush_lists(void)
 			log_debug("sendmmsg: %d of %zu list packets sent", sent,
 			    k);
 	}
-	nlists = 0;
+	for (i = 0; i < b->nlists; i++)
+		lp_release(b->lists[i].lp);
+	b->nlists = 0;
 }

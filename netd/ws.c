@@ -824,6 +824,7 @@ ws_msg_cb(wslay_event_context_ptr ctx __unused,
 {
 	struct ws_conn	*c = user;
 	struct source	 src;
+	struct ipc_addr	 from;
 	char		 buf[ADDRSTRLEN], vbuf[LOG_VISBUF];
 
 	/* Only data keeps a connection open: pings do not. */
@@ -858,11 +859,10 @@ ws_msg_cb(wslay_event_context_ptr ctx __unused,
 		    sizeof(buf)), ntohs(c->port));
 		return;
 	}
-	memset(&src, 0, sizeof(src));
-	src.addr = c->peer;
+	from = c->peer;
 	if (c->port != 0)
-		src.addr.port = c->port;
-	src.ws = c;
+		from.port = c->port;
+	src_ws(&src, c, &from);
 	handle_packet(&src, arg->msg, arg->msg_length);
 }
 
