@@ -58,6 +58,8 @@ enum ipc_type {
 	IMSG_TLS_CERT,		/* parent -> netd: part of the wss chain */
 	IMSG_TLS_KEY,		/* parent -> netd: part of the wss key */
 	IMSG_TLS_END,		/* parent -> netd: key pair complete */
+	IMSG_PLUGIN,		/* parent -> netd, fd: a plugin's channel */
+	IMSG_PLUGIN_END,	/* netd -> parent: end this plugin */
 	IMSG_MAX
 };
 
@@ -127,6 +129,28 @@ struct ipc_chunk {
 	uint16_t	len;
 	uint8_t		pad[2];
 	uint8_t		data[TLS_CHUNK];
+};
+
+/*
+ * Plugins (man/tremmasterd-plugins.7): programs the parent starts, each
+ * with a socketpair as its standard input and output, whose other end
+ * goes to netd in IMSG_PLUGIN.  id counts the plugins in command-line
+ * order from 0 and stays the same when the parent starts one again.
+ */
+#define PLUGIN_MAX		16	/* --plugin and --plugin-admin */
+#define PLUGIN_NAME_MAX		32	/* NUL included */
+#define PLUGIN_ADMIN		0x01	/* --plugin-admin: admin requests */
+
+struct ipc_plugin {
+	uint32_t	id;
+	uint32_t	flags;		/* PLUGIN_ADMIN */
+	char		name[PLUGIN_NAME_MAX];
+};
+
+/* netd found the plugin broken: the parent ends it (and starts it again). */
+struct ipc_plugin_end {
+	uint32_t	id;
+	char		reason[128];
 };
 
 /* The statistics files of each backend, in the data directory. */

@@ -175,7 +175,9 @@ ipc_typename(uint32_t type)
 		[IMSG_STAT_GAME] = "stat-game",
 		[IMSG_TLS_CERT] = "tls-cert",
 		[IMSG_TLS_KEY] = "tls-key",
-		[IMSG_TLS_END] = "tls-end"
+		[IMSG_TLS_END] = "tls-end",
+		[IMSG_PLUGIN] = "plugin",
+		[IMSG_PLUGIN_END] = "plugin-end"
 	};
 	static char	 buf[32];
 
