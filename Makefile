@@ -64,7 +64,7 @@ MASTER_SRCS = master/master.c master/options.c master/files.c master/listen.c
 NETD_SRCS   = netd/netd.c netd/proto.c netd/udp.c netd/handlers.c \
 	      netd/servers.c netd/throttle.c netd/ws.c netd/ws_http.c \
 	      netd/ipcount.c netd/ignore.c netd/ratelimit.c netd/challenge.c \
-	      netd/source.c
+	      netd/source.c netd/plugin.c netd/plugin_proto.c
 LOGD_SRCS   = logd/logd.c logd/db.c logd/db_sqlite.c logd/db_tdb.c \
 	      logd/report.c
 SRCS	= $(COMMON_SRCS) $(MASTER_SRCS) $(NETD_SRCS) $(LOGD_SRCS)
@@ -171,6 +171,7 @@ FUZZ_SRCS   = netd/proto.c common/log.c common/util.c master/files.c \
 # handle_packet() and what is behind it; the harness fakes netd.c, udp.c
 # and ws.c.
 FUZZ_PACKET_SRCS = netd/handlers.c netd/servers.c netd/throttle.c \
+	      netd/plugin.c netd/plugin_proto.c \
 	      netd/ratelimit.c netd/challenge.c netd/proto.c netd/ignore.c \
 	      netd/ipcount.c netd/source.c common/log.c common/util.c
 # The WebSocket connections and their answers through source.c; the

@@ -24,6 +24,9 @@
 static int		 log_to_syslog;
 static int		 log_verbose_level = LOGLEVEL_DEFAULT;
 static const char	*log_procname = "master";
+static int		 log_hook_level = -1;	/* -1: no hook */
+static void		(*log_hook)(int, const char *);
+static int		 log_enabled_level = LOGLEVEL_DEFAULT;
 
 static void	vlog(int, const char *, va_list)
 		    __attribute__((__format__ (printf, 2, 0)));
@@ -61,6 +64,22 @@ log_setverbose(int level)
 	if (level > LOGLEVEL_DEBUG)
 		level = LOGLEVEL_DEBUG;
 	log_verbose_level = level;
+	log_enabled_level = level > log_hook_level ? level : log_hook_level;
+}
+
+/*
+ * Hand every line at level or more important to hook too, whatever the
+ * verbosity: the plugins that asked for the log (netd/plugin.c) and the
+ * processes that forward theirs to netd.  A level of -1 removes it.
+ */
+void
+log_sethook(int level, void (*hook)(int, const char *))
+{
+	if (level > LOGLEVEL_DEBUG)
+		level = LOGLEVEL_DEBUG;
+	log_hook_level = hook != NULL ? level : -1;
+	log_hook = hook;
+	log_setverbose(log_verbose_level);
 }
 
 int
@@ -72,7 +91,7 @@ log_getverbose(void)
 int
 log_level_enabled(int level)
 {
-	return (level <= log_verbose_level);
+	return (level <= log_enabled_level);
 }
 
 /* Write one whole line with a single write(2), so processes never mix. */
@@ -82,19 +101,27 @@ vlog(int level, const char *fmt, va_list ap)
 	static const int prio[] = {
 		LOG_CRIT, LOG_ERR, LOG_NOTICE, LOG_INFO, LOG_DEBUG
 	};
-	char		 line[2048], stamp[32];
+	static int	 in_hook;
+	char		 line[2048], msg[2000], stamp[32];
 	struct tm	 tm;
 	time_t		 now;
-	int		 saved_errno = errno, n, m;
+	int		 saved_errno = errno, n;
 
-	if (level > log_verbose_level)
+	if (level > log_enabled_level)
 		return;
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* What the hook does is never logged to itself. */
+	if (level <= log_hook_level && !in_hook) {
+		in_hook = 1;
+		log_hook(level, msg);
+		in_hook = 0;
+	}
+	if (level > log_verbose_level) {
+		errno = saved_errno;
+		return;
+	}
 	if (log_to_syslog) {
-		n = snprintf(line, sizeof(line), "%s: ", log_procname);
-		if (n < 0 || (size_t)n >= sizeof(line))
-			n = 0;
-		(void)vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-		syslog(prio[level], "%s", line);
+		syslog(prio[level], "%s: %s", log_procname, msg);
 		errno = saved_errno;
 		return;
 	}
@@ -106,16 +133,14 @@ vlog(int level, const char *fmt, va_list ap)
 	if (localtime_r(&now, &tm) == NULL ||
 	    strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm) == 0)
 		(void)strlcpy(stamp, "-", sizeof(stamp));
-	n = snprintf(line, sizeof(line), "%s %s: ", stamp, log_procname);
-	if (n < 0 || (size_t)n >= sizeof(line))
+	n = snprintf(line, sizeof(line), "%s %s: %s", stamp, log_procname,
+	    msg);
+	if (n < 0)
 		n = 0;
-	m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
-	if (m < 0)
-		m = 0;
-	if ((size_t)(n + m) >= sizeof(line) - 1)
-		m = sizeof(line) - 2 - n;
-	line[n + m] = '\n';
-	(void)write(STDOUT_FILENO, line, n + m + 1);
+	if ((size_t)n >= sizeof(line) - 1)
+		n = sizeof(line) - 2;
+	line[n] = '\n';
+	(void)write(STDOUT_FILENO, line, n + 1);
 	errno = saved_errno;
 }
 

@@ -51,6 +51,8 @@ static const struct sandbox_call netd_calls[] = {
 	{ "sendto", SB_ANY },		/* send(2): UDP, WebSocket, syslog */
 	{ "recvmsg", SB_ANY },		/* ipc from the parent and logd */
 	{ "sendmsg", SB_ANY },		/* ipc to the parent and logd */
+	{ "readv", SB_ANY },		/* plugin channels (evbuffers) */
+	{ "writev", SB_ANY },		/* the same */
 	{ "recvmmsg", SB_ANY },		/* UDP requests in batches */
 	{ "sendmmsg", SB_ANY },		/* UDP answers in batches */
 	{ "accept4", SB_ANY },		/* new WebSocket connections */

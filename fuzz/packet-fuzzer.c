@@ -478,6 +478,14 @@ netd_stat_client(const struct ipc_addr *a, const char *version,
 	CHECK(strlen(renderer) < STAT_RENDERER_MAX);
 }
 
+/* No plugin is attached: netd never ends one. */
+void
+netd_parent_send(uint32_t type __unused, const void *data __unused,
+    size_t len __unused)
+{
+	abort();
+}
+
 /* The data is a piece of the datagram. */
 void
 netd_stat_game(const struct ipc_addr *a, const u_char *data, size_t len)

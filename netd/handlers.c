@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "netd.h"
@@ -36,7 +37,10 @@ static void	handle_heartbeat(const struct source *, const u_char *,
 static void	handle_inforesponse(const struct source *, const u_char *,
 		    size_t);
 static void	handle_getservers(const struct source *, const u_char *,
-		    size_t, int);
+		    size_t, size_t, int);
+static void	heartbeat_challenge(const struct source *, int64_t);
+static void	getservers_answer(const struct source *,
+		    const struct gs_query *);
 static void	handle_getmotd(const struct source *, const u_char *, size_t);
 static void	handle_gamestat(const struct source *, const u_char *,
 		    size_t);
@@ -129,10 +133,10 @@ handle_packet(const struct source *src, const u_char *pkt, size_t len)
 		handle_getmotd(src, pkt + off, len - off);
 		break;
 	case CMD_GETSERVERS:
-		handle_getservers(src, pkt + off, len - off, 0);
+		handle_getservers(src, pkt, len, off, 0);
 		break;
 	case CMD_GETSERVERSEXT:
-		handle_getservers(src, pkt + off, len - off, 1);
+		handle_getservers(src, pkt, len, off, 1);
 		break;
 	case CMD_HEARTBEAT:
 		handle_heartbeat(src, pkt, len);
@@ -192,6 +196,7 @@ bucket_take(uint32_t *tokens, int64_t *last, uint32_t burst, int64_t interval,
  * answer makes an entry.  Unknown addresses are challenged within the
  * limit per destination; a listed server within its own.  A flatline
  * ("dead") from a listed server starts its probe; it is not believed.
+ * Within the limits, the plugins that filter heartbeats see it first.
  */
 static void
 handle_heartbeat(const struct source *src, const u_char *pkt, size_t len)
@@ -228,10 +233,82 @@ handle_heartbeat(const struct source *src, const u_char *pkt, size_t len)
 		log_debug("%s: heartbeat not challenged: too many", abuf);
 		return;
 	}
-	log_debug("%s: heartbeat, sending a challenge", abuf);
-	if (sv != NULL && sv->answers_due < SV_ANSWERS_MAX)
+	if (plugin_filter(PLP_HEARTBEAT, src, pkt, len))
+		return;
+	heartbeat_challenge(src, now);
+}
+
+/* The heartbeat's challenge, counted as an answer due from a server. */
+static void
+heartbeat_challenge(const struct source *src, int64_t now)
+{
+	struct server	*sv;
+	char		 abuf[ADDRSTRLEN];
+
+	if (log_level_enabled(LOGLEVEL_DEBUG))
+		log_debug("%s: heartbeat, sending a challenge",
+		    addr_str(&src->addr, abuf, sizeof(abuf)));
+	if ((sv = sv_lookup(&src->addr, src->ws != NULL)) != NULL &&
+	    sv->answers_due < SV_ANSWERS_MAX)
 		sv->answers_due++;
 	challenge_send(src, now);
+}
+
+/*
+ * A request the filtering plugins let through (plugin.c), with the data
+ * the last of them left: what netd does with it when no plugin is there.
+ */
+void
+handle_filtered(enum plp_kind kind, const struct source *src,
+    const u_char *pkt, size_t len)
+{
+	struct gs_query	 q;
+	size_t		 off;
+	enum pkt_cmd	 cmd;
+
+	switch (kind) {
+	case PLP_HEARTBEAT:
+		heartbeat_challenge(src, netd_now());
+		break;
+	case PLP_GETSERVERS:
+		cmd = proto_command(pkt, len, &off);
+		if ((cmd != CMD_GETSERVERS && cmd != CMD_GETSERVERSEXT) ||
+		    proto_getservers(pkt + off, len - off,
+		    cmd == CMD_GETSERVERSEXT, &q) == -1)
+			fatalx("%s: held getservers no longer parses",
+			    __func__);
+		q.ws = src->ws != NULL;
+		getservers_answer(src, &q);
+		break;
+	default:
+		fatalx("%s: kind %d", __func__, kind);
+	}
+}
+
+/*
+ * add-server from a plugin: the address is challenged as a heartbeat
+ * from it would be, within the same limits; -1 with *why when it is not.
+ */
+int
+handle_add_server(const struct ipc_addr *a, int64_t now, const char **why)
+{
+	struct server	*sv;
+	struct source	 src;
+
+	if (ignore_match(a)) {
+		*why = "address in ignore.txt";
+		return (-1);
+	}
+	if ((sv = sv_lookup(a, 0)) != NULL ? !bucket_take(&sv->challenge_tokens,
+	    &sv->challenged, SV_CHALLENGE_BURST, SV_CHALLENGE_MS, now) :
+	    !throttle_challenge(a, now)) {
+		netd_drops.challenges++;
+		*why = "challenge limit of the address";
+		return (-1);
+	}
+	src_udp(&src, a, NULL, NULL);
+	heartbeat_challenge(&src, now);
+	return (0);
 }
 
 /*
@@ -245,11 +322,13 @@ handle_probe(struct server *sv, int64_t now)
 	struct source	 src;
 
 	if (sv->probes == PROBE_COUNT) {
-		sv_remove(sv, "no answer to the challenges after a flatline");
+		sv_remove(sv, GONE_FLATLINE,
+		    "no answer to the challenges after a flatline");
 		return;
 	}
 	if (src_server(&src, sv) == -1) {
-		sv_remove(sv, "flatline, and its WebSocket connection is gone");
+		sv_remove(sv, GONE_FLATLINE,
+		    "flatline, and its WebSocket connection is gone");
 		return;
 	}
 	sv->probes++;
@@ -294,7 +373,7 @@ handle_inforesponse(const struct source *src, const u_char *args,
 	int64_t		 now = netd_now();
 	char		 abuf[ADDRSTRLEN], protos[PROTO_MAX * PROTO_LEN];
 	char		 vbuf[LOG_VISBUF];
-	int		 i, ws = src->ws != NULL;
+	int		 i, ws = src->ws != NULL, fresh = 0, changed;
 
 	abuf[0] = '\0';
 	if (log_level_enabled(LOGLEVEL_VERBOSE))
@@ -325,6 +404,10 @@ handle_inforesponse(const struct source *src, const u_char *args,
 		sv->challenged = now;
 		sv->stat_tokens = SV_STAT_BURST;
 		sv->stat_last = now;
+		if (!ws)
+			sv->plabel = (int16_t)plugin_take_label(&src->addr);
+		sv->first = time(NULL);
+		fresh = 1;
 		if (log_level_enabled(LOGLEVEL_VERBOSE)) {
 			protos[0] = '\0';
 			for (i = 0; i < ir.nprotocols; i++) {
@@ -341,24 +424,31 @@ handle_inforesponse(const struct source *src, const u_char *args,
 		}
 	}
 	sv->ws_id = src->ws_id;
-	sv_update(sv, &ir);
+	changed = sv_update(sv, &ir);
+	sv->last = time(NULL);
 	sv->probe_next = 0;
 	sv->timeout = now + SERVER_MS;
+	if (fresh)
+		plugin_server_add(sv);
+	else if (changed)
+		plugin_server_update(sv);
 }
 
-/* getservers and getserversExt: the cached packets, if not throttled. */
+/*
+ * getservers and getserversExt (args at off in pkt): the cached packets,
+ * if not throttled, after the plugins that filter them.
+ */
 static void
-handle_getservers(const struct source *src, const u_char *args, size_t len,
-    int ext)
+handle_getservers(const struct source *src, const u_char *pkt, size_t len,
+    size_t off, int ext)
 {
 	struct gs_query		 q;
-	struct list_packets	*lp;
-	char			 abuf[ADDRSTRLEN], vbuf[LOG_VISBUF];
+	char			 abuf[ADDRSTRLEN];
 
 	abuf[0] = '\0';
-	if (log_level_enabled(LOGLEVEL_VERBOSE))
+	if (log_level_enabled(LOGLEVEL_DEBUG))
 		addr_str(&src->addr, abuf, sizeof(abuf));
-	if (proto_getservers(args, len, ext, &q) == -1) {
+	if (proto_getservers(pkt + off, len - off, ext, &q) == -1) {
 		log_debug("%s: %s without protocol or for another game, "
 		    "ignored", abuf, ext ? "getserversExt" : "getservers");
 		return;
@@ -369,15 +459,30 @@ handle_getservers(const struct source *src, const u_char *args, size_t len,
 		return;
 	}
 	q.ws = src->ws != NULL;
-	lp = sv_list(&q);
+	if (plugin_filter(PLP_GETSERVERS, src, pkt, len))
+		return;
+	getservers_answer(src, &q);
+}
+
+/* The answer to q, from the list cache. */
+static void
+getservers_answer(const struct source *src, const struct gs_query *q)
+{
+	struct list_packets	*lp;
+	char			 abuf[ADDRSTRLEN], vbuf[LOG_VISBUF];
+
+	abuf[0] = '\0';
+	if (log_level_enabled(LOGLEVEL_VERBOSE))
+		addr_str(&src->addr, abuf, sizeof(abuf));
+	lp = sv_list(q);
 	if (src_answer_list(src, lp, netd_now()) == -1) {
 		netd_drops.budget++;
 		log_debug("%s: list answer over the answer budget", abuf);
 		return;
 	}
 	log_verbose("%s: %s for protocol %s: %zu packet%s", abuf,
-	    ext ? "getserversExt" : "getservers", log_vis(q.protocol,
-	    strlen(q.protocol), vbuf, sizeof(vbuf)), lp->n,
+	    q->ext ? "getserversExt" : "getservers", log_vis(q->protocol,
+	    strlen(q->protocol), vbuf, sizeof(vbuf)), lp->n,
 	    lp->n == 1 ? "" : "s");
 }
 

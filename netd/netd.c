@@ -151,6 +151,7 @@ netd_expire_timer(int fd __unused, short event __unused, void *arg __unused)
 	struct timeval	 tv = { EXPIRE_INTERVAL, 0 };
 
 	handle_tick(netd_now());
+	plugin_tick(netd_now());
 	evtimer_add(&ev_expire, &tv);
 }
 
@@ -280,6 +281,7 @@ netd_shutdown(void)
 	exiting = 1;
 	log_debug("shutting down, handing %zu servers to the parent",
 	    sv_count());
+	plugin_shutdown();
 	if (iev_main.ibuf.fd == -1)
 		exit(0);
 	netd_send_servers();
@@ -405,7 +407,18 @@ netd_startup(void)
 	evtimer_add(&ev_save, &tv);
 	tv.tv_sec = SUMMARY_INTERVAL;
 	evtimer_add(&ev_summary, &tv);
+	plugin_startup();
 	log_debug("started");
+}
+
+/* A message to the parent; fatal when the channel cannot take it. */
+void
+netd_parent_send(uint32_t type, const void *data, size_t len)
+{
+	if (iev_main.ibuf.fd == -1)
+		return;
+	if (ipcev_compose(&iev_main, type, 0, -1, data, len) == -1)
+		fatal("%s", __func__);
 }
 
 static void
@@ -418,6 +431,7 @@ netd_dispatch_main(int fd __unused, short event, void *arg __unused)
 	struct ipc_label	 label;
 	struct ipc_ignore	 ig;
 	struct ipc_motd		 motd;
+	struct ipc_plugin	 plugin;
 	struct featured_addr	 fa;
 	struct ipc_chunk	 chunk;
 	struct ipc_addr		 a;
@@ -532,6 +546,10 @@ netd_dispatch_main(int fd __unused, short event, void *arg __unused)
 			freezero(tls_key, tls_key_len);
 			tls_cert = tls_key = NULL;
 			have_tls = 1;
+			break;
+		case IMSG_PLUGIN:
+			ipc_check(&msg, iev->name, &plugin, sizeof(plugin), 1);
+			plugin_attach(&plugin, msg.fd);
 			break;
 		case IMSG_STARTUP:
 			ipc_check(&msg, iev->name, NULL, 0, 0);

@@ -120,8 +120,23 @@ struct server {
 	uint32_t		 challenge_tokens;	/* heartbeats challenged */
 	uint8_t			 answers_due;	/* challenges sent, unanswered */
 	int16_t			 label;		/* featured group, or -1 */
+	int16_t			 plabel;	/* add-server label, or -1 */
 	char			 protocols[PROTO_MAX][PROTO_LEN];
+	/* XXX details: replaced by the details branch */
+	uint16_t		 clients, maxclients;
+	int64_t			 first, last;
+	char			 game[32], gamename[32], mapname[64];
+	char			 hostname[128];
 };
+
+/* Why a server leaves the table (servers.c), as reports say it. */
+enum sv_gone {
+	GONE_TIMEOUT,
+	GONE_FLATLINE,
+	GONE_IGNORED
+};
+
+#define PLUGIN_LABELS_MAX	32	/* add-server labels, all plugins */
 
 struct featured_addr {
 	struct ipc_addr		 addr;
@@ -194,6 +209,7 @@ extern struct netd_files	 netd_files;
 extern struct ignore_index	 netd_ignore;
 
 /* netd.c */
+void	netd_parent_send(uint32_t, const void *, size_t);
 void	netd_stat_client(const struct ipc_addr *, const char *, const char *);
 void	netd_stat_game(const struct ipc_addr *, const u_char *, size_t);
 int64_t	netd_now(void);
@@ -226,7 +242,25 @@ void	src_challenge(const struct source *, const void *, size_t);
 /* handlers.c */
 void	handle_packet(const struct source *, const u_char *, size_t);
 void	handle_saved_server(const struct ipc_addr *);
+int	handle_add_server(const struct ipc_addr *, int64_t, const char **);
+void	handle_filtered(enum plp_kind, const struct source *,
+	    const u_char *, size_t);
 void	handle_tick(int64_t);
+
+/* plugin.c */
+void	plugin_attach(const struct ipc_plugin *, int);
+void	plugin_startup(void);
+void	plugin_shutdown(void);
+void	plugin_tick(int64_t);
+void	plugin_server_add(const struct server *);
+void	plugin_server_update(const struct server *);
+void	plugin_server_remove(const struct server *, enum sv_gone);
+void	plugin_log(const char *, int, const char *);
+int	plugin_filter(enum plp_kind, const struct source *,
+	    const u_char *, size_t);
+int	plugin_take_label(const struct ipc_addr *);
+int	plugin_nlabels(void);
+const char *plugin_label(int);
 
 /* ignore.c */
 int	ignore_match(const struct ipc_addr *);
@@ -243,8 +277,8 @@ int	challenge_check(const struct ipc_addr *, uint32_t, int64_t,
 /* servers.c */
 struct server	*sv_lookup(const struct ipc_addr *, int);
 struct server	*sv_create(const struct ipc_addr *, int, const char **);
-void		 sv_update(struct server *, const struct inforesp *);
-void		 sv_remove(struct server *, const char *);
+int		 sv_update(struct server *, const struct inforesp *);
+void		 sv_remove(struct server *, enum sv_gone, const char *);
 void		 sv_changed(void);
 void		 sv_expire(int64_t, void (*)(struct server *, int64_t));
 void		 sv_relabel(void);

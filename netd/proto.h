@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tremmasterd.h"
 
@@ -82,5 +83,73 @@ size_t		 proto_list_start(u_char *, size_t, int, int, int,
 size_t		 proto_list_entry(u_char *, size_t, const struct ipc_addr *,
 		    int);
 size_t		 proto_list_end(u_char *, size_t);
+
+/*
+ * The plugin protocol (plugin_proto.c, man/tremmasterd-plugins.7): the
+ * lines a plugin sends, parsed.
+ */
+#define PLP_VERSION		"1"
+#define PLP_FIELDS_MAX		8	/* fields of a line from a plugin */
+#define PLP_TOKEN_MAX		64	/* bytes of a request token */
+
+enum plp_kind {			/* what a plugin may filter */
+	PLP_HEARTBEAT,
+	PLP_GETSERVERS,
+	PLP_KINDS
+};
+
+enum plp_type {
+	PLP_REGISTER,		/* register|... */
+	PLP_RESULT,		/* filter-result|TOKEN|VERDICT[|DATA] */
+	PLP_REQUEST		/* request|TOKEN|COMMAND[|ARG...] */
+};
+
+enum plp_register {
+	PLR_SERVER,		/* register|report|server */
+	PLR_LOG,		/* register|report|log|LEVEL */
+	PLR_FILTER,		/* register|filter|KIND */
+	PLR_READY		/* register|ready */
+};
+
+enum plp_verdict {
+	PLV_PROCEED,
+	PLV_DROP,
+	PLV_REWRITE,		/* heartbeat: these bytes instead */
+	PLV_ANSWER		/* getservers: answer with these bytes */
+};
+
+enum plp_command {
+	PLC_ADD_SERVER,		/* ADDR[|LABEL] */
+	PLC_COUNTERS,
+	PLC_SNAPSHOT,
+	PLC_IGNORE_ADD,		/* ENTRY (admin) */
+	PLC_IGNORE_REMOVE,	/* ENTRY (admin) */
+	PLC_FEATURED_SET,	/* GROUP|ADDR ADDR... (admin) */
+	PLC_MOTD_SET,		/* TEXT, escaped (admin) */
+	PLC_RELOAD,		/* (admin) */
+	PLC_SHUTDOWN		/* (admin) */
+};
+
+struct plp_line {
+	enum plp_type	 type;
+	int		 what;		/* plp_register, _verdict, _command */
+	int		 level;		/* PLR_LOG: LOGLEVEL_* */
+	int		 kind;		/* PLR_FILTER: plp_kind */
+	uint64_t	 result;	/* PLP_RESULT: the token */
+	const char	*token;		/* PLP_REQUEST: in the line */
+	const char	*arg[2];	/* PLP_REQUEST: in the line */
+	int		 narg;
+	u_char		 data[PKT_OUT_MAX];	/* unescaped DATA or TEXT */
+	size_t		 len;
+};
+
+int		 plp_parse(char *, struct plp_line *);
+size_t		 plp_escape(char *, const void *, size_t);
+int		 plp_unescape(const char *, u_char *, size_t, size_t *);
+int		 plp_word_ok(const char *, size_t);
+int		 plp_request_admin(int);
+const char	*plp_level_name(int);
+const char	*plp_kind_name(int);
+const char	*plp_request_name(int);
 
 #endif /* NETD_PROTO_H */

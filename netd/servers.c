@@ -52,6 +52,7 @@ static void	pw_add(const struct server *, int);
 static int	pw_known(int, const char *);
 static int	sv_matches(const struct server *, const struct gs_query *);
 static int	sv_featured_label(const struct ipc_addr *);
+static size_t	sv_group(const struct server *, size_t);
 static void	list_build(struct list_packets *, const struct gs_query *);
 static struct list_packets *list_cached(const struct gs_query *);
 static void	list_packet(struct list_packets *, int, int, int,
@@ -190,6 +191,7 @@ sv_create(const struct ipc_addr *a, int ws, const char **why)
 	sv->ws = ws ? 1 : 0;
 	sv->ip = ip;
 	sv->label = (int16_t)sv_featured_label(a);
+	sv->plabel = -1;
 	RB_INSERT(server_tree, &servers, sv);
 	nservers++;
 	sv_changed();
@@ -197,7 +199,7 @@ sv_create(const struct ipc_addr *a, int ws, const char **why)
 }
 
 /* What an infoResponse says of the server; lists change if it changed. */
-void
+int
 sv_update(struct server *sv, const struct inforesp *ir)
 {
 	uint8_t	 flags;
@@ -205,23 +207,25 @@ sv_update(struct server *sv, const struct inforesp *ir)
 	flags = (ir->empty ? SV_EMPTY : 0) | (ir->full ? SV_FULL : 0);
 	if (sv->flags == flags && sv->nprotocols == ir->nprotocols &&
 	    memcmp(sv->protocols, ir->protocols, sizeof(sv->protocols)) == 0)
-		return;
+		return (0);
 	pw_add(sv, 0);
 	sv->flags = flags;
 	sv->nprotocols = ir->nprotocols;
 	memcpy(sv->protocols, ir->protocols, sizeof(sv->protocols));
 	pw_add(sv, 1);
 	sv_changed();
+	return (1);
 }
 
-/* Forget a server; why goes to the log. */
+/* Forget a server: the plugins hear why, why goes to the log. */
 void
-sv_remove(struct server *sv, const char *why)
+sv_remove(struct server *sv, enum sv_gone reason, const char *why)
 {
 	char	 buf[ADDRSTRLEN];
 
 	log_verbose("server %s removed: %s",
 	    addr_str(&sv->addr, buf, sizeof(buf)), why);
+	plugin_server_remove(sv, reason);
 	sv_changed();
 	pw_add(sv, 0);
 	RB_REMOVE(server_tree, &servers, sv);
@@ -248,7 +252,7 @@ sv_expire(int64_t now, void (*probe)(struct server *, int64_t))
 
 	RB_FOREACH_SAFE(sv, server_tree, &servers, next)
 		if (sv->timeout <= now)
-			sv_remove(sv, "timed out");
+			sv_remove(sv, GONE_TIMEOUT, "timed out");
 		else if (sv->probe_next != 0 && sv->probe_next <= now)
 			probe(sv, now);
 }
@@ -272,7 +276,7 @@ sv_drop_ignored(void)
 
 	RB_FOREACH_SAFE(sv, server_tree, &servers, next)
 		if (ignore_match(&sv->addr))
-			sv_remove(sv, "address in ignore.txt");
+			sv_remove(sv, GONE_IGNORED, "address in ignore.txt");
 }
 
 size_t
@@ -288,6 +292,22 @@ sv_foreach(void (*cb)(struct server *, void *), void *arg)
 
 	RB_FOREACH_SAFE(sv, server_tree, &servers, next)
 		cb(sv, arg);
+}
+
+/*
+ * The group of an Ext answer a server is listed in: 0 unlabelled, then
+ * the featured groups, then the add-server labels (ngroups in all).
+ */
+static size_t
+sv_group(const struct server *sv, size_t ngroups)
+{
+	size_t	 g = 0;
+
+	if (sv->label >= 0)
+		g = (size_t)sv->label + 1;
+	else if (sv->plabel >= 0)
+		g = netd_files.nlabels + 1 + (size_t)sv->plabel;
+	return (g < ngroups ? g : 0);
 }
 
 static int
@@ -362,15 +382,13 @@ list_build(struct list_packets *c, const struct gs_query *q)
 	const char	 *label;
 
 	c->n = 0;
-	ngroups = q->ext ? netd_files.nlabels + 1 : 1;
+	ngroups = q->ext ? netd_files.nlabels + 1 + plugin_nlabels() : 1;
 	if ((count = calloc(ngroups, sizeof(*count))) == NULL ||
 	    (start = calloc(ngroups, sizeof(*start))) == NULL)
 		fatal(NULL);
 	RB_FOREACH(sv, server_tree, &servers)
 		if (sv_matches(sv, q)) {
-			g = q->ext ? (size_t)(sv->label + 1) : 0;
-			if (g >= ngroups)
-				g = 0;
+			g = sv_group(sv, ngroups);
 			count[g]++;
 			n++;
 		}
@@ -380,9 +398,7 @@ list_build(struct list_packets *c, const struct gs_query *q)
 		start[g] = start[g - 1] + count[g - 1];
 	RB_FOREACH(sv, server_tree, &servers)
 		if (sv_matches(sv, q)) {
-			g = q->ext ? (size_t)(sv->label + 1) : 0;
-			if (g >= ngroups)
-				g = 0;
+			g = sv_group(sv, ngroups);
 			svs[start[g]++] = sv;
 		}
 	for (g = 0; g < ngroups; g++) {
@@ -399,7 +415,9 @@ list_build(struct list_packets *c, const struct gs_query *q)
 	if (total == 0)
 		list_packet(c, q->ext, 1, 1, "", NULL, 0);
 	for (g = 0; g < ngroups && total > 0; g++) {
-		label = g == 0 ? "" : netd_files.labels[g - 1].label;
+		label = g == 0 ? "" : g <= netd_files.nlabels ?
+		    netd_files.labels[g - 1].label :
+		    plugin_label((int)(g - 1 - netd_files.nlabels));
 		for (i = 0; i < count[g] && (size_t)idx <= total;
 		    i += chunk) {
 			chunk = count[g] - i;
