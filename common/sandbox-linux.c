@@ -51,8 +51,7 @@ static const struct sandbox_call netd_calls[] = {
 	{ "sendto", SB_ANY },		/* send(2): UDP, WebSocket, syslog */
 	{ "recvmsg", SB_ANY },		/* ipc from the parent and logd */
 	{ "sendmsg", SB_ANY },		/* ipc to the parent and logd */
-	{ "readv", SB_ANY },		/* plugin channels (evbuffers) */
-	{ "writev", SB_ANY },		/* the same */
+	{ "writev", SB_ANY },		/* plugin channels (evbuffer_write) */
 	{ "recvmmsg", SB_ANY },		/* UDP requests in batches */
 	{ "sendmmsg", SB_ANY },		/* UDP answers in batches */
 	{ "accept4", SB_ANY },		/* new WebSocket connections */

@@ -327,6 +327,11 @@ main(int argc, char *argv[])
 			errx(1, "-u: refusing to run netd and logd as root "
 			    "(user %s)", pw->pw_name);
 	}
+	if ((opts.action == ACTION_RUN || opts.action == ACTION_CHECK) &&
+	    plugins_init(&opts, pw, errbuf, sizeof(errbuf)) == -1) {
+		fprintf(stderr, "tremmasterd: %s\n", errbuf);
+		return (1);
+	}
 	if (options_datadir(&opts, datadir, sizeof(datadir)) == -1)
 		err(1, "data directory");
 	if (osdep_self_path(saved_argv[0], selfpath, sizeof(selfpath)) == -1)
@@ -398,10 +403,14 @@ main(int argc, char *argv[])
 	(void)close(pipe_netd[1]);
 
 	if (unveil(datadir, "rwc") == -1 || unveil("/etc/hosts", "r") == -1 ||
-	    unveil("/etc/resolv.conf", "r") == -1 ||
-	    unveil(NULL, NULL) == -1)
+	    unveil("/etc/resolv.conf", "r") == -1)
 		fatal("unveil");
-	if (pledge("stdio rpath wpath cpath dns sendfd proc", NULL) == -1)
+	plugins_unveil();
+	if (unveil(NULL, NULL) == -1)
+		fatal("unveil");
+	if (pledge(opts.nplugins > 0 ?
+	    "stdio rpath wpath cpath dns sendfd proc exec id" :
+	    "stdio rpath wpath cpath dns sendfd proc", NULL) == -1)
 		fatal("pledge");
 
 	event_init();
@@ -448,6 +457,7 @@ main(int argc, char *argv[])
 		free(l);
 	}
 	main_send_files();
+	plugins_start(&netd.iev, datadir);
 	if (tls_key != NULL) {
 		main_send_chunks(IMSG_TLS_CERT, tls_cert, tls_cert_len);
 		main_send_chunks(IMSG_TLS_KEY, tls_key, tls_key_len);
@@ -476,6 +486,7 @@ main(int argc, char *argv[])
 
 	event_dispatch();
 
+	plugins_kill();
 	datafiles_free(&files);
 	serverlist_free(&incoming);
 	log_info("exiting");
@@ -637,8 +648,10 @@ main_sig_handler(int sig, short event __unused, void *arg __unused)
 				c = &netd;
 			else if (pid == logd.pid)
 				c = &logd;
-			else
+			else {
+				(void)plugins_reaped(pid, status);
 				continue;
+			}
 			c->pid = 0;
 			if (WIFSIGNALED(status))
 				log_warnx("lost child: %s terminated; signal "
@@ -673,6 +686,7 @@ main_shutdown(int failed)
 	if (shutting_down)
 		return;
 	shutting_down = 1;
+	plugins_stop();
 	evtimer_add(&ev_grace, &tv);
 	if (netd.open)
 		main_tell_shutdown(&netd);
@@ -698,6 +712,7 @@ main_grace(int fd __unused, short event __unused, void *arg __unused)
 	log_warnx("children did not exit within %d seconds, killing them",
 	    SHUTDOWN_GRACE);
 	exit_status = 1;
+	plugins_kill();
 	if (netd.pid != 0)
 		(void)kill(netd.pid, SIGKILL);
 	if (logd.pid != 0)
@@ -721,17 +736,23 @@ main_child_lost(struct child *c)
 		log_warnx("lost connection to %s", c->name);
 		main_shutdown(1);
 	}
-	/* netd is done: logd is next. */
-	if (c == &netd)
+	/* netd is done: logd is next, and the plugins read end of file. */
+	if (c == &netd) {
 		main_tell_shutdown(&logd);
+		plugins_netd_gone();
+	}
 	main_check_done();
 }
 
-/* Leave the loop once both children are reaped and both channels read. */
+/*
+ * Leave the loop once both children and every plugin are reaped and both
+ * channels read.
+ */
 static void
 main_check_done(void)
 {
-	if (netd.pid == 0 && logd.pid == 0 && !netd.open && !logd.open)
+	if (netd.pid == 0 && logd.pid == 0 && !netd.open && !logd.open &&
+	    plugins_running() == 0)
 		event_loopexit(NULL);
 }
 
@@ -740,12 +761,17 @@ main_dispatch_netd(int fd __unused, short event, void *arg __unused)
 {
 	struct ipcev	*iev = &netd.iev;
 	struct ipc_msg	 msg;
+	struct ipc_plugin_end pe;
 	struct ipc_addr	 a;
 	int		 shut;
 
 	shut = ipcev_handle(iev, event);
 	while (ipcev_get(iev, &msg) == 1) {
 		switch (msg.hdr.type) {
+		case IMSG_PLUGIN_END:
+			ipc_check(&msg, iev->name, &pe, sizeof(pe), 0);
+			plugins_end(&pe);
+			break;
 		case IMSG_SERVER:
 			ipc_check(&msg, iev->name, &a, sizeof(a), 0);
 			if (!ipc_addr_valid(&a))

@@ -8,6 +8,7 @@
 #ifndef MASTER_H
 #define MASTER_H
 
+#include <sys/types.h>
 #include <sys/queue.h>
 
 #include <stdint.h>
@@ -25,5 +26,20 @@ TAILQ_HEAD(listener_head, listener);
 
 int	listen_open(const struct options *, struct listener_head *);
 void	listen_close(struct listener_head *);
+
+/* plugin.c */
+struct ipcev;
+struct ipc_plugin_end;
+struct passwd;
+int	plugins_init(const struct options *, const struct passwd *, char *,
+	    size_t);
+void	plugins_unveil(void);
+void	plugins_start(struct ipcev *, const char *);
+int	plugins_reaped(pid_t, int);
+void	plugins_end(const struct ipc_plugin_end *);
+void	plugins_stop(void);
+void	plugins_netd_gone(void);
+int	plugins_running(void);
+void	plugins_kill(void);
 
 #endif /* MASTER_H */

@@ -43,6 +43,8 @@ enum {
 	OPT_DB_MAX_SIZE,
 	OPT_NO_SECCOMP,
 	OPT_CHALLENGE_BURST,
+	OPT_PLUGIN,
+	OPT_PLUGIN_ADMIN,
 	OPT_PROC
 };
 
@@ -85,6 +87,9 @@ static const struct option longopts[] = {
 	{ "no-seccomp",		no_argument,		NULL, OPT_NO_SECCOMP },
 	{ "challenge-burst",	required_argument,	NULL,
 	    OPT_CHALLENGE_BURST },
+	{ "plugin",		required_argument,	NULL, OPT_PLUGIN },
+	{ "plugin-admin",	required_argument,	NULL,
+	    OPT_PLUGIN_ADMIN },
 	{ "proc",		required_argument,	NULL, OPT_PROC },
 	{ NULL,			0,			NULL, 0 }
 };
@@ -386,6 +391,18 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 		case OPT_NO_SECCOMP:
 			o->no_seccomp = 1;
 			break;
+		case OPT_PLUGIN:
+		case OPT_PLUGIN_ADMIN:
+			if (o->nplugins == OPT_PLUGINS_MAX)
+				return (seterr(err, errlen, "%s: more than %d "
+				    "plugins", optname, OPT_PLUGINS_MAX));
+			if (optarg[strspn(optarg, " \t")] == '\0')
+				return (seterr(err, errlen, "%s: empty "
+				    "command", optname));
+			o->plugin_flags[o->nplugins] = ch == OPT_PLUGIN_ADMIN ?
+			    OPT_PLUGIN_IS_ADMIN : 0;
+			o->plugins[o->nplugins++] = optarg;
+			break;
 		case OPT_DAEMON:
 			o->daemonize = 1;
 			o->use_syslog = 1;
@@ -560,6 +577,7 @@ usage_print(int full)
 	    "                   [--server-timeout seconds] [--stats] "
 	    "[--syslog]\n"
 	    "                   [--throttle-burst num] [--throttle-rate num]\n"
+	    "                   [--plugin command] [--plugin-admin command]\n"
 	    "                   [--verbose level]\n");
 	if (!full)
 		return;
@@ -644,6 +662,12 @@ usage_print(int full)
 	    "      --db-max-size MIB    largest statistics database, in MiB "
 	    "(default: %d;\n"
 	    "                           0, no limit)\n"
+	    "      --plugin COMMAND     start COMMAND as a plugin "
+	    "(tremmasterd-plugins(7)),\n"
+	    "                           repeatable; it runs as the -u user\n"
+	    "      --plugin-admin COMMAND\n"
+	    "                           the same, and it may change the data "
+	    "files\n"
 	    "      --no-seccomp         run netd and logd without their "
 	    "system call\n"
 	    "                           filters (Linux; for debugging)\n"

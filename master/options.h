@@ -29,6 +29,8 @@
 #define EMPTY_DIR		"/var/empty"
 #endif
 #define VERSION			"0.1.0"
+#define OPT_PLUGINS_MAX		16	/* PLUGIN_MAX of tremmasterd.h */
+#define OPT_PLUGIN_IS_ADMIN	0x01	/* PLUGIN_ADMIN of tremmasterd.h */
 
 enum db_backend { DB_AUTO, DB_NONE, DB_TDB, DB_SQLITE };
 enum proc_id { PROC_PARENT, PROC_NETD, PROC_LOGD };
@@ -68,6 +70,9 @@ struct options {
 	int		 challenge_burst;	/* 0: no limit */
 	int		 daemonize;
 	int		 use_syslog;
+	const char	*plugins[OPT_PLUGINS_MAX];	/* --plugin commands */
+	int		 plugin_flags[OPT_PLUGINS_MAX];
+	int		 nplugins;
 };
 
 int		 options_parse(int, char **, struct options *, char *, size_t);

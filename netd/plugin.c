@@ -297,9 +297,13 @@ static void
 plugin_read(int fd, short event __unused, void *arg)
 {
 	struct plugin	*p = arg;
-	int		 n;
+	char		 buf[PLUGIN_LINE_MAX];
+	ssize_t		 n;
 
-	n = evbuffer_read(p->in, fd, PLUGIN_LINE_MAX);
+	/* read(2), not evbuffer_read(): that asks FIONREAD of the kernel. */
+	n = read(fd, buf, sizeof(buf));
+	if (n > 0 && evbuffer_add(p->in, buf, n) == -1)
+		fatal("evbuffer_add");
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
@@ -324,7 +328,10 @@ plugin_more(int fd __unused, short event __unused, void *arg)
 
 /*
  * The whole lines buffered, at most PLUGIN_LINES_A_WAKEUP before the
- * rest of netd runs again.
+ * rest of netd runs again.  What a plugin sends is read only while what
+ * is queued to it fits PLUGIN_OUT_MAX and a line's worth at most is
+ * buffered: a plugin that asks and does not read its answers stops being
+ * heard, and costs no more memory.
  */
 static void
 plugin_lines(struct plugin *p)
@@ -336,13 +343,15 @@ plugin_lines(struct plugin *p)
 	uint32_t	 id = p->id;
 	int		 i;
 
-	for (i = 0; i < PLUGIN_LINES_A_WAKEUP; i++) {
+	for (i = 0; i < PLUGIN_LINES_A_WAKEUP && plugin_room(p); i++) {
 		pos = evbuffer_search_eol(p->in, NULL, NULL, EVBUFFER_EOL_LF);
 		if (pos.pos == -1) {
-			if (evbuffer_get_length(p->in) >= PLUGIN_LINE_MAX)
+			if (evbuffer_get_length(p->in) >= PLUGIN_LINE_MAX) {
 				plugin_end(p, "protocol error: a line longer "
 				    "than %d bytes", PLUGIN_LINE_MAX);
-			return;
+				return;
+			}
+			break;
 		}
 		len = (size_t)pos.pos;
 		if (len + 1 > PLUGIN_LINE_MAX) {
@@ -355,7 +364,13 @@ plugin_lines(struct plugin *p)
 		if (plugin_line(p, line, len) == -1 || plugins[id] != p)
 			return;
 	}
-	if (evbuffer_get_length(p->in) > 0)
+	if (!plugin_room(p) || evbuffer_get_length(p->in) >= PLUGIN_LINE_MAX)
+		event_del(&p->ev_read);
+	else if (event_add(&p->ev_read, NULL) == -1)
+		fatal("event_add");
+	/* More whole lines, and room for their answers: soon. */
+	if (plugin_room(p) && evbuffer_search_eol(p->in, NULL, NULL,
+	    EVBUFFER_EOL_LF).pos != -1)
 		evtimer_add(&p->ev_more, &now);
 }
 
@@ -474,6 +489,9 @@ plugin_write(int fd, short event __unused, void *arg)
 		return;
 	}
 	plugin_flush(p);
+	/* Room again: what it sent meanwhile is heard. */
+	if (plugin_room(p) && !event_pending(&p->ev_read, EV_READ, NULL))
+		plugin_lines(p);
 }
 
 /* May more be queued to p?  Past PLUGIN_OUT_MAX it does not read. */

@@ -1,0 +1,609 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copyright (c) 2026 The tremmasterd authors */
+
+/*
+ * The parent's side of the plugins (man/tremmasterd-plugins.7): each
+ * --plugin and --plugin-admin command runs as the -u user, never root,
+ * with one end of a socketpair as its standard input and output and the
+ * other end handed to netd, which speaks the protocol on it.  Its standard
+ * error is logged here line by line under its name.  A plugin that exits
+ * is started again, 1 second later the first time, twice as long each
+ * time after up to a minute; one that lived a minute starts over at 1.
+ * The daemon never waits for a plugin and never dies with one.
+ */
+
+#include "compat.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <event.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <paths.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipc.h"
+#include "log.h"
+#include "master.h"
+#include "options.h"
+#include "tremmasterd.h"
+#include "util.h"
+
+#define PLUGIN_ARGS_MAX		64	/* words of a command */
+#define RESTART_FIRST		1	/* seconds */
+#define RESTART_MAX		60
+#define STDERR_LINE_MAX		512	/* bytes of a logged line */
+#define STDERR_LINES_A_SECOND	64	/* logged; the rest are counted */
+#define EXIT_GRACE		2	/* seconds after end of file, then
+					   SIGTERM, then as long, SIGKILL */
+
+struct plugin {
+	uint32_t	 id;
+	uint32_t	 flags;		/* PLUGIN_ADMIN */
+	char		 name[PLUGIN_NAME_MAX];
+	char		*argv[PLUGIN_ARGS_MAX + 1];
+	char		 path[PATH_MAX];	/* argv[0], found in PATH */
+	char		 interp[PATH_MAX];	/* its "#!" line's, or "" */
+	pid_t		 pid;		/* 0: not running */
+	time_t		 started;
+	int		 delay;		/* seconds before the next start */
+	int		 err_fd;	/* its standard error, or -1 */
+	struct event	 ev_err, ev_restart;
+	char		 errbuf[STDERR_LINE_MAX];
+	size_t		 errlen;
+	int		 errcut;	/* in a line longer than errbuf */
+	time_t		 err_second;
+	int		 err_lines;	/* logged in err_second */
+	unsigned long	 err_dropped;
+};
+
+#if PLUGIN_MAX != OPT_PLUGINS_MAX || PLUGIN_ADMIN != OPT_PLUGIN_IS_ADMIN
+#error "options.h and tremmasterd.h disagree on plugins"
+#endif
+
+static struct plugin	 plugins[PLUGIN_MAX];
+static int		 nplugins;
+static struct ipcev	*netd_iev;
+static const struct passwd *plugin_pw;
+static const char	*plugin_dir;
+static int		 stopping;
+static struct event	 ev_stop;
+static int		 stop_stage;
+
+static int	 plugin_find(const char *, char *, size_t);
+static int	 plugin_check_exec(struct plugin *, const struct passwd *,
+		    char *, size_t);
+static void	 plugin_start(struct plugin *);
+static void	 plugin_child(struct plugin *, int, int, int) __dead;
+static void	 plugin_restart(int, short, void *);
+static void	 plugin_stderr(int, short, void *);
+static void	 plugin_err_line(struct plugin *, const char *, size_t);
+static void	 plugin_stop_timer(int, short, void *);
+
+/*
+ * The first word of a command, found as execvp(3) would: as it is when
+ * it holds a '/', else in each directory of PATH.
+ */
+static int
+plugin_find(const char *cmd, char *path, size_t len)
+{
+	const char	*p, *end, *dirs;
+	struct stat	 st;
+	size_t		 n;
+
+	if (strchr(cmd, '/') != NULL) {
+		if (strlcpy(path, cmd, len) >= len)
+			return (-1);
+		return (0);
+	}
+	if ((dirs = getenv("PATH")) == NULL || *dirs == '\0')
+		dirs = _PATH_DEFPATH;
+	for (p = dirs; ; p = end + 1) {
+		if ((end = strchr(p, ':')) == NULL)
+			end = p + strlen(p);
+		n = (size_t)(end - p);
+		if (n == 0)
+			n = 1, p = ".";
+		if ((size_t)snprintf(path, len, "%.*s/%s", (int)n, p, cmd) <
+		    len && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+			return (0);
+		if (*end == '\0')
+			break;
+	}
+	errno = ENOENT;
+	return (-1);
+}
+
+/*
+ * Can the -u user execute path?  A script's interpreter too.  Asked at
+ * start-up, so that a command that cannot run is an error on the
+ * terminal, as a bad option is.
+ */
+static int
+plugin_check_exec(struct plugin *p, const struct passwd *pw, char *err,
+    size_t errlen)
+{
+	const char	*path = p->path;
+	struct stat	 st;
+	char		 head[PATH_MAX + 2], *interp, *e;
+	mode_t		 bit;
+	ssize_t		 n;
+	int		 fd, depth;
+
+	for (depth = 0; depth < 2; depth++) {
+		if (stat(path, &st) == -1) {
+			(void)snprintf(err, errlen, "%s: %s", path,
+			    strerror(errno));
+			return (-1);
+		}
+		if (!S_ISREG(st.st_mode)) {
+			(void)snprintf(err, errlen, "%s: not a regular file",
+			    path);
+			return (-1);
+		}
+		if (pw == NULL)
+			bit = S_IXUSR | S_IXGRP | S_IXOTH;
+		else if (st.st_uid == pw->pw_uid)
+			bit = S_IXUSR;
+		else if (st.st_gid == pw->pw_gid)
+			bit = S_IXGRP;
+		else
+			bit = S_IXOTH;
+		if (pw == NULL ? access(path, X_OK) == -1 :
+		    !(st.st_mode & bit)) {
+			(void)snprintf(err, errlen, "%s: not executable%s%s",
+			    path, pw != NULL ? " by user " : "",
+			    pw != NULL ? pw->pw_name : "");
+			return (-1);
+		}
+		/* "#!interpreter": that must run too. */
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+			return (0);
+		n = read(fd, head, sizeof(head) - 1);
+		(void)close(fd);
+		if (n < 3 || head[0] != '#' || head[1] != '!')
+			return (0);
+		head[n] = '\0';
+		interp = head + 2 + strspn(head + 2, " \t");
+		e = interp + strcspn(interp, " \t\n");
+		*e = '\0';
+		if (*interp != '/')
+			return (0);
+		if (strcmp(interp, path) == 0)
+			return (0);
+		(void)strlcpy(p->interp, interp, sizeof(p->interp));
+		path = p->interp;
+	}
+	return (0);
+}
+
+/*
+ * Split each command into words and check that it can be run.  Before
+ * the daemon detaches: an error here is printed and start-up fails.
+ */
+int
+plugins_init(const struct options *o, const struct passwd *pw,
+    char *err, size_t errlen)
+{
+	struct plugin	*p;
+	const char	*base, *opt;
+	char		*copy, *word, *last;
+	int		 i, j, n;
+
+	for (i = 0; i < o->nplugins; i++) {
+		p = &plugins[i];
+		opt = (o->plugin_flags[i] & PLUGIN_ADMIN) ? "--plugin-admin" :
+		    "--plugin";
+		memset(p, 0, sizeof(*p));
+		p->id = (uint32_t)i;
+		p->flags = o->plugin_flags[i];
+		p->err_fd = -1;
+		p->delay = RESTART_FIRST;
+		if ((copy = strdup(o->plugins[i])) == NULL)
+			fatal(NULL);
+		n = 0;
+		for (word = strtok_r(copy, " \t", &last); word != NULL;
+		    word = strtok_r(NULL, " \t", &last)) {
+			if (n == PLUGIN_ARGS_MAX) {
+				(void)snprintf(err, errlen, "%s: more than %d "
+				    "words", opt, PLUGIN_ARGS_MAX);
+				return (-1);
+			}
+			p->argv[n++] = word;
+		}
+		if (n == 0) {
+			(void)snprintf(err, errlen, "%s: empty command", opt);
+			return (-1);
+		}
+		if (plugin_find(p->argv[0], p->path, sizeof(p->path)) == -1) {
+			(void)snprintf(err, errlen, "%s: %s: command not "
+			    "found", opt, p->argv[0]);
+			return (-1);
+		}
+		if (plugin_check_exec(p, pw, err, errlen) == -1) {
+			/* Prefix the option, keep the reason. */
+			char	 why[256];
+
+			(void)strlcpy(why, err, sizeof(why));
+			(void)snprintf(err, errlen, "%s: %s", opt, why);
+			return (-1);
+		}
+		/* The name in the logs: the program's, made unique. */
+		base = strrchr(p->argv[0], '/');
+		base = base != NULL ? base + 1 : p->argv[0];
+		(void)strlcpy(p->name, base, sizeof(p->name));
+		for (j = 0, n = 2; j < i; j++)
+			if (strcmp(plugins[j].name, p->name) == 0) {
+				(void)snprintf(p->name, sizeof(p->name),
+				    "%.*s-%d", PLUGIN_NAME_MAX - 5, base,
+				    n++ % 100);
+				j = -1;
+			}
+	}
+	nplugins = o->nplugins;
+	plugin_pw = pw;
+	return (0);
+}
+
+/* OpenBSD: the parent may execute the plugins and their interpreters. */
+void
+plugins_unveil(void)
+{
+	int	 i;
+
+	for (i = 0; i < nplugins; i++)
+		if (unveil(plugins[i].path, "x") == -1 ||
+		    (plugins[i].interp[0] != '\0' &&
+		    unveil(plugins[i].interp, "x") == -1))
+			fatal("unveil %s", plugins[i].path);
+}
+
+/* Start them all; their channels go to netd on iev. */
+void
+plugins_start(struct ipcev *iev, const char *datadir)
+{
+	int	 i;
+
+	netd_iev = iev;
+	plugin_dir = datadir;
+	evtimer_set(&ev_stop, plugin_stop_timer, NULL);
+	for (i = 0; i < nplugins; i++) {
+		evtimer_set(&plugins[i].ev_restart, plugin_restart,
+		    &plugins[i]);
+		plugin_start(&plugins[i]);
+	}
+}
+
+static void
+plugin_start(struct plugin *p)
+{
+	struct ipc_plugin	 ip;
+	int			 sp[2], ep[2], xp[2], saved_errno;
+	ssize_t			 n;
+	pid_t			 pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1 ||
+	    pipe2(ep, O_CLOEXEC) == -1 || pipe2(xp, O_CLOEXEC) == -1)
+		fatal("plugin %s: socketpair", p->name);
+	switch (pid = fork()) {
+	case -1:
+		fatal("plugin %s: fork", p->name);
+	case 0:
+		plugin_child(p, sp[1], ep[1], xp[1]);
+	}
+	(void)close(sp[1]);
+	(void)close(ep[1]);
+	(void)close(xp[1]);
+	/* The child writes errno here if exec fails; EOF means it ran. */
+	while ((n = read(xp[0], &saved_errno, sizeof(saved_errno))) == -1 &&
+	    errno == EINTR)
+		;
+	(void)close(xp[0]);
+	p->pid = pid;
+	p->started = time(NULL);
+	p->err_fd = ep[0];
+	p->errlen = 0;
+	p->errcut = 0;
+	if (fcntl(ep[0], F_SETFL, O_NONBLOCK) == -1)
+		fatal("fcntl");
+	event_set(&p->ev_err, ep[0], EV_READ | EV_PERSIST, plugin_stderr, p);
+	if (event_add(&p->ev_err, NULL) == -1)
+		fatal("event_add");
+	if (n == sizeof(saved_errno)) {
+		log_warnx("plugin %s: cannot execute %s: %s", p->name,
+		    p->path, strerror(saved_errno));
+		(void)close(sp[0]);
+		return;
+	}
+	/* netd's end: non-blocking here, as netd's sandbox has no fcntl. */
+	if (fcntl(sp[0], F_SETFL, O_NONBLOCK) == -1)
+		fatal("fcntl");
+	memset(&ip, 0, sizeof(ip));
+	ip.id = p->id;
+	ip.flags = p->flags;
+	(void)strlcpy(ip.name, p->name, sizeof(ip.name));
+	if (ipcev_compose(netd_iev, IMSG_PLUGIN, 0, sp[0], &ip,
+	    sizeof(ip)) == -1)
+		fatal("%s", __func__);
+	log_verbose("plugin %s: started %s, pid %ld", p->name, p->path,
+	    (long)pid);
+}
+
+/*
+ * In the child: the socketpair on standard input and output, the pipe on
+ * standard error, the -u user, the data directory, then exec.
+ */
+static void
+plugin_child(struct plugin *p, int fd, int err_fd, int exec_fd)
+{
+	sigset_t	 set;
+	int		 e, i;
+
+	if (dup2(fd, STDIN_FILENO) == -1 || dup2(fd, STDOUT_FILENO) == -1 ||
+	    dup2(err_fd, STDERR_FILENO) == -1)
+		goto fail;
+	/* Descriptors above stderr are close-on-exec, but for these. */
+	for (i = STDERR_FILENO + 1; i < 3 + 64; i++)
+		if (i != exec_fd)
+			(void)close(i);
+	if (plugin_pw != NULL) {
+		if (setgroups(1, &plugin_pw->pw_gid) == -1 ||
+		    setresgid(plugin_pw->pw_gid, plugin_pw->pw_gid,
+		    plugin_pw->pw_gid) == -1 ||
+		    setresuid(plugin_pw->pw_uid, plugin_pw->pw_uid,
+		    plugin_pw->pw_uid) == -1)
+			goto fail;
+		if (setuid(0) != -1)
+			goto fail;
+	}
+	if (getuid() == 0 || geteuid() == 0) {
+		errno = EPERM;
+		goto fail;
+	}
+	if (chdir(plugin_dir) == -1)
+		goto fail;
+	if (setenv("TREMMASTERD_PLUGIN", p->name, 1) == -1 ||
+	    setenv("TREMMASTERD_DATADIR", plugin_dir, 1) == -1)
+		goto fail;
+	/* libevent blocked nothing, but signals set to ignore stay so. */
+	(void)signal(SIGPIPE, SIG_DFL);
+	(void)signal(SIGHUP, SIG_DFL);
+	(void)signal(SIGTERM, SIG_DFL);
+	(void)signal(SIGINT, SIG_DFL);
+	(void)signal(SIGCHLD, SIG_DFL);
+	(void)sigemptyset(&set);
+	(void)sigprocmask(SIG_SETMASK, &set, NULL);
+	(void)setsid();
+	execv(p->path, p->argv);
+fail:
+	e = errno;
+	(void)write(exec_fd, &e, sizeof(e));
+	_exit(127);
+}
+
+static void
+plugin_restart(int fd __unused, short event __unused, void *arg)
+{
+	struct plugin	*p = arg;
+
+	if (!stopping && p->pid == 0)
+		plugin_start(p);
+}
+
+/*
+ * SIGCHLD: was pid a plugin?  It is logged, and started again later
+ * unless the daemon is stopping.
+ */
+int
+plugins_reaped(pid_t pid, int status)
+{
+	struct timeval	 tv = { 0, 0 };
+	struct plugin	*p = NULL;
+	int		 i;
+
+	for (i = 0; i < nplugins; i++)
+		if (plugins[i].pid == pid)
+			p = &plugins[i];
+	if (p == NULL)
+		return (0);
+	p->pid = 0;
+	/* What it wrote last is logged before the line about its end. */
+	if (p->err_fd != -1)
+		plugin_stderr(p->err_fd, EV_READ, p);
+	if (stopping) {
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			log_debug("plugin %s: exited", p->name);
+		else if (WIFSIGNALED(status))
+			log_info("plugin %s: terminated by signal %d",
+			    p->name, WTERMSIG(status));
+		else
+			log_info("plugin %s: exited with status %d", p->name,
+			    WEXITSTATUS(status));
+		return (1);
+	}
+	if (time(NULL) - p->started >= RESTART_MAX)
+		p->delay = RESTART_FIRST;
+	if (WIFSIGNALED(status))
+		log_warnx("plugin %s: terminated by signal %d; starting it "
+		    "again in %d s", p->name, WTERMSIG(status), p->delay);
+	else
+		log_warnx("plugin %s: exited with status %d; starting it "
+		    "again in %d s", p->name, WEXITSTATUS(status), p->delay);
+	tv.tv_sec = p->delay;
+	evtimer_add(&p->ev_restart, &tv);
+	p->delay = p->delay * 2 > RESTART_MAX ? RESTART_MAX : p->delay * 2;
+	return (1);
+}
+
+/* netd found a plugin broken (IMSG_PLUGIN_END): it is ended. */
+void
+plugins_end(const struct ipc_plugin_end *pe)
+{
+	struct plugin	*p;
+
+	if (pe->id >= (uint32_t)nplugins ||
+	    memchr(pe->reason, '\0', sizeof(pe->reason)) == NULL)
+		fatalx("bad plugin end from netd");
+	p = &plugins[pe->id];
+	if (p->pid == 0)
+		return;
+	log_info("plugin %s: ended by netd (%s)", p->name, pe->reason);
+	(void)kill(p->pid, SIGTERM);
+}
+
+/*
+ * A plugin's standard error, logged a line at a time under its name, at
+ * most STDERR_LINES_A_SECOND lines a second; the rest are counted.
+ */
+static void
+plugin_stderr(int fd, short event __unused, void *arg)
+{
+	struct plugin	*p = arg;
+	char		 buf[4096], *nl;
+	size_t		 off, n;
+	ssize_t		 r;
+
+	for (;;) {
+		if ((r = read(fd, buf, sizeof(buf))) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+		}
+		if (r <= 0)
+			break;
+		for (off = 0; off < (size_t)r; off += n) {
+			nl = memchr(buf + off, '\n', (size_t)r - off);
+			n = nl != NULL ? (size_t)(nl - (buf + off)) :
+			    (size_t)r - off;
+			if (!p->errcut) {
+				if (n > sizeof(p->errbuf) - p->errlen) {
+					memcpy(p->errbuf + p->errlen, buf + off,
+					    sizeof(p->errbuf) - p->errlen);
+					p->errlen = sizeof(p->errbuf);
+					p->errcut = 1;
+				} else {
+					memcpy(p->errbuf + p->errlen, buf + off,
+					    n);
+					p->errlen += n;
+				}
+			}
+			if (nl != NULL) {
+				plugin_err_line(p, p->errbuf, p->errlen);
+				p->errlen = 0;
+				p->errcut = 0;
+				n++;
+			}
+		}
+	}
+	/* End of file: the plugin is gone, or going. */
+	if (p->errlen > 0)
+		plugin_err_line(p, p->errbuf, p->errlen);
+	p->errlen = 0;
+	event_del(&p->ev_err);
+	(void)close(fd);
+	p->err_fd = -1;
+}
+
+static void
+plugin_err_line(struct plugin *p, const char *line, size_t len)
+{
+	char	 vbuf[LOG_VISBUF];
+	time_t	 now = time(NULL);
+
+	if (now != p->err_second) {
+		if (p->err_dropped > 0)
+			log_warnx("plugin %s: %lu lines of standard error not "
+			    "logged", p->name, p->err_dropped);
+		p->err_second = now;
+		p->err_lines = 0;
+		p->err_dropped = 0;
+	}
+	if (p->err_lines >= STDERR_LINES_A_SECOND) {
+		p->err_dropped++;
+		return;
+	}
+	p->err_lines++;
+	log_warnx("plugin %s: %s%s", p->name, log_vis(line, len, vbuf,
+	    sizeof(vbuf)), p->errcut ? "..." : "");
+}
+
+/*
+ * Shutting down: no plugin starts again.  netd closes their channels, so
+ * each reads end of file; those still running EXIT_GRACE seconds after
+ * netd is gone get SIGTERM, and SIGKILL as long after that.
+ */
+void
+plugins_stop(void)
+{
+	int	 i;
+
+	stopping = 1;
+	for (i = 0; i < nplugins; i++)
+		evtimer_del(&plugins[i].ev_restart);
+}
+
+/* netd has exited: the plugins have read end of file.  Time runs now. */
+void
+plugins_netd_gone(void)
+{
+	struct timeval	 tv = { EXIT_GRACE, 0 };
+
+	stopping = 1;
+	if (stop_stage == 0 && plugins_running() > 0) {
+		stop_stage = 1;
+		evtimer_add(&ev_stop, &tv);
+	}
+}
+
+static void
+plugin_stop_timer(int fd __unused, short event __unused, void *arg __unused)
+{
+	struct timeval	 tv = { EXIT_GRACE, 0 };
+	int		 i;
+
+	for (i = 0; i < nplugins; i++) {
+		if (plugins[i].pid == 0)
+			continue;
+		log_warnx("plugin %s: still running %d s after end of file, "
+		    "sending %s", plugins[i].name, EXIT_GRACE * stop_stage,
+		    stop_stage == 1 ? "SIGTERM" : "SIGKILL");
+		(void)kill(plugins[i].pid, stop_stage == 1 ? SIGTERM :
+		    SIGKILL);
+	}
+	if (stop_stage++ == 1)
+		evtimer_add(&ev_stop, &tv);
+}
+
+int
+plugins_running(void)
+{
+	int	 i, n = 0;
+
+	for (i = 0; i < nplugins; i++)
+		if (plugins[i].pid != 0)
+			n++;
+	return (n);
+}
+
+/* At exit, none is left behind. */
+void
+plugins_kill(void)
+{
+	int	 i;
+
+	for (i = 0; i < nplugins; i++)
+		if (plugins[i].pid != 0)
+			(void)kill(plugins[i].pid, SIGKILL);
+}
