@@ -61,7 +61,7 @@ LIBS	= $(PKGLIBS) -lwslay -ltls
 COMMON_SRCS = common/ipc.c common/log.c common/util.c common/base64.c \
 	      $(OSDEP) $(SANDBOX)
 MASTER_SRCS = master/master.c master/options.c master/files.c master/listen.c \
-	      master/plugin.c
+	      master/plugin.c master/admin.c
 NETD_SRCS   = netd/netd.c netd/proto.c netd/udp.c netd/handlers.c \
 	      netd/servers.c netd/throttle.c netd/ws.c netd/ws_http.c \
 	      netd/ipcount.c netd/ignore.c netd/ratelimit.c netd/challenge.c \

@@ -438,3 +438,29 @@ ipcev_get(struct ipcev *iev, struct ipc_msg *msg)
 	}
 	return (n);
 }
+
+/*
+ * The parent's and logd's side of the plugins' log stream: from now on,
+ * every log line at level or more important goes to netd on iev as
+ * IMSG_LOG too (IMSG_LOG_LEVEL says which level; -1 stops it).
+ */
+static struct ipcev	*log_iev;
+
+static void
+ipcev_log_hook(int level, const char *msg)
+{
+	struct ipc_log	 l;
+
+	memset(&l, 0, sizeof(l));
+	l.level = level;
+	(void)strlcpy(l.msg, msg, sizeof(l.msg));
+	/* A line that cannot be queued is not worth a fatal(). */
+	(void)ipcev_compose(log_iev, IMSG_LOG, 0, -1, &l, sizeof(l));
+}
+
+void
+ipcev_log_to(struct ipcev *iev, int level)
+{
+	log_iev = iev;
+	log_sethook(level, level < 0 ? NULL : ipcev_log_hook);
+}

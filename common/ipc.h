@@ -91,5 +91,6 @@ int	ipcev_compose(struct ipcev *, uint32_t, uint32_t, int, const void *,
 	    size_t);
 int	ipcev_handle(struct ipcev *, short);
 int	ipcev_get(struct ipcev *, struct ipc_msg *);
+void	ipcev_log_to(struct ipcev *, int);
 
 #endif /* IPC_H */

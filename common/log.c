@@ -20,6 +20,7 @@
 #include <vis.h>
 
 #include "log.h"
+#include "tremmasterd.h"
 
 static int		 log_to_syslog;
 static int		 log_verbose_level = LOGLEVEL_DEFAULT;
@@ -27,6 +28,7 @@ static const char	*log_procname = "master";
 static int		 log_hook_level = -1;	/* -1: no hook */
 static void		(*log_hook)(int, const char *);
 static int		 log_enabled_level = LOGLEVEL_DEFAULT;
+static int		 log_hook_off;
 
 static void	vlog(int, const char *, va_list)
 		    __attribute__((__format__ (printf, 2, 0)));
@@ -82,6 +84,17 @@ log_sethook(int level, void (*hook)(int, const char *))
 	log_setverbose(log_verbose_level);
 }
 
+/*
+ * While on, lines go to the log only, not to the hook: the parent logs a
+ * plugin's standard error so, lest a plugin that echoes its log reports
+ * hear itself.
+ */
+void
+log_hook_suspend(int on)
+{
+	log_hook_off = on;
+}
+
 int
 log_getverbose(void)
 {
@@ -102,7 +115,7 @@ vlog(int level, const char *fmt, va_list ap)
 		LOG_CRIT, LOG_ERR, LOG_NOTICE, LOG_INFO, LOG_DEBUG
 	};
 	static int	 in_hook;
-	char		 line[2048], msg[2000], stamp[32];
+	char		 line[2048], msg[LOG_MSG_MAX], stamp[32];
 	struct tm	 tm;
 	time_t		 now;
 	int		 saved_errno = errno, n;
@@ -111,7 +124,7 @@ vlog(int level, const char *fmt, va_list ap)
 		return;
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	/* What the hook does is never logged to itself. */
-	if (level <= log_hook_level && !in_hook) {
+	if (level <= log_hook_level && !in_hook && !log_hook_off) {
 		in_hook = 1;
 		log_hook(level, msg);
 		in_hook = 0;

@@ -30,6 +30,7 @@ void	log_setverbose(int);
 int	log_getverbose(void);
 int	log_level_enabled(int);
 void	log_sethook(int, void (*)(int, const char *));
+void	log_hook_suspend(int);
 void	log_always(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
 void	log_warn(const char *, ...)

@@ -60,6 +60,10 @@ enum ipc_type {
 	IMSG_TLS_END,		/* parent -> netd: key pair complete */
 	IMSG_PLUGIN,		/* parent -> netd, fd: a plugin's channel */
 	IMSG_PLUGIN_END,	/* netd -> parent: end this plugin */
+	IMSG_PLUGIN_ADMIN,	/* netd -> parent: a plugin's admin request */
+	IMSG_PLUGIN_ANSWER,	/* parent -> netd: its answer */
+	IMSG_LOG_LEVEL,		/* netd -> parent, logd: log lines wanted */
+	IMSG_LOG,		/* parent, logd -> netd: a log line */
 	IMSG_MAX
 };
 
@@ -151,6 +155,58 @@ struct ipc_plugin {
 struct ipc_plugin_end {
 	uint32_t	id;
 	char		reason[128];
+};
+
+/*
+ * A plugin's admin request (man/tremmasterd-plugins.7), for the parent to
+ * check and apply to the data files as SIGHUP would load them, and the
+ * parent's answer.  token is the plugin's, NUL-terminated; arg and text
+ * are NUL-terminated, the motd's text bytes as the plugin unescaped them.
+ */
+enum plugin_admin {
+	ADMIN_IGNORE_ADD = 1,	/* arg: an ignore.txt entry */
+	ADMIN_IGNORE_REMOVE,	/* arg: the same */
+	ADMIN_FEATURED_SET,	/* arg: a group; text: host:port ... or "" */
+	ADMIN_MOTD_SET,		/* text: the message */
+	ADMIN_RELOAD,		/* as SIGHUP */
+	ADMIN_SHUTDOWN		/* as SIGTERM, once answered */
+};
+
+#define PLUGIN_TOKEN_MAX	65	/* NUL included */
+#define PLUGIN_ARG_MAX		256	/* an entry or a group, NUL included */
+#define PLUGIN_TEXT_MAX		8192	/* addresses or motd, NUL included */
+
+struct ipc_plugin_admin {
+	uint32_t	id;		/* the plugin */
+	uint32_t	serial;		/* its channel's, echoed in the answer */
+	uint32_t	cmd;		/* enum plugin_admin */
+	char		token[PLUGIN_TOKEN_MAX];
+	char		arg[PLUGIN_ARG_MAX];
+	char		text[PLUGIN_TEXT_MAX];
+};
+
+struct ipc_plugin_answer {
+	uint32_t	id;
+	uint32_t	serial;
+	uint32_t	ok;		/* 1: done; 0: message says why not */
+	char		token[PLUGIN_TOKEN_MAX];
+	char		message[256];
+};
+
+/*
+ * The log stream of the plugins: netd tells the parent and logd the most
+ * verbose level a plugin asked for (-1: none), and they send netd every
+ * line at that level or more important, whatever their own verbosity.
+ */
+#define LOG_MSG_MAX		2000	/* a line, NUL included */
+
+struct ipc_log_level {
+	int32_t		level;
+};
+
+struct ipc_log {
+	int32_t		level;
+	char		msg[LOG_MSG_MAX];
 };
 
 /* The statistics files of each backend, in the data directory. */

@@ -177,7 +177,11 @@ ipc_typename(uint32_t type)
 		[IMSG_TLS_KEY] = "tls-key",
 		[IMSG_TLS_END] = "tls-end",
 		[IMSG_PLUGIN] = "plugin",
-		[IMSG_PLUGIN_END] = "plugin-end"
+		[IMSG_PLUGIN_END] = "plugin-end",
+		[IMSG_PLUGIN_ADMIN] = "plugin-admin",
+		[IMSG_PLUGIN_ANSWER] = "plugin-answer",
+		[IMSG_LOG_LEVEL] = "log-level",
+		[IMSG_LOG] = "log"
 	};
 	static char	 buf[32];
 

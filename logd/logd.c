@@ -519,7 +519,8 @@ logd_dispatch_netd(int fd __unused, short event, void *arg __unused)
 static void
 logd_netd_msgs(struct ipcev *iev)
 {
-	struct ipc_msg	 msg;
+	struct ipc_msg		 msg;
+	struct ipc_log_level	 ll;
 
 	while (ipcev_get(iev, &msg) == 1) {
 		switch (msg.hdr.type) {
@@ -535,6 +536,12 @@ logd_netd_msgs(struct ipcev *iev)
 			break;
 		case IMSG_STAT_GAME:
 			logd_game(&msg);
+			break;
+		case IMSG_LOG_LEVEL:
+			ipc_check(&msg, iev->name, &ll, sizeof(ll), 0);
+			if (ll.level < -1 || ll.level > LOGLEVEL_DEBUG)
+				fatalx("bad log level from netd");
+			ipcev_log_to(iev, ll.level);
 			break;
 		default:
 			fatalx("unexpected %s from netd",

@@ -41,7 +41,6 @@ static FILE	*open_data(const char *, const char *, char *, size_t);
 static int	featured_add(struct featured *, const struct ipc_addr *);
 static int	featured_has(const struct datafiles *,
 		    const struct ipc_addr *);
-static int	ignore_token(const char *, struct ipc_ignore *);
 static const char *esc(const char *, char *);
 
 /* File contents in a message: escaped and cut like network bytes. */
@@ -337,7 +336,7 @@ featured_parse(FILE *fp, const char *name, struct datafiles *df)
 }
 
 /* One ignore.txt token: an address, or address/bits. */
-static int
+int
 ignore_token(const char *tok, struct ipc_ignore *ig)
 {
 	char		 buf[INET6_ADDRSTRLEN + 8], *slash;
@@ -632,45 +631,55 @@ serverlist_read(const char *dir, struct serverlist *sl)
 }
 
 /*
- * Replace serverlist.txt atomically: write a new temporary file beside it,
- * flush it to disk, and rename it over the old one.
+ * The start of an atomic rewrite of dir/name: a new temporary file beside
+ * it, open for writing and reading.  A stale temporary file goes first,
+ * then ours is made afresh: whatever stood there (a link, a hard link to
+ * another file) is never opened, and one planted again meanwhile makes the
+ * open fail.  path and tmp get the two names.
  */
-int
-serverlist_write(const char *dir, const struct serverlist *sl)
+FILE *
+datafile_rewrite(const char *dir, const char *name, char *path,
+    char *tmp, size_t len)
 {
-	char	 path[PATH_MAX], tmp[PATH_MAX], buf[ADDRSTRLEN];
 	FILE	*fp;
-	size_t	 i;
 	int	 fd, n;
 
-	n = snprintf(path, sizeof(path), "%s/%s", dir, SERVERLIST_FILE);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		goto toolong;
-	n = snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, SERVERLIST_FILE);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		goto toolong;
-	/*
-	 * A stale temporary file goes first, then ours is made afresh:
-	 * whatever stood there (a link, a hard link to another file) is
-	 * never opened, and one planted again meanwhile makes the open fail.
-	 */
+	n = snprintf(path, len, "%s/%s", dir, name);
+	if (n < 0 || (size_t)n >= len ||
+	    (n = snprintf(tmp, len, "%s/%s.tmp", dir, name)) < 0 ||
+	    (size_t)n >= len) {
+		log_warnx("%s/%s: path too long", dir, name);
+		return (NULL);
+	}
 	if (unlink(tmp) == -1 && errno != ENOENT) {
 		log_warn("unlink %s", tmp);
-		return (-1);
+		return (NULL);
 	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0644)) == -1) {
 		log_warn("%s", tmp);
-		return (-1);
+		return (NULL);
 	}
-	if ((fp = fdopen(fd, "w")) == NULL) {
+	if ((fp = fdopen(fd, "w+")) == NULL) {
 		log_warn("%s", tmp);
 		(void)close(fd);
 		(void)unlink(tmp);
+	}
+	return (fp);
+}
+
+/*
+ * The end of it: flushed to disk and renamed over path, or, with commit
+ * 0 or on any error, removed.  Closes fp.
+ */
+int
+datafile_commit(FILE *fp, const char *path, const char *tmp, int commit)
+{
+	if (!commit) {
+		(void)fclose(fp);
+		(void)unlink(tmp);
 		return (-1);
 	}
-	for (i = 0; i < sl->n; i++)
-		fprintf(fp, "%s\n", addr_str(&sl->addrs[i], buf, sizeof(buf)));
 	if (fflush(fp) == EOF || ferror(fp) || fsync(fileno(fp)) == -1) {
 		log_warn("%s", tmp);
 		(void)fclose(fp);
@@ -688,7 +697,20 @@ serverlist_write(const char *dir, const struct serverlist *sl)
 		return (-1);
 	}
 	return (0);
- toolong:
-	log_warnx("%s/%s: path too long", dir, SERVERLIST_FILE);
-	return (-1);
+}
+
+/* Replace serverlist.txt atomically. */
+int
+serverlist_write(const char *dir, const struct serverlist *sl)
+{
+	char	 path[PATH_MAX], tmp[PATH_MAX], buf[ADDRSTRLEN];
+	FILE	*fp;
+	size_t	 i;
+
+	if ((fp = datafile_rewrite(dir, SERVERLIST_FILE, path, tmp,
+	    sizeof(path))) == NULL)
+		return (-1);
+	for (i = 0; i < sl->n; i++)
+		fprintf(fp, "%s\n", addr_str(&sl->addrs[i], buf, sizeof(buf)));
+	return (datafile_commit(fp, path, tmp, 1));
 }

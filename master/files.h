@@ -58,6 +58,10 @@ int	featured_parse(FILE *, const char *, struct datafiles *);
 int	ignore_parse(FILE *, const char *, struct datafiles *);
 int	motd_parse(FILE *, const char *, struct datafiles *);
 
+FILE	*datafile_rewrite(const char *, const char *, char *, char *, size_t);
+int	datafile_commit(FILE *, const char *, const char *, int);
+int	ignore_token(const char *, struct ipc_ignore *);
+
 void	serverlist_add(struct serverlist *, const struct ipc_addr *);
 void	serverlist_free(struct serverlist *);
 int	serverlist_parse(FILE *, const char *, struct serverlist *);

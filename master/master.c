@@ -78,7 +78,8 @@ static const char		*db_files[] = {
 static void	main_sig_handler(int, short, void *);
 static void	main_dispatch_netd(int, short, void *);
 static void	main_dispatch_logd(int, short, void *);
-static void	main_reload(int);
+static int	main_reload(int);
+static void	main_admin(const struct ipc_plugin_admin *);
 static void	main_watch(int, short, void *);
 static void	main_shutdown(int);
 static void	main_grace(int, short, void *);
@@ -568,17 +569,17 @@ main_send_files(void)
  * Read the data files in mask again; keep the old contents if any is
  * invalid.  SIGHUP reloads them all.
  */
-static void
+static int
 main_reload(int mask)
 {
 	struct datafiles	 df;
 
 	if (shutting_down)
-		return;
+		return (-1);
 	if (datafiles_load_some(datadir, &df, mask) == -1) {
 		log_warnx("reload failed: keeping the data files loaded "
 		    "before");
-		return;
+		return (-1);
 	}
 	if (!(mask & DF_FEATURED))
 		TAILQ_CONCAT(&df.featured, &files.featured, entry);
@@ -598,6 +599,66 @@ main_reload(int mask)
 	log_info("reloaded data files: %zu featured servers, %zu ignore "
 	    "entries, motd of %zu bytes", featured_count(&files),
 	    files.nignore, strlen(files.motd));
+	return (0);
+}
+
+/*
+ * An admin request of a --plugin-admin plugin, from netd: checked here
+ * again (netd is not trusted with the files), applied, answered.
+ */
+static void
+main_admin(const struct ipc_plugin_admin *a)
+{
+	struct ipc_plugin_answer	 ans;
+	const char			*name;
+	int				 mask;
+
+	if ((name = plugins_name(a->id)) == NULL ||
+	    memchr(a->token, '\0', sizeof(a->token)) == NULL ||
+	    memchr(a->arg, '\0', sizeof(a->arg)) == NULL ||
+	    memchr(a->text, '\0', sizeof(a->text)) == NULL ||
+	    a->cmd < ADMIN_IGNORE_ADD || a->cmd > ADMIN_SHUTDOWN)
+		fatalx("bad admin request from netd");
+	memset(&ans, 0, sizeof(ans));
+	ans.id = a->id;
+	ans.serial = a->serial;
+	(void)strlcpy(ans.token, a->token, sizeof(ans.token));
+	if (!plugins_admin(a->id)) {
+		log_warnx("plugin %s: admin request refused: not started with "
+		    "--plugin-admin", name);
+		(void)strlcpy(ans.message, "not an admin plugin",
+		    sizeof(ans.message));
+	} else if (shutting_down)
+		(void)strlcpy(ans.message, "shutting down",
+		    sizeof(ans.message));
+	else if (a->cmd == ADMIN_RELOAD) {
+		log_info("plugin %s: reloading data files", name);
+		if (main_reload(DF_ALL) == 0)
+			ans.ok = 1;
+		else
+			(void)strlcpy(ans.message, "reload failed, see the "
+			    "log", sizeof(ans.message));
+	} else if (a->cmd == ADMIN_SHUTDOWN) {
+		log_info("plugin %s: shutting down", name);
+		ans.ok = 1;
+	} else if (admin_apply(datadir, a, name, &mask, ans.message,
+	    sizeof(ans.message)) == 0) {
+		/* Seen by the watch too: not reloaded twice. */
+		datafiles_stamp(datadir, DF_IGNORE | DF_MOTD, watch_stamp,
+		    sizeof(watch_stamp));
+		if (main_reload(mask) == 0)
+			ans.ok = 1;
+		else
+			(void)strlcpy(ans.message, "written, but the reload "
+			    "failed, see the log", sizeof(ans.message));
+	} else
+		log_warnx("plugin %s: admin request refused: %s", name,
+		    ans.message);
+	if (ipcev_compose(&netd.iev, IMSG_PLUGIN_ANSWER, 0, -1, &ans,
+	    sizeof(ans)) == -1)
+		fatal("%s", __func__);
+	if (a->cmd == ADMIN_SHUTDOWN && ans.ok)
+		main_shutdown(0);
 }
 
 /*
@@ -762,6 +823,8 @@ main_dispatch_netd(int fd __unused, short event, void *arg __unused)
 	struct ipcev	*iev = &netd.iev;
 	struct ipc_msg	 msg;
 	struct ipc_plugin_end pe;
+	struct ipc_plugin_admin adm;
+	struct ipc_log_level ll;
 	struct ipc_addr	 a;
 	int		 shut;
 
@@ -771,6 +834,16 @@ main_dispatch_netd(int fd __unused, short event, void *arg __unused)
 		case IMSG_PLUGIN_END:
 			ipc_check(&msg, iev->name, &pe, sizeof(pe), 0);
 			plugins_end(&pe);
+			break;
+		case IMSG_PLUGIN_ADMIN:
+			ipc_check(&msg, iev->name, &adm, sizeof(adm), 0);
+			main_admin(&adm);
+			break;
+		case IMSG_LOG_LEVEL:
+			ipc_check(&msg, iev->name, &ll, sizeof(ll), 0);
+			if (ll.level < -1 || ll.level > LOGLEVEL_DEBUG)
+				fatalx("bad log level from netd");
+			ipcev_log_to(&netd.iev, ll.level);
 			break;
 		case IMSG_SERVER:
 			ipc_check(&msg, iev->name, &a, sizeof(a), 0);

@@ -27,6 +27,11 @@ TAILQ_HEAD(listener_head, listener);
 int	listen_open(const struct options *, struct listener_head *);
 void	listen_close(struct listener_head *);
 
+/* admin.c */
+struct ipc_plugin_admin;
+int	admin_apply(const char *, const struct ipc_plugin_admin *,
+	    const char *, int *, char *, size_t);
+
 /* plugin.c */
 struct ipcev;
 struct ipc_plugin_end;
@@ -41,5 +46,7 @@ void	plugins_stop(void);
 void	plugins_netd_gone(void);
 int	plugins_running(void);
 void	plugins_kill(void);
+const char *plugins_name(uint32_t);
+int	plugins_admin(uint32_t);
 
 #endif /* MASTER_H */

@@ -535,8 +535,11 @@ plugin_err_line(struct plugin *p, const char *line, size_t len)
 		return;
 	}
 	p->err_lines++;
+	/* Not on the plugins' log stream: a plugin would hear itself. */
+	log_hook_suspend(1);
 	log_warnx("plugin %s: %s%s", p->name, log_vis(line, len, vbuf,
 	    sizeof(vbuf)), p->errcut ? "..." : "");
+	log_hook_suspend(0);
 }
 
 /*
@@ -606,4 +609,19 @@ plugins_kill(void)
 	for (i = 0; i < nplugins; i++)
 		if (plugins[i].pid != 0)
 			(void)kill(plugins[i].pid, SIGKILL);
+}
+
+/* The name of plugin id in the logs, or NULL for no such plugin. */
+const char *
+plugins_name(uint32_t id)
+{
+	return (id < (uint32_t)nplugins ? plugins[id].name : NULL);
+}
+
+/* Was plugin id started with --plugin-admin? */
+int
+plugins_admin(uint32_t id)
+{
+	return (id < (uint32_t)nplugins &&
+	    (plugins[id].flags & PLUGIN_ADMIN) != 0);
 }

@@ -421,6 +421,38 @@ netd_parent_send(uint32_t type, const void *data, size_t len)
 		fatal("%s", __func__);
 }
 
+/*
+ * The most verbose level of log line a plugin wants (-1: none), for the
+ * parent and logd, which send theirs as IMSG_LOG.
+ */
+void
+netd_log_level(int level)
+{
+	struct ipc_log_level	 ll;
+
+	memset(&ll, 0, sizeof(ll));
+	ll.level = level;
+	if (iev_main.ibuf.fd != -1 && ipcev_compose(&iev_main,
+	    IMSG_LOG_LEVEL, 0, -1, &ll, sizeof(ll)) == -1)
+		fatal("%s", __func__);
+	if (iev_logd.ibuf.fd != -1 && ipcev_compose(&iev_logd,
+	    IMSG_LOG_LEVEL, 0, -1, &ll, sizeof(ll)) == -1)
+		fatal("%s", __func__);
+}
+
+/* A log line of the parent or of logd, for the plugins. */
+static void
+netd_log_line(const struct ipc_msg *msg, const char *proc)
+{
+	struct ipc_log	 l;
+
+	ipc_check(msg, proc, &l, sizeof(l), 0);
+	if (l.level < LOGLEVEL_ALWAYS || l.level > LOGLEVEL_DEBUG ||
+	    memchr(l.msg, '\0', sizeof(l.msg)) == NULL)
+		fatalx("bad log line from %s", proc);
+	plugin_log(proc, l.level, l.msg);
+}
+
 static void
 netd_dispatch_main(int fd __unused, short event, void *arg __unused)
 {
@@ -432,6 +464,7 @@ netd_dispatch_main(int fd __unused, short event, void *arg __unused)
 	struct ipc_ignore	 ig;
 	struct ipc_motd		 motd;
 	struct ipc_plugin	 plugin;
+	struct ipc_plugin_answer ans;
 	struct featured_addr	 fa;
 	struct ipc_chunk	 chunk;
 	struct ipc_addr		 a;
@@ -551,6 +584,13 @@ netd_dispatch_main(int fd __unused, short event, void *arg __unused)
 			ipc_check(&msg, iev->name, &plugin, sizeof(plugin), 1);
 			plugin_attach(&plugin, msg.fd);
 			break;
+		case IMSG_LOG:
+			netd_log_line(&msg, "master");
+			break;
+		case IMSG_PLUGIN_ANSWER:
+			ipc_check(&msg, iev->name, &ans, sizeof(ans), 0);
+			plugin_admin_answer(&ans);
+			break;
 		case IMSG_STARTUP:
 			ipc_check(&msg, iev->name, NULL, 0, 0);
 			if (started || in_reconf || !have_link)
@@ -583,8 +623,12 @@ netd_dispatch_logd(int fd __unused, short event, void *arg __unused)
 	int		 shut;
 
 	shut = ipcev_handle(iev, event);
-	while (ipcev_get(iev, &msg) == 1)
-		fatalx("unexpected %s from logd", ipc_typename(msg.hdr.type));
+	while (ipcev_get(iev, &msg) == 1) {
+		if (msg.hdr.type != IMSG_LOG)
+			fatalx("unexpected %s from logd",
+			    ipc_typename(msg.hdr.type));
+		netd_log_line(&msg, "logd");
+	}
 	if (shut) {
 		log_warnx("lost connection to logd");
 		ipcev_del(iev);

@@ -210,6 +210,7 @@ extern struct ignore_index	 netd_ignore;
 
 /* netd.c */
 void	netd_parent_send(uint32_t, const void *, size_t);
+void	netd_log_level(int);
 void	netd_stat_client(const struct ipc_addr *, const char *, const char *);
 void	netd_stat_game(const struct ipc_addr *, const u_char *, size_t);
 int64_t	netd_now(void);
@@ -256,6 +257,7 @@ void	plugin_server_add(const struct server *);
 void	plugin_server_update(const struct server *);
 void	plugin_server_remove(const struct server *, enum sv_gone);
 void	plugin_log(const char *, int, const char *);
+void	plugin_admin_answer(const struct ipc_plugin_answer *);
 int	plugin_filter(enum plp_kind, const struct source *,
 	    const u_char *, size_t);
 int	plugin_take_label(const struct ipc_addr *);

@@ -45,6 +45,7 @@
 #define ADD_RATE		1024	/* add-server requests a second */
 #define ADD_BURST		4096
 #define PENDING_MAX		65536	/* add-server labels awaiting answers */
+#define ADMIN_INFLIGHT_MAX	8	/* admin requests a plugin may have */
 
 enum pl_state {
 	PL_REGISTER,		/* config sent, register lines expected */
@@ -63,6 +64,8 @@ struct plugin {
 	int			 log_level;	/* report|log, -1: none */
 	int			 filters[PLP_KINDS];
 	size_t			 nheld;
+	uint32_t		 serial;	/* of this channel */
+	int			 nadmin;	/* admin requests in flight */
 	uint64_t		 lost;		/* reports dropped, not told */
 	int64_t			 add_tokens;	/* thousandths */
 	int64_t			 add_last;	/* ms */
@@ -118,6 +121,7 @@ static char			 labels[PLUGIN_LABELS_MAX][MAX_LABEL];
 static int			 nlabels;
 static uint64_t			 next_token;
 static int			 netd_started;
+static uint32_t			 serials;
 
 static const char *const	 gone_names[] = {
 	[GONE_TIMEOUT] = "timeout",
@@ -137,6 +141,8 @@ static int	 plugin_register(struct plugin *, const struct plp_line *);
 static int	 plugin_result(struct plugin *, const struct plp_line *);
 static int	 plugin_request(struct plugin *, const struct plp_line *);
 static void	 plugin_flush(struct plugin *);
+static void	 request_admin(struct plugin *, const struct plp_line *);
+static void	 respond_error(struct plugin *, const char *, const char *);
 static int	 plugin_room(struct plugin *);
 static void	 plugin_initialize(struct plugin *);
 static void	 plugin_snapshot(struct plugin *);
@@ -192,6 +198,7 @@ plugin_attach(const struct ipc_plugin *ip, int fd)
 	    (p->out = evbuffer_new()) == NULL)
 		fatal(NULL);
 	p->id = ip->id;
+	p->serial = ++serials;
 	p->flags = ip->flags;
 	(void)strlcpy(p->name, ip->name, sizeof(p->name));
 	p->fd = fd;
@@ -682,14 +689,19 @@ plugin_server_remove(const struct server *sv, enum sv_gone why)
 static void
 plugin_log_level(void)
 {
-	size_t	 i;
-	int	 level = -1;
+	static int	 told = -1;
+	size_t		 i;
+	int		 level = -1;
 
 	for (i = 0; i < PLUGIN_MAX; i++)
 		if (plugins[i] != NULL && plugins[i]->state == PL_READY &&
 		    plugins[i]->log_level > level)
 			level = plugins[i]->log_level;
 	log_sethook(level, level == -1 ? NULL : plugin_log_hook);
+	if (level != told) {
+		told = level;
+		netd_log_level(level);
+	}
 }
 
 static void
@@ -1121,6 +1133,83 @@ plugin_request(struct plugin *p, const struct plp_line *l)
 		plugin_respond(p, l->token, "ok");
 		return (0);
 	}
-	respond_error(p, l->token, "not yet");
+	request_admin(p, l);
 	return (0);
+}
+
+/*
+ * An admin request goes to the parent, which checks it again, changes the
+ * data file and reloads it; its answer comes in plugin_admin_answer().
+ */
+static void
+request_admin(struct plugin *p, const struct plp_line *l)
+{
+	struct ipc_plugin_admin	 a;
+
+	memset(&a, 0, sizeof(a));
+	a.id = p->id;
+	a.serial = p->serial;
+	(void)strlcpy(a.token, l->token, sizeof(a.token));
+	switch (l->what) {
+	case PLC_IGNORE_ADD:
+	case PLC_IGNORE_REMOVE:
+		a.cmd = l->what == PLC_IGNORE_ADD ? ADMIN_IGNORE_ADD :
+		    ADMIN_IGNORE_REMOVE;
+		if (strlcpy(a.arg, l->arg[0], sizeof(a.arg)) >= sizeof(a.arg))
+			goto toolong;
+		break;
+	case PLC_FEATURED_SET:
+		a.cmd = ADMIN_FEATURED_SET;
+		if (strlcpy(a.arg, l->arg[0], sizeof(a.arg)) >= sizeof(a.arg) ||
+		    strlcpy(a.text, l->arg[1], sizeof(a.text)) >= sizeof(a.text))
+			goto toolong;
+		break;
+	case PLC_MOTD_SET:
+		a.cmd = ADMIN_MOTD_SET;
+		if (l->len >= sizeof(a.text))
+			goto toolong;
+		if (memchr(l->data, '\0', l->len) != NULL) {
+			respond_error(p, l->token, "a NUL byte in the motd");
+			return;
+		}
+		memcpy(a.text, l->data, l->len);
+		break;
+	case PLC_RELOAD:
+		a.cmd = ADMIN_RELOAD;
+		break;
+	case PLC_SHUTDOWN:
+		a.cmd = ADMIN_SHUTDOWN;
+		break;
+	default:
+		fatalx("%s: request %d", __func__, l->what);
+	}
+	if (p->nadmin >= ADMIN_INFLIGHT_MAX) {
+		respond_error(p, l->token, "busy");
+		return;
+	}
+	p->nadmin++;
+	netd_parent_send(IMSG_PLUGIN_ADMIN, &a, sizeof(a));
+	return;
+ toolong:
+	respond_error(p, l->token, "too long");
+}
+
+/* The parent's answer to an admin request, for the plugin that asked. */
+void
+plugin_admin_answer(const struct ipc_plugin_answer *ans)
+{
+	struct plugin	*p;
+
+	if (ans->id >= PLUGIN_MAX || memchr(ans->token, '\0',
+	    sizeof(ans->token)) == NULL || memchr(ans->message, '\0',
+	    sizeof(ans->message)) == NULL)
+		fatalx("bad admin answer from the parent");
+	/* Gone, or started again since it asked: nobody to tell. */
+	if ((p = plugins[ans->id]) == NULL || p->serial != ans->serial)
+		return;
+	p->nadmin--;
+	if (ans->ok)
+		plugin_respond(p, ans->token, "ok");
+	else
+		respond_error(p, ans->token, ans->message);
 }
