@@ -11,6 +11,7 @@
 # 1,000 and 5,000 servers against tremmasterd and, run for run, against
 # loadgen's trivial responder (the loopback ceiling of one core); a
 # heartbeat flood; idle WebSocket connections and WebSocket requests;
+# list requests with a plugin taking reports, and with one filtering;
 # gamestat records into SQLite; netd's memory per tracked server at
 # 100,000 servers; one attacker address against the default throttle.
 # Prints a Markdown table and the ratios tremmasterd / responder.
@@ -429,6 +430,40 @@ for n in $N1 $N2; do
 	stop_master
 done
 
+# 2. Plugins: getservers at N1 with the example plugin loaded and taking
+# server reports only (the packet path must not pay for it), then with
+# the same plugin filtering every getservers and letting it proceed (a
+# round trip to a Python process per request: reported, not a target).
+echo "bench: plugins" >&2
+cp "$ROOT/examples/plugins/example.py" "$TMP/example.py"
+chmod 755 "$TMP/example.py"
+for kind in reports filter; do
+	if [ $kind = reports ]; then
+		start_master $UNLIMITED -d none --plugin "$TMP/example.py"
+	else
+		# 127.255.255.254 never asks: every request proceeds.
+		start_master $UNLIMITED -d none --plugin \
+		    "$TMP/example.py --answer-from 127.255.255.254"
+	fi
+	for ((i = 0; i < 50; i++)); do
+		grep -q "netd: plugin example.py: registered" "$DATA.log" &&
+		    break
+		sleep 0.1
+	done
+	grep -q "netd: plugin example.py: registered" "$DATA.log" ||
+	    fail "plugins: example.py did not register"
+	if start_servers "$N1" "$TMP/servers-plugin-$kind.out"; then
+		for ((round = 1; round <= ROUNDS; round++)); do
+			list_run "plugin-$kind" "$NETD" "$PORT" getservers \
+			    "$N1" "$C" $round
+		done
+		list_row "plugin-$kind" "$NETD" getservers "$N1" "$C"
+		TM[plugin-$kind]=$RPS
+	fi
+	stop_pid "$SPID"
+	stop_master
+done
+
 # 3. Heartbeat ingestion, N1 legitimate servers among the flood: a fresh
 # master each round, the row from the median round.
 echo "bench: heartbeat flood" >&2
@@ -666,6 +701,13 @@ for k in "$C" 1 "ext$C" ext1; do
 	echo "| $name | $(ratio "${TM[$N1.$k]:-}" "${RESP[$N1.$k]:-}") |" \
 	    "$(ratio "${TM[$N2.$k]:-}" "${RESP[$N2.$k]:-}") |"
 done
+echo
+echo "| with a plugin / without | $N1 servers, getservers, $C clients |"
+echo "|---|---|"
+echo "| example.py, server reports only | \
+$(ratio "${TM[plugin-reports]:-}" "${TM[$N1.$C]:-}") |"
+echo "| example.py filtering every request (proceed) | \
+$(ratio "${TM[plugin-filter]:-}" "${TM[$N1.$C]:-}") |"
 echo
 if [ $FAILS -gt 0 ]; then
 	echo "bench: $FAILS correctness failure(s)" >&2

@@ -67,6 +67,7 @@ struct plugin {
 	uint32_t		 serial;	/* of this channel */
 	int			 nadmin;	/* admin requests in flight */
 	uint64_t		 lost;		/* reports dropped, not told */
+	uint64_t		 lost_log;	/* dropped, not yet logged */
 	int64_t			 add_tokens;	/* thousandths */
 	int64_t			 add_last;	/* ms */
 };
@@ -436,7 +437,7 @@ plugin_register(struct plugin *p, const struct plp_line *l)
 			nfiltering[k]++;
 	if (p->log_level != -1)
 		plugin_log_level();
-	log_verbose("plugin %s: registered%s%s%s%s", p->name,
+	log_info("plugin %s: registered%s%s%s%s", p->name,
 	    p->reports ? " server reports" : "",
 	    p->log_level != -1 ? " log" : "",
 	    p->filters[PLP_HEARTBEAT] ? " heartbeat filter" : "",
@@ -625,6 +626,7 @@ plugin_report_server(const char *event, const struct server *sv)
 			continue;
 		if (!plugin_room(p)) {
 			p->lost++;
+			p->lost_log++;
 			counters.lost++;
 			continue;
 		}
@@ -671,6 +673,7 @@ plugin_server_remove(const struct server *sv, enum sv_gone why)
 			continue;
 		if (!plugin_room(p)) {
 			p->lost++;
+			p->lost_log++;
 			counters.lost++;
 			continue;
 		}
@@ -725,6 +728,7 @@ plugin_log(const char *proc, int level, const char *msg)
 			continue;
 		if (!plugin_room(p)) {
 			p->lost++;
+			p->lost_log++;
 			counters.lost++;
 			continue;
 		}
@@ -1021,12 +1025,28 @@ plugin_take_label(const struct ipc_addr *a)
 	return (label);
 }
 
-/* The periodic work: labels whose challenge went unanswered go. */
+/*
+ * The periodic work: labels whose challenge went unanswered go, and once
+ * a minute each plugin that does not read is named with what it lost.
+ */
 void
 plugin_tick(int64_t now)
 {
+	static int64_t	 logged;
 	struct pending	*pe, *next;
+	size_t		 i;
 
+	if (now - logged >= 60 * 1000) {
+		logged = now;
+		for (i = 0; i < PLUGIN_MAX; i++)
+			if (plugins[i] != NULL && plugins[i]->lost_log > 0) {
+				log_warnx("plugin %s: %llu reports lost in a "
+				    "minute: it does not read fast enough",
+				    plugins[i]->name, (unsigned long long)
+				    plugins[i]->lost_log);
+				plugins[i]->lost_log = 0;
+			}
+	}
 	RB_FOREACH_SAFE(pe, pending_tree, &pendings, next)
 		if (pe->until <= now) {
 			RB_REMOVE(pending_tree, &pendings, pe);
