@@ -48,6 +48,15 @@
 #define EXIT_GRACE		2	/* seconds after end of file, then
 					   SIGTERM, then as long, SIGKILL */
 
+/* What the child was doing when it failed, told on the exec pipe. */
+enum exec_stage {
+	EXEC_DUP,
+	EXEC_CHDIR,
+	EXEC_USER,
+	EXEC_ENV,
+	EXEC_EXEC
+};
+
 struct plugin {
 	uint32_t	 id;
 	uint32_t	 flags;		/* PLUGIN_ADMIN */
@@ -288,8 +297,15 @@ plugins_start(struct ipcev *iev, const char *datadir)
 static void
 plugin_start(struct plugin *p)
 {
+	static const char	*stages[] = {
+		[EXEC_DUP] = "set up its standard input and output",
+		[EXEC_CHDIR] = "enter the data directory",
+		[EXEC_USER] = "become the -u user",
+		[EXEC_ENV] = "set its environment",
+		[EXEC_EXEC] = "execute"
+	};
 	struct ipc_plugin	 ip;
-	int			 sp[2], ep[2], xp[2], saved_errno;
+	int			 sp[2], ep[2], xp[2], failed[2];
 	ssize_t			 n;
 	pid_t			 pid;
 
@@ -306,7 +322,7 @@ plugin_start(struct plugin *p)
 	(void)close(ep[1]);
 	(void)close(xp[1]);
 	/* The child writes errno here if exec fails; EOF means it ran. */
-	while ((n = read(xp[0], &saved_errno, sizeof(saved_errno))) == -1 &&
+	while ((n = read(xp[0], failed, sizeof(failed))) == -1 &&
 	    errno == EINTR)
 		;
 	(void)close(xp[0]);
@@ -320,9 +336,12 @@ plugin_start(struct plugin *p)
 	event_set(&p->ev_err, ep[0], EV_READ | EV_PERSIST, plugin_stderr, p);
 	if (event_add(&p->ev_err, NULL) == -1)
 		fatal("event_add");
-	if (n == sizeof(saved_errno)) {
-		log_warnx("plugin %s: cannot execute %s: %s", p->name,
-		    p->path, strerror(saved_errno));
+	if (n == sizeof(failed)) {
+		log_warnx("plugin %s: cannot %s%s%s: %s", p->name,
+		    failed[0] >= 0 && failed[0] <= EXEC_EXEC ?
+		    stages[failed[0]] : "start", failed[0] == EXEC_EXEC ?
+		    " " : "", failed[0] == EXEC_EXEC ? p->path : "",
+		    strerror(failed[1]));
 		(void)close(sp[0]);
 		return;
 	}
@@ -348,8 +367,9 @@ static void
 plugin_child(struct plugin *p, int fd, int err_fd, int exec_fd)
 {
 	sigset_t	 set;
-	int		 e, i;
+	int		 e[2], i;
 
+	e[0] = EXEC_DUP;
 	if (dup2(fd, STDIN_FILENO) == -1 || dup2(fd, STDOUT_FILENO) == -1 ||
 	    dup2(err_fd, STDERR_FILENO) == -1)
 		goto fail;
@@ -357,6 +377,11 @@ plugin_child(struct plugin *p, int fd, int err_fd, int exec_fd)
 	for (i = STDERR_FILENO + 1; i < 3 + 64; i++)
 		if (i != exec_fd)
 			(void)close(i);
+	/* As root still: the data directory need not be the user's. */
+	e[0] = EXEC_CHDIR;
+	if (chdir(plugin_dir) == -1)
+		goto fail;
+	e[0] = EXEC_USER;
 	if (plugin_pw != NULL) {
 		if (setgroups(1, &plugin_pw->pw_gid) == -1 ||
 		    setresgid(plugin_pw->pw_gid, plugin_pw->pw_gid,
@@ -371,8 +396,7 @@ plugin_child(struct plugin *p, int fd, int err_fd, int exec_fd)
 		errno = EPERM;
 		goto fail;
 	}
-	if (chdir(plugin_dir) == -1)
-		goto fail;
+	e[0] = EXEC_ENV;
 	if (setenv("TREMMASTERD_PLUGIN", p->name, 1) == -1 ||
 	    setenv("TREMMASTERD_DATADIR", plugin_dir, 1) == -1)
 		goto fail;
@@ -385,10 +409,11 @@ plugin_child(struct plugin *p, int fd, int err_fd, int exec_fd)
 	(void)sigemptyset(&set);
 	(void)sigprocmask(SIG_SETMASK, &set, NULL);
 	(void)setsid();
+	e[0] = EXEC_EXEC;
 	execv(p->path, p->argv);
 fail:
-	e = errno;
-	(void)write(exec_fd, &e, sizeof(e));
+	e[1] = errno;
+	(void)write(exec_fd, e, sizeof(e));
 	_exit(127);
 }
 
