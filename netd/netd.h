@@ -286,6 +286,8 @@ void		 sv_expire(int64_t, void (*)(struct server *, int64_t));
 void		 sv_relabel(void);
 void		 sv_drop_ignored(void);
 size_t		 sv_count(void);
+size_t		 sv_count_ws(void);
+struct server	*sv_after(const struct ipc_addr *, int);
 void		 sv_foreach(void (*)(struct server *, void *), void *);
 struct list_packets *sv_list(const struct gs_query *);
 struct list_packets *lp_hold(struct list_packets *);

@@ -65,6 +65,11 @@ struct plugin {
 	int			 filters[PLP_KINDS];
 	size_t			 nheld;
 	uint32_t		 serial;	/* of this channel */
+	int			 snap;		/* a snapshot is being sent */
+	int			 snap_begun;	/* snap_addr is the last sent */
+	struct ipc_addr		 snap_addr;
+	int			 snap_ws;
+	char			 snap_token[PLP_TOKEN_MAX + 1];
 	int			 nadmin;	/* admin requests in flight */
 	uint64_t		 lost;		/* reports dropped, not told */
 	uint64_t		 lost_log;	/* dropped, not yet logged */
@@ -146,7 +151,8 @@ static void	 request_admin(struct plugin *, const struct plp_line *);
 static void	 respond_error(struct plugin *, const char *, const char *);
 static int	 plugin_room(struct plugin *);
 static void	 plugin_initialize(struct plugin *);
-static void	 plugin_snapshot(struct plugin *);
+static void	 plugin_snapshot(struct plugin *, const char *);
+static void	 plugin_snapshot_more(struct plugin *);
 static void	 plugin_put_server(struct evbuffer *, const char *,
 		    const struct server *);
 static void	 plugin_report_server(const char *, const struct server *);
@@ -453,26 +459,54 @@ plugin_initialize(struct plugin *p)
 {
 	evbuffer_add_printf(p->out, "config|%s|initialize\n", PLP_VERSION);
 	if (p->reports)
-		plugin_snapshot(p);
+		plugin_snapshot(p, NULL);
 	plugin_flush(p);
 }
 
+/*
+ * Every listed server as a server-add report, then snapshot-end (and,
+ * for a request, its response).  The table goes out in pieces, as the
+ * plugin reads: never more than half of PLUGIN_OUT_MAX is queued for
+ * it, so a snapshot of 100,000 servers costs no more memory than a
+ * small one, and reports made meanwhile come in between.
+ */
 static void
-snapshot_one(struct server *sv, void *arg)
+plugin_snapshot(struct plugin *p, const char *token)
 {
-	struct plugin	*p = arg;
-
-	plugin_put_server(p->out, "server-add", sv);
+	if (p->snap) {
+		if (token != NULL)
+			respond_error(p, token, "busy");
+		return;
+	}
+	p->snap = 1;
+	p->snap_begun = 0;
+	(void)strlcpy(p->snap_token, token != NULL ? token : "",
+	    sizeof(p->snap_token));
+	plugin_snapshot_more(p);
 }
 
-/* Every listed server as a server-add report, then snapshot-end. */
 static void
-plugin_snapshot(struct plugin *p)
+plugin_snapshot_more(struct plugin *p)
 {
-	sv_foreach(snapshot_one, p);
-	evbuffer_add_printf(p->out, "report|%s|", PLP_VERSION);
-	put_time(p->out);
-	evbuffer_add_printf(p->out, "|snapshot-end\n");
+	struct server	*sv;
+
+	while (evbuffer_get_length(p->out) < PLUGIN_OUT_MAX / 2) {
+		if ((sv = sv_after(p->snap_begun ? &p->snap_addr : NULL,
+		    p->snap_ws)) == NULL) {
+			evbuffer_add_printf(p->out, "report|%s|", PLP_VERSION);
+			put_time(p->out);
+			evbuffer_add_printf(p->out, "|snapshot-end\n");
+			if (p->snap_token[0] != '\0')
+				plugin_respond(p, p->snap_token, "ok");
+			p->snap = 0;
+			break;
+		}
+		plugin_put_server(p->out, "server-add", sv);
+		p->snap_addr = sv->addr;
+		p->snap_ws = sv->ws;
+		p->snap_begun = 1;
+	}
+	plugin_flush(p);
 }
 
 /* Send what is queued when the channel takes it. */
@@ -496,6 +530,8 @@ plugin_write(int fd, short event __unused, void *arg)
 		plugin_free(p);
 		return;
 	}
+	if (p->snap)
+		plugin_snapshot_more(p);
 	plugin_flush(p);
 	/* Room again: what it sent meanwhile is heard. */
 	if (plugin_room(p) && !event_pending(&p->ev_read, EV_READ, NULL))
@@ -1094,37 +1130,20 @@ request_add_server(struct plugin *p, const struct plp_line *l)
 	return (0);
 }
 
-struct count_arg {
-	size_t	 udp, ws;
-};
-
-static void
-count_one(struct server *sv, void *arg)
-{
-	struct count_arg	*c = arg;
-
-	if (sv->ws)
-		c->ws++;
-	else
-		c->udp++;
-}
-
 /* request|TOKEN|counters */
 static void
 request_counters(struct plugin *p, const char *token)
 {
-	struct count_arg	 c = { 0, 0 };
-	size_t			 i;
-	int			 np = 0;
+	size_t	 i, ws = sv_count_ws();
+	int	 np = 0;
 
-	sv_foreach(count_one, &c);
 	for (i = 0; i < PLUGIN_MAX; i++)
 		if (plugins[i] != NULL)
 			np++;
 	plugin_respond(p, token, "ok|servers=%zu|udp=%zu|ws=%zu|plugins=%d|"
 	    "filtered=%llu|filter-timeouts=%llu|filter-skipped=%llu|"
 	    "filter-late=%llu|reports-lost=%llu|added=%llu|"
-	    "plugins-ended=%llu", c.udp + c.ws, c.udp, c.ws, np,
+	    "plugins-ended=%llu", sv_count(), sv_count() - ws, ws, np,
 	    (unsigned long long)counters.filtered,
 	    (unsigned long long)counters.timeouts,
 	    (unsigned long long)counters.skipped,
@@ -1149,8 +1168,7 @@ plugin_request(struct plugin *p, const struct plp_line *l)
 		request_counters(p, l->token);
 		return (0);
 	case PLC_SNAPSHOT:
-		plugin_snapshot(p);
-		plugin_respond(p, l->token, "ok");
+		plugin_snapshot(p, l->token);
 		return (0);
 	}
 	request_admin(p, l);

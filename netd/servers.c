@@ -67,6 +67,7 @@ RB_GENERATE_STATIC(protoword_tree, protoword, entry, pw_cmp)
 static struct server_tree	 servers = RB_INITIALIZER(&servers);
 static struct ipcount_tree	 ips = RB_INITIALIZER(&ips);
 static size_t			 nservers;
+static size_t			 nservers_ws;	/* of them, over WebSocket */
 static uint64_t			 sv_gen = 1;
 static struct protoword_tree	 words = RB_INITIALIZER(&words);
 static struct list_cache	 cache[LIST_CACHE_SLOTS];
@@ -194,6 +195,7 @@ sv_create(const struct ipc_addr *a, int ws, const char **why)
 	sv->plabel = -1;
 	RB_INSERT(server_tree, &servers, sv);
 	nservers++;
+	nservers_ws += sv->ws;
 	sv_changed();
 	return (sv);
 }
@@ -230,6 +232,7 @@ sv_remove(struct server *sv, enum sv_gone reason, const char *why)
 	pw_add(sv, 0);
 	RB_REMOVE(server_tree, &servers, sv);
 	nservers--;
+	nservers_ws -= sv->ws;
 	ipcount_put(&ips, sv->ip);
 	free(sv);
 }
@@ -283,6 +286,31 @@ size_t
 sv_count(void)
 {
 	return (nservers);
+}
+
+size_t
+sv_count_ws(void)
+{
+	return (nservers_ws);
+}
+
+/*
+ * The server after address a over ws (or over UDP) in the table's order,
+ * the first with a NULL: a walk that others may change between steps.
+ */
+struct server *
+sv_after(const struct ipc_addr *a, int ws)
+{
+	struct server	 key, *sv;
+
+	if (a == NULL)
+		return (RB_MIN(server_tree, &servers));
+	key.addr = *a;
+	key.ws = ws ? 1 : 0;
+	if ((sv = RB_NFIND(server_tree, &servers, &key)) != NULL &&
+	    sv_cmp(sv, &key) == 0)
+		sv = RB_NEXT(server_tree, &servers, sv);
+	return (sv);
 }
 
 void
