@@ -68,7 +68,7 @@ struct plugin {
 	time_t		 started;
 	int		 delay;		/* seconds before the next start */
 	int		 err_fd;	/* its standard error, or -1 */
-	struct event	 ev_err, ev_restart;
+	struct event	 ev_err, ev_restart, ev_kill;
 	char		 errbuf[STDERR_LINE_MAX];
 	size_t		 errlen;
 	int		 errcut;	/* in a line longer than errbuf */
@@ -99,6 +99,7 @@ static void	 plugin_restart(int, short, void *);
 static void	 plugin_stderr(int, short, void *);
 static void	 plugin_err_line(struct plugin *, const char *, size_t);
 static void	 plugin_stop_timer(int, short, void *);
+static void	 plugin_kill(int, short, void *);
 
 /*
  * The first word of a command, found as execvp(3) would: as it is when
@@ -290,6 +291,7 @@ plugins_start(struct ipcev *iev, const char *datadir)
 	for (i = 0; i < nplugins; i++) {
 		evtimer_set(&plugins[i].ev_restart, plugin_restart,
 		    &plugins[i]);
+		evtimer_set(&plugins[i].ev_kill, plugin_kill, &plugins[i]);
 		plugin_start(&plugins[i]);
 	}
 }
@@ -443,6 +445,7 @@ plugins_reaped(pid_t pid, int status)
 	if (p == NULL)
 		return (0);
 	p->pid = 0;
+	evtimer_del(&p->ev_kill);
 	/* What it wrote last is logged before the line about its end. */
 	if (p->err_fd != -1)
 		plugin_stderr(p->err_fd, EV_READ, p);
@@ -475,6 +478,7 @@ plugins_reaped(pid_t pid, int status)
 void
 plugins_end(const struct ipc_plugin_end *pe)
 {
+	struct timeval	 tv = { EXIT_GRACE, 0 };
 	struct plugin	*p;
 
 	if (pe->id >= (uint32_t)nplugins ||
@@ -485,6 +489,20 @@ plugins_end(const struct ipc_plugin_end *pe)
 		return;
 	log_info("plugin %s: ended by netd (%s)", p->name, pe->reason);
 	(void)kill(p->pid, SIGTERM);
+	evtimer_add(&p->ev_kill, &tv);
+}
+
+/* Ended, and still there EXIT_GRACE seconds later. */
+static void
+plugin_kill(int fd __unused, short event __unused, void *arg)
+{
+	struct plugin	*p = arg;
+
+	if (p->pid == 0)
+		return;
+	log_warnx("plugin %s: still running %d s after SIGTERM, sending "
+	    "SIGKILL", p->name, EXIT_GRACE);
+	(void)kill(p->pid, SIGKILL);
 }
 
 /*
