@@ -268,19 +268,6 @@ admin_apply(const char *dir, const struct ipc_plugin_admin *a,
 	(void)snprintf(why, sizeof(why), "request of plugin %s", plugin);
 	switch (a->cmd) {
 	case ADMIN_IGNORE_ADD:
-		if (ignore_token(a->arg, &ig) == -1)
-			return (seterr(msg, msglen, "not an address or "
-			    "address/bits"));
-		if (admin_read(dir, IGNORE_FILE, &buf, &len, msg, msglen) == -1)
-			return (-1);
-		if ((mem = open_memstream(&mid, &midlen)) == NULL)
-			fatal("open_memstream");
-		fprintf(mem, "%s%s\n", sep(buf, len), a->arg);
-		(void)fclose(mem);
-		rv = admin_write(dir, IGNORE_FILE, why, buf, len, mid, midlen,
-		    ignore_parse, msg, msglen);
-		*mask = DF_IGNORE;
-		break;
 	case ADMIN_IGNORE_REMOVE:
 		if (ignore_token(a->arg, &ig) == -1)
 			return (seterr(msg, msglen, "not an address or "
@@ -289,10 +276,19 @@ admin_apply(const char *dir, const struct ipc_plugin_admin *a,
 			return (-1);
 		if ((mem = open_memstream(&mid, &midlen)) == NULL)
 			fatal("open_memstream");
-		found = ignore_remove(buf != NULL ? buf : "", len, &ig, mem);
+		/* Added at the end; removed from wherever it stands. */
+		if (a->cmd == ADMIN_IGNORE_ADD) {
+			fprintf(mem, "%s%s\n", sep(buf, len), a->arg);
+			found = 1;
+		} else
+			found = ignore_remove(buf != NULL ? buf : "", len, &ig,
+			    mem);
 		(void)fclose(mem);
 		if (found == 0)
 			rv = seterr(msg, msglen, "not in %s", IGNORE_FILE);
+		else if (a->cmd == ADMIN_IGNORE_ADD)
+			rv = admin_write(dir, IGNORE_FILE, why, buf, len, mid,
+			    midlen, ignore_parse, msg, msglen);
 		else
 			rv = admin_write(dir, IGNORE_FILE, why, mid, midlen,
 			    NULL, 0, ignore_parse, msg, msglen);

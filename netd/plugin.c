@@ -155,12 +155,15 @@ static void	 plugin_snapshot(struct plugin *, const char *);
 static void	 plugin_snapshot_more(struct plugin *);
 static void	 plugin_put_server(struct evbuffer *, const char *,
 		    const struct server *);
-static void	 plugin_report_server(const char *, const struct server *);
+static void	 plugin_report_server(const char *, const struct server *,
+		    int);
 static void	 plugin_respond(struct plugin *, const char *, const char *,
 		    ...) __attribute__((__format__ (printf, 3, 4)));
 static void	 plugin_log_hook(int, const char *);
 static void	 plugin_log_level(void);
-static void	 put_time(struct evbuffer *);
+static void	 line_head(struct evbuffer *, const char *);
+static void	 report_head(struct evbuffer *);
+static int	 report_begin(struct plugin *);
 static void	 put_escaped(struct evbuffer *, const void *, size_t);
 static int	 label_index(const char *);
 static void	 held_ask(struct held *);
@@ -493,14 +496,14 @@ plugin_snapshot_more(struct plugin *p)
 	while (evbuffer_get_length(p->out) < PLUGIN_OUT_MAX / 2) {
 		if ((sv = sv_after(p->snap_begun ? &p->snap_addr : NULL,
 		    p->snap_ws)) == NULL) {
-			evbuffer_add_printf(p->out, "report|%s|", PLP_VERSION);
-			put_time(p->out);
+			report_head(p->out);
 			evbuffer_add_printf(p->out, "|snapshot-end\n");
 			if (p->snap_token[0] != '\0')
 				plugin_respond(p, p->snap_token, "ok");
 			p->snap = 0;
 			break;
 		}
+		report_head(p->out);
 		plugin_put_server(p->out, "server-add", sv);
 		p->snap_addr = sv->addr;
 		p->snap_ws = sv->ws;
@@ -545,15 +548,44 @@ plugin_room(struct plugin *p)
 	return (evbuffer_get_length(p->out) < PLUGIN_OUT_MAX);
 }
 
-/* Wall clock, microseconds: 1767225600.123456 */
+/* "STREAM|1|" and the wall clock, microseconds: 1767225600.123456 */
 static void
-put_time(struct evbuffer *b)
+line_head(struct evbuffer *b, const char *stream)
 {
 	struct timeval	 tv;
 
 	(void)gettimeofday(&tv, NULL);
-	evbuffer_add_printf(b, "%lld.%06ld", (long long)tv.tv_sec,
-	    (long)tv.tv_usec);
+	evbuffer_add_printf(b, "%s|%s|%lld.%06ld", stream, PLP_VERSION,
+	    (long long)tv.tv_sec, (long)tv.tv_usec);
+}
+
+static void
+report_head(struct evbuffer *b)
+{
+	line_head(b, "report");
+}
+
+/*
+ * The start of a report for p, or -1 when p has no room: the report is
+ * lost, counted, and the next that fits says how many went.
+ */
+static int
+report_begin(struct plugin *p)
+{
+	if (!plugin_room(p)) {
+		p->lost++;
+		p->lost_log++;
+		counters.lost++;
+		return (-1);
+	}
+	if (p->lost > 0) {
+		report_head(p->out);
+		evbuffer_add_printf(p->out, "|lost|%llu\n",
+		    (unsigned long long)p->lost);
+		p->lost = 0;
+	}
+	report_head(p->out);
+	return (0);
 }
 
 /* Bytes of the network in a field, escaped (plp_escape()). */
@@ -597,7 +629,10 @@ plugin_label(int i)
 	return (i >= 0 && i < nlabels ? labels[i] : "");
 }
 
-/* The server's fields, as server-add and server-update carry them. */
+/*
+ * The server's fields, as server-add and server-update carry them, after
+ * the report's head.
+ */
 static void
 plugin_put_server(struct evbuffer *b, const char *event,
     const struct server *sv)
@@ -605,8 +640,6 @@ plugin_put_server(struct evbuffer *b, const char *event,
 	char	 abuf[ADDRSTRLEN];
 	int	 i;
 
-	evbuffer_add_printf(b, "report|%s|", PLP_VERSION);
-	put_time(b);
 	evbuffer_add_printf(b, "|%s|%s|%s|", event, addr_str(&sv->addr,
 	    abuf, sizeof(abuf)), sv->ws ? "ws" : "udp");
 	if (sv->label >= 0 && (size_t)sv->label < netd_files.nlabels)
@@ -647,54 +680,12 @@ reporting(void)
 }
 
 /*
- * A report for every plugin that takes them: one that does not read
- * loses it, counted, and is told how many with the next that fits.
+ * A server report for every plugin that takes them (why: -1, or the
+ * reason of a server-remove): one that does not read loses it, counted,
+ * and is told how many with the next that fits.
  */
 static void
-plugin_report_server(const char *event, const struct server *sv)
-{
-	struct plugin	*p;
-	size_t		 i;
-
-	for (i = 0; i < PLUGIN_MAX; i++) {
-		if ((p = plugins[i]) == NULL || p->state != PL_READY ||
-		    !p->reports)
-			continue;
-		if (!plugin_room(p)) {
-			p->lost++;
-			p->lost_log++;
-			counters.lost++;
-			continue;
-		}
-		if (p->lost > 0) {
-			evbuffer_add_printf(p->out, "report|%s|",
-			    PLP_VERSION);
-			put_time(p->out);
-			evbuffer_add_printf(p->out, "|lost|%llu\n",
-			    (unsigned long long)p->lost);
-			p->lost = 0;
-		}
-		plugin_put_server(p->out, event, sv);
-		plugin_flush(p);
-	}
-}
-
-void
-plugin_server_add(const struct server *sv)
-{
-	if (reporting())
-		plugin_report_server("server-add", sv);
-}
-
-void
-plugin_server_update(const struct server *sv)
-{
-	if (reporting())
-		plugin_report_server("server-update", sv);
-}
-
-void
-plugin_server_remove(const struct server *sv, enum sv_gone why)
+plugin_report_server(const char *event, const struct server *sv, int why)
 {
 	struct plugin	*p;
 	char		 abuf[ADDRSTRLEN];
@@ -702,23 +693,38 @@ plugin_server_remove(const struct server *sv, enum sv_gone why)
 
 	if (!reporting())
 		return;
-	(void)addr_str(&sv->addr, abuf, sizeof(abuf));
 	for (i = 0; i < PLUGIN_MAX; i++) {
 		if ((p = plugins[i]) == NULL || p->state != PL_READY ||
 		    !p->reports)
 			continue;
-		if (!plugin_room(p)) {
-			p->lost++;
-			p->lost_log++;
-			counters.lost++;
+		if (report_begin(p) == -1)
 			continue;
-		}
-		evbuffer_add_printf(p->out, "report|%s|", PLP_VERSION);
-		put_time(p->out);
-		evbuffer_add_printf(p->out, "|server-remove|%s|%s|%s\n", abuf,
-		    sv->ws ? "ws" : "udp", gone_names[why]);
+		if (why == -1)
+			plugin_put_server(p->out, event, sv);
+		else
+			evbuffer_add_printf(p->out, "|%s|%s|%s|%s\n", event,
+			    addr_str(&sv->addr, abuf, sizeof(abuf)),
+			    sv->ws ? "ws" : "udp", gone_names[why]);
 		plugin_flush(p);
 	}
+}
+
+void
+plugin_server_add(const struct server *sv)
+{
+	plugin_report_server("server-add", sv, -1);
+}
+
+void
+plugin_server_update(const struct server *sv)
+{
+	plugin_report_server("server-update", sv, -1);
+}
+
+void
+plugin_server_remove(const struct server *sv, enum sv_gone why)
+{
+	plugin_report_server("server-remove", sv, why);
 }
 
 /*
@@ -762,14 +768,8 @@ plugin_log(const char *proc, int level, const char *msg)
 		if ((p = plugins[i]) == NULL || p->state != PL_READY ||
 		    p->log_level < level)
 			continue;
-		if (!plugin_room(p)) {
-			p->lost++;
-			p->lost_log++;
-			counters.lost++;
+		if (report_begin(p) == -1)
 			continue;
-		}
-		evbuffer_add_printf(p->out, "report|%s|", PLP_VERSION);
-		put_time(p->out);
 		evbuffer_add_printf(p->out, "|log|%s|%s|", proc,
 		    plp_level_name(level));
 		put_escaped(p->out, msg, strlen(msg));
@@ -837,8 +837,7 @@ held_ask(struct held *h)
 		h->asked = i;
 		RB_INSERT(held_tree, &helds, h);
 		p->nheld++;
-		evbuffer_add_printf(p->out, "filter|%s|", PLP_VERSION);
-		put_time(p->out);
+		line_head(p->out, "filter");
 		evbuffer_add_printf(p->out, "|%s|%016llx|%s|%s|",
 		    plp_kind_name(h->kind), (unsigned long long)h->token,
 		    addr_str(&h->addr, abuf, sizeof(abuf)),
