@@ -161,7 +161,7 @@ FUZZCC	    = clang
 FUZZTIME   ?= 60
 FUZZBUILD   = build-fuzz
 FUZZERS	    = proto-fuzzer files-fuzzer ws-http-fuzzer packet-fuzzer \
-	      ws-fuzzer
+	      ws-fuzzer plugin-fuzzer
 # Does $(FUZZCC) link libFuzzer?  Asked by check only.
 FUZZ_PROBE  = printf 'int LLVMFuzzerTestOneInput(const char *d, long n) \
 	      { return (0); }\n' | $(FUZZCC) -fsanitize=fuzzer -x c \
@@ -181,6 +181,8 @@ FUZZ_PACKET_SRCS = netd/handlers.c netd/servers.c netd/throttle.c \
 FUZZ_WS_SRCS = netd/ws.c netd/ws_http.c netd/source.c netd/proto.c \
 	      netd/ignore.c netd/ipcount.c common/log.c common/util.c \
 	      common/base64.c
+# The lines of plugins, and the escaping of their fields.
+FUZZ_PLUGIN_SRCS = netd/plugin_proto.c
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	      -fno-sanitize-recover=all -fno-omit-frame-pointer $(WARNINGS) \
 	      -D_GNU_SOURCE -DLIBBSD_OPENBSD_VIS -Icommon -Imaster -Inetd \
@@ -198,6 +200,11 @@ $(FUZZBUILD)/packet-fuzzer: fuzz/packet-fuzzer.c $(FUZZ_PACKET_SRCS) \
 $(FUZZBUILD)/ws-fuzzer: fuzz/ws-fuzzer.c $(FUZZ_WS_SRCS) $(FUZZ_HDRS)
 	@mkdir -p $(FUZZBUILD)
 	$(FUZZCC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_WS_SRCS) $(LIBS)
+
+$(FUZZBUILD)/plugin-fuzzer: fuzz/plugin-fuzzer.c $(FUZZ_PLUGIN_SRCS) \
+    $(FUZZ_HDRS)
+	@mkdir -p $(FUZZBUILD)
+	$(FUZZCC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_PLUGIN_SRCS) $(PKGLIBS)
 
 $(FUZZBUILD)/%-fuzzer: fuzz/%-fuzzer.c $(FUZZ_SRCS) $(FUZZ_HDRS)
 	@mkdir -p $(FUZZBUILD)

@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Copyright (c) 2026 The tremmasterd authors
 
-"""Write the seed corpora of packet-fuzzer and ws-fuzzer.
+"""Write the seed corpora of packet-fuzzer, ws-fuzzer and plugin-fuzzer.
 
 Run from the top of the tree: python3 fuzz/mkseeds.py.  The layouts are
-described at the top of fuzz/packet-fuzzer.c and fuzz/ws-fuzzer.c.
+described at the top of fuzz/packet-fuzzer.c and fuzz/ws-fuzzer.c;
+plugin-fuzzer takes one line of the plugin protocol
+(man/tremmasterd-plugins.7).
 """
 
 import os
@@ -90,8 +92,49 @@ def ws_seeds():
     }
 
 
+def escape(data):
+    """The plugin protocol's escaping of a field (plp_escape())."""
+    return b"".join(bytes([c]) if 0x20 <= c <= 0x7e and c not in b"|\\"
+                    else b"\\%03o" % c for c in data)
+
+
+def plugin_seeds():
+    # One line of each kind a plugin may send, with its newline.
+    tok = b"0123456789abcdef"
+    hb = escape(HDR + b"heartbeat Tremulous\n")
+    answer = escape(HDR + b"getserversResponse\\\xc0\x00\x02\x0a\x78\x00"
+                    b"\\EOT\x00\x00\x00")
+    lines = {
+        "register-server": b"register|report|server",
+        "register-log": b"register|report|log|debug",
+        "register-heartbeat": b"register|filter|heartbeat",
+        "register-getservers": b"register|filter|getservers",
+        "register-ready": b"register|ready",
+        "result-proceed": b"filter-result|" + tok + b"|proceed",
+        "result-drop": b"filter-result|" + tok + b"|drop",
+        "result-rewrite": b"filter-result|" + tok + b"|rewrite|" + hb,
+        "result-answer": b"filter-result|" + tok + b"|answer|" + answer,
+        "result-all-bytes": b"filter-result|" + tok + b"|answer|" +
+        escape(bytes(range(256))),
+        "add-server": b"request|a1|add-server|192.0.2.10:30720",
+        "add-server-label": b"request|a.2_x-3|add-server|"
+        b"[2001:db8::10]:30720|Puppet",
+        "counters": b"request|c|counters",
+        "snapshot": b"request|s|snapshot",
+        "ignore-add": b"request|i1|ignore-add|10.0.0.0/8",
+        "ignore-remove": b"request|i2|ignore-remove|2001:db8::/32",
+        "featured-set": b"request|f|featured-set|Official servers|"
+        b"192.0.2.10:30720 [2001:db8::10]:30720",
+        "motd-set": b"request|m|motd-set|" + escape(b"Welcome | \\o/"),
+        "reload": b"request|r|reload",
+        "shutdown": b"request|q|shutdown",
+    }
+    return {name: line + b"\n" for name, line in lines.items()}
+
+
 def main():
-    for name, seeds in (("packet", packet_seeds()), ("ws", ws_seeds())):
+    for name, seeds in (("packet", packet_seeds()), ("ws", ws_seeds()),
+                        ("plugin", plugin_seeds())):
         d = os.path.join(HERE, "corpus-seed", name)
         os.makedirs(d, exist_ok=True)
         for f, data in seeds.items():

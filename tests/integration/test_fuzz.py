@@ -24,7 +24,7 @@ import harness
 ROOT = os.path.dirname(os.path.dirname(harness.HERE))
 RUN_SH = os.path.join(ROOT, "fuzz", "run.sh")
 FUZZBUILD = os.path.join(ROOT, "build-fuzz")
-HARNESSES = ("proto", "files", "ws-http", "packet", "ws")
+HARNESSES = ("proto", "files", "ws-http", "packet", "ws", "plugin")
 TIMEOUT = 60
 PROBE = b"int LLVMFuzzerTestOneInput(const char *d, long n) { return (0); }\n"
 
@@ -93,6 +93,9 @@ class FuzzRegressionTest(unittest.TestCase):
 
     def test_ws(self):
         self.regress("ws")
+
+    def test_plugin(self):
+        self.regress("plugin")
 
 
 if __name__ == "__main__":
