@@ -91,6 +91,7 @@ static struct event	 ev_stop;
 static int		 stop_stage;
 
 static int	 plugin_find(const char *, char *, size_t);
+static int	 plugin_absolute(char *, size_t);
 static int	 plugin_check_exec(struct plugin *, const struct passwd *,
 		    char *, size_t);
 static void	 plugin_start(struct plugin *);
@@ -133,6 +134,22 @@ plugin_find(const char *cmd, char *path, size_t len)
 	}
 	errno = ENOENT;
 	return (-1);
+}
+
+/* A relative path, made absolute from the working directory. */
+static int
+plugin_absolute(char *path, size_t len)
+{
+	char	 cwd[PATH_MAX], abs[PATH_MAX];
+
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return (-1);
+	if ((size_t)snprintf(abs, sizeof(abs), "%s/%s", cwd, path) >=
+	    sizeof(abs) || strlcpy(path, abs, len) >= len) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	return (0);
 }
 
 /*
@@ -239,6 +256,13 @@ plugins_init(const struct options *o, const struct passwd *pw,
 		if (plugin_find(p->argv[0], p->path, sizeof(p->path)) == -1) {
 			(void)snprintf(err, errlen, "%s: %s: command not "
 			    "found", opt, p->argv[0]);
+			return (-1);
+		}
+		/* The plugin starts in the data directory: not from here. */
+		if (p->path[0] != '/' && plugin_absolute(p->path,
+		    sizeof(p->path)) == -1) {
+			(void)snprintf(err, errlen, "%s: %s: %s", opt,
+			    p->argv[0], strerror(errno));
 			return (-1);
 		}
 		if (plugin_check_exec(p, pw, err, errlen) == -1) {
