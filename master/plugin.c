@@ -92,6 +92,10 @@ static int		 stop_stage;
 
 static int	 plugin_find(const char *, char *, size_t);
 static int	 plugin_absolute(char *, size_t);
+static mode_t	 plugin_user_bit(const struct stat *, const struct passwd *,
+		    mode_t, mode_t, mode_t);
+static int	 plugin_check_dirs(const char *, const struct passwd *,
+		    char *, size_t);
 static int	 plugin_check_exec(struct plugin *, const struct passwd *,
 		    char *, size_t);
 static void	 plugin_start(struct plugin *);
@@ -152,6 +156,51 @@ plugin_absolute(char *path, size_t len)
 	return (0);
 }
 
+/* The permission bit of st that applies to the -u user (primary group). */
+static mode_t
+plugin_user_bit(const struct stat *st, const struct passwd *pw, mode_t usr,
+    mode_t grp, mode_t oth)
+{
+	if (st->st_uid == pw->pw_uid)
+		return (usr);
+	if (st->st_gid == pw->pw_gid)
+		return (grp);
+	return (oth);
+}
+
+/*
+ * May the -u user search every directory on the way to path, an absolute
+ * path?  The plugin runs as that user with its primary group only.
+ */
+static int
+plugin_check_dirs(const char *path, const struct passwd *pw, char *err,
+    size_t errlen)
+{
+	struct stat	 st;
+	char		 dir[PATH_MAX], *slash;
+
+	if (strlcpy(dir, path, sizeof(dir)) >= sizeof(dir))
+		return (0);
+	while ((slash = strrchr(dir, '/')) != NULL) {
+		slash[slash == dir ? 1 : 0] = '\0';
+		if (stat(dir, &st) == -1) {
+			(void)snprintf(err, errlen, "%s: %s", dir,
+			    strerror(errno));
+			return (-1);
+		}
+		if (!(st.st_mode & plugin_user_bit(&st, pw, S_IXUSR, S_IXGRP,
+		    S_IXOTH))) {
+			(void)snprintf(err, errlen, "%s: not executable by "
+			    "user %s (%s is not searchable)", path,
+			    pw->pw_name, dir);
+			return (-1);
+		}
+		if (slash == dir)
+			break;
+	}
+	return (0);
+}
+
 /*
  * Can the -u user execute path?  A script's interpreter too.  Asked at
  * start-up, so that a command that cannot run is an error on the
@@ -181,12 +230,9 @@ plugin_check_exec(struct plugin *p, const struct passwd *pw, char *err,
 		}
 		if (pw == NULL)
 			bit = S_IXUSR | S_IXGRP | S_IXOTH;
-		else if (st.st_uid == pw->pw_uid)
-			bit = S_IXUSR;
-		else if (st.st_gid == pw->pw_gid)
-			bit = S_IXGRP;
 		else
-			bit = S_IXOTH;
+			bit = plugin_user_bit(&st, pw, S_IXUSR, S_IXGRP,
+			    S_IXOTH);
 		if (pw == NULL ? access(path, X_OK) == -1 :
 		    !(st.st_mode & bit)) {
 			(void)snprintf(err, errlen, "%s: not executable%s%s",
@@ -194,6 +240,10 @@ plugin_check_exec(struct plugin *p, const struct passwd *pw, char *err,
 			    pw != NULL ? pw->pw_name : "");
 			return (-1);
 		}
+		/* access(2) looked at the directories; as root, here. */
+		if (pw != NULL && plugin_check_dirs(path, pw, err, errlen) ==
+		    -1)
+			return (-1);
 		/* "#!interpreter": that must run too. */
 		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 			return (0);
