@@ -472,8 +472,13 @@ plugin_child(struct plugin *p, int fd, int err_fd, int exec_fd)
 		errno = EPERM;
 		goto fail;
 	}
+	/*
+	 * The daemon's environment, as a program the operator runs would
+	 * have it (an API key, PYTHONPATH), with the user's HOME and its two.
+	 */
 	e[0] = EXEC_ENV;
-	if (setenv("TREMMASTERD_PLUGIN", p->name, 1) == -1 ||
+	if ((plugin_pw != NULL && setenv("HOME", plugin_pw->pw_dir, 1) ==
+	    -1) || setenv("TREMMASTERD_PLUGIN", p->name, 1) == -1 ||
 	    setenv("TREMMASTERD_DATADIR", plugin_dir, 1) == -1)
 		goto fail;
 	/* libevent blocked nothing, but signals set to ignore stay so. */
