@@ -397,7 +397,7 @@ plugin_start(struct plugin *p)
 	(void)close(sp[1]);
 	(void)close(ep[1]);
 	(void)close(xp[1]);
-	/* The child writes errno here if exec fails; EOF means it ran. */
+	/* The child writes what failed and errno here; EOF means it ran. */
 	while ((n = read(xp[0], failed, sizeof(failed))) == -1 &&
 	    errno == EINTR)
 		;
