@@ -103,8 +103,10 @@ class HandshakeTest(PluginTest):
     def test_plugin_process(self):
         """The plugin runs as the -u user in a session of its own, in the
         data directory, with the socket on standard input and output, a
-        pipe on standard error and the environment of the contract."""
+        pipe on standard error and the daemon's environment, with the
+        user's HOME and its two variables."""
         m = self.pmaster()
+        m.d.env_extra = {"TREMMASTERD_TEST_MARK": "from the rc script"}
         drv = m.driver("drv")
         m.start()
         drv.wait(r"config\|1\|initialize")
@@ -124,8 +126,9 @@ class HandshakeTest(PluginTest):
         with open("/proc/%d/environ" % pid, "rb") as f:
             env = dict(kv.split("=", 1) for kv in
                        f.read().decode().split("\0") if kv)
-        self.assertEqual(sorted(env), ["HOME", "PATH", "TREMMASTERD_DATADIR",
-                                       "TREMMASTERD_PLUGIN"], env)
+        # The daemon's environment (what the rc script exported), with
+        # the user's HOME and the plugin's two.
+        self.assertEqual(env["TREMMASTERD_TEST_MARK"], "from the rc script")
         self.assertEqual(env["TREMMASTERD_PLUGIN"], "driver.py")
         self.assertEqual(env["TREMMASTERD_DATADIR"], m.d.datadir)
         self.assertEqual(env["PATH"], os.environ["PATH"])
@@ -357,8 +360,9 @@ class LogTest(PluginTest):
         self.assertEqual(quiet.matching(r".*\|log\|.*"), [], quiet.lines())
         for line in lp.matching(r"report\|1\|[^|]*\|log\|.*") + \
                 ld.matching(r"report\|1\|[^|]*\|log\|.*"):
-            self.assertRegex(line, r"^report\|1\|%s\|log\|netd\|(always|"
-                             r"error|print|verbose|debug)\|[^|]*$" % TIME)
+            self.assertRegex(line, r"^report\|1\|%s\|log\|(master|netd|"
+                             r"logd)\|(always|error|print|verbose|debug)"
+                             r"\|[^|]*$" % TIME)
 
 
 
