@@ -74,7 +74,7 @@ OBJS	= $(SRCS:%.c=$(BUILD)/%.o)
 UNIT_TESTS != ls tests/unit/test_*.c 2>/dev/null | sed 's,.*/,,; s,\.c$$,,' 
 UNIT_BINS  = $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
-.PHONY: all deps headers test test-san check run install clean
+.PHONY: all deps headers test test-san check run install clean man-lint
 
 all: deps $(BUILD)/$(PROG)
 
@@ -144,9 +144,20 @@ run: all
 	./$(BUILD)/$(PROG) -v
 
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man7 \
+	    $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BUILD)/$(PROG) $(DESTDIR)$(SBINDIR)/$(PROG)
-	install -m 0644 man/$(PROG).8 $(DESTDIR)$(MANDIR)/man8/$(PROG).8
+	for m in $(MANPAGES); do \
+		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/} \
+		    || exit 1; \
+	done
+
+# The manual pages, clean under mandoc -T lint but for the references to
+# pages of other packages (STYLE level, which -W warning leaves out).
+MANPAGES = man/$(PROG).8 man/$(PROG)-plugins.7
+
+man-lint:
+	mandoc -T lint -W warning $(MANPAGES)
 
 clean:
 	rm -rf build build-san build-fuzz
