@@ -89,7 +89,8 @@ struct held {
 	int			 ws;
 	struct event		 timeout;
 	size_t			 len;
-	u_char			 data[PKT_MAX];
+	size_t			 cap;		/* of data */
+	u_char			 data[];	/* the request, or its rewrite */
 };
 
 /* An add-server label, kept until the server answers or time is up. */
@@ -790,10 +791,14 @@ plugin_filter(enum plp_kind kind, const struct source *src,
 
 	if (nfiltering[kind] == 0)
 		return (0);
-	if (len > sizeof(h->data))
-		return (0);
-	if ((h = calloc(1, sizeof(*h))) == NULL)
+	/*
+	 * Room for the request (a WebSocket message may be larger than a
+	 * datagram) and for a rewrite of a datagram's size.
+	 */
+	if ((h = calloc(1, sizeof(*h) + (len > PKT_MAX ? len : PKT_MAX))) ==
+	    NULL)
 		fatal(NULL);
+	h->cap = len > PKT_MAX ? len : PKT_MAX;
 	h->kind = kind;
 	h->addr = src->addr;
 	h->sock = src->sock;
@@ -951,7 +956,7 @@ plugin_result(struct plugin *p, const struct plp_line *l)
 		return (0);
 	}
 	if (l->what == PLV_REWRITE) {
-		if (h->kind != PLP_HEARTBEAT || l->len > sizeof(h->data) ||
+		if (h->kind != PLP_HEARTBEAT || l->len > h->cap ||
 		    proto_command(l->data, l->len, &off) != CMD_HEARTBEAT)
 			return (-1);
 		memcpy(h->data, l->data, l->len);
