@@ -486,6 +486,13 @@ netd_parent_send(uint32_t type __unused, const void *data __unused,
 	abort();
 }
 
+/* No plugin asks for the log. */
+void
+netd_log_level(int level __unused)
+{
+	abort();
+}
+
 /* The data is a piece of the datagram. */
 void
 netd_stat_game(const struct ipc_addr *a, const u_char *data, size_t len)
