@@ -6,6 +6,7 @@ PROG	= tremmasterd
 PREFIX	?= /usr/local
 SBINDIR	?= $(PREFIX)/sbin
 MANDIR	?= $(PREFIX)/share/man
+EXAMPLEDIR ?= $(PREFIX)/share/examples/tremmasterd
 DESTDIR	?=
 CC	?= cc
 PYTHON	?= python3
@@ -151,6 +152,9 @@ install: all
 		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/} \
 		    || exit 1; \
 	done
+	install -d $(DESTDIR)$(EXAMPLEDIR)/plugins
+	install -m 0755 examples/plugins/example.py \
+	    $(DESTDIR)$(EXAMPLEDIR)/plugins/example.py
 
 # The manual pages, clean under mandoc -T lint but for the references to
 # pages of other packages (STYLE level, which -W warning leaves out).
