@@ -38,6 +38,8 @@ static int	is_space(int);
 static size_t	next_token(const u_char *, size_t, size_t *, size_t *);
 static int	token_is(const u_char *, size_t, const char *);
 static int	copy_value(char *, size_t, const u_char *, size_t);
+static uint8_t	detail_copy(char *, size_t, const u_char *, size_t);
+static uint16_t	detail_count(const u_char *, size_t);
 
 static int
 is_space(int c)
@@ -205,15 +207,57 @@ copy_value(char *dst, size_t dstlen, const u_char *v, size_t vlen)
 }
 
 /*
+ * A value of struct info_details: at most size bytes of v, up to its
+ * first NUL.  dst was zeroed.  Returns the length kept.
+ */
+static uint8_t
+detail_copy(char *dst, size_t size, const u_char *v, size_t vlen)
+{
+	const u_char	*nul;
+
+	if ((nul = memchr(v, '\0', vlen)) != NULL)
+		vlen = nul - v;
+	if (vlen > size)
+		vlen = size;
+	memcpy(dst, v, vlen);
+	return ((uint8_t)vlen);
+}
+
+/*
+ * A count of clients: decimal digits only (leading zeros are fine), at
+ * most INFO_COUNT_MAX.  Anything else is 0: no sign, no spaces, no
+ * trailing bytes, nothing empty.
+ */
+static uint16_t
+detail_count(const u_char *v, size_t vlen)
+{
+	uint32_t	 n = 0;
+	size_t		 i;
+
+	if (vlen == 0)
+		return (0);
+	for (i = 0; i < vlen; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return (0);
+		n = n * 10 + (v[i] - '0');
+		if (n > INFO_COUNT_MAX)
+			return (0);
+	}
+	return ((uint16_t)n);
+}
+
+/*
  * infoResponse: the infostring starts at the first space, backslash or
  * newline after the command.  Needs hostname, challenge, protocol, clients
- * and sv_maxclients.  Returns -1 when a key is missing or unusable.
+ * and sv_maxclients.  Returns -1 when a key is missing or unusable; else
+ * 0, with the details too (struct info_details).
  */
 int
 proto_inforesponse(const u_char *args, size_t len, struct inforesp *ir)
 {
-	const u_char	*info, *v, *cl, *max, *comma;
-	size_t		 ilen, vlen, cllen, maxlen, i, j;
+	struct info_details	*d;
+	const u_char		*info, *v, *host, *cl, *max, *comma;
+	size_t			 ilen, vlen, hostlen, cllen, maxlen, i, j;
 
 	memset(ir, 0, sizeof(*ir));
 	for (i = 0; i < len; i++)
@@ -226,7 +270,7 @@ proto_inforesponse(const u_char *args, size_t len, struct inforesp *ir)
 	info = args + i;
 	ilen = len - i;
 
-	if (!proto_info_value(info, ilen, "hostname", &v, &vlen))
+	if (!proto_info_value(info, ilen, "hostname", &host, &hostlen))
 		return (-1);
 	if (!proto_info_value(info, ilen, "challenge", &v, &vlen) ||
 	    copy_value(ir->challenge, sizeof(ir->challenge), v, vlen) == -1)
@@ -251,6 +295,21 @@ proto_inforesponse(const u_char *args, size_t len, struct inforesp *ir)
 	}
 	if (ir->nprotocols == 0)
 		return (-1);
+
+	/* What plugins show; game, gamename and mapname may be missing. */
+	d = &ir->details;
+	d->clients = detail_count(cl, cllen);
+	d->maxclients = detail_count(max, maxlen);
+	d->hostname_len = detail_copy(d->hostname, sizeof(d->hostname), host,
+	    hostlen);
+	if (proto_info_value(info, ilen, "game", &v, &vlen))
+		d->game_len = detail_copy(d->game, sizeof(d->game), v, vlen);
+	if (proto_info_value(info, ilen, "gamename", &v, &vlen))
+		d->gamename_len = detail_copy(d->gamename,
+		    sizeof(d->gamename), v, vlen);
+	if (proto_info_value(info, ilen, "mapname", &v, &vlen))
+		d->mapname_len = detail_copy(d->mapname, sizeof(d->mapname),
+		    v, vlen);
 	return (0);
 }
 

@@ -46,12 +46,47 @@ struct gs_query {
 	char	protocol[PROTO_LEN];
 };
 
+/*
+ * What an infoResponse says of its server for plugins to show: bytes as
+ * they arrived, escaped only where they are written out, so that a cut
+ * never splits an escape.  A value ends at its bound and at a NUL byte
+ * (the game reads its strings as C strings); the bytes past each length
+ * are zero, so that two of these compare with memcmp(3).  The game's own
+ * browser keeps 79 bytes of a hostname and 31 of the others (ioquake3's
+ * MAX_HOSTNAME_LENGTH and MAX_NAME_LENGTH); at these bounds a server with
+ * every field full stays under 512 bytes in netd (README, benchmark).
+ */
+#define INFO_HOSTNAME_MAX	128
+#define INFO_MAPNAME_MAX	32
+#define INFO_GAME_MAX		32
+#define INFO_GAMENAME_MAX	32
+#define INFO_COUNT_MAX		65535	/* clients, sv_maxclients */
+
+#if INFO_HOSTNAME_MAX > 255 || INFO_MAPNAME_MAX > 255 || \
+    INFO_GAME_MAX > 255 || INFO_GAMENAME_MAX > 255
+#error "info_details keeps its lengths in a byte"
+#endif
+
+struct info_details {
+	uint16_t	clients;	/* decimal digits, else 0 */
+	uint16_t	maxclients;	/* sv_maxclients, the same */
+	uint8_t		game_len;
+	uint8_t		gamename_len;
+	uint8_t		mapname_len;
+	uint8_t		hostname_len;
+	char		game[INFO_GAME_MAX];		/* no NUL at the end */
+	char		gamename[INFO_GAMENAME_MAX];
+	char		mapname[INFO_MAPNAME_MAX];
+	char		hostname[INFO_HOSTNAME_MAX];
+};
+
 struct inforesp {
-	char	challenge[CHALLENGE_MAX + 1];
-	char	protocols[PROTO_MAX][PROTO_LEN];
-	int	nprotocols;
-	int	empty;
-	int	full;
+	char			challenge[CHALLENGE_MAX + 1];
+	char			protocols[PROTO_MAX][PROTO_LEN];
+	int			nprotocols;
+	int			empty;
+	int			full;
+	struct info_details	details;
 };
 
 struct motdreq {

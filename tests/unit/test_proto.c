@@ -54,6 +54,8 @@ static size_t		 list_build(u_char *, size_t, int, int, int,
 			    const char *, const struct ipc_addr *, size_t);
 static void		 assert_bytes(const u_char *, size_t, const u_char *,
 			    size_t);
+static void		 assert_detail(const char *, size_t, size_t,
+			    const char *, size_t);
 
 /* proto_command(), with the offset checked to stay inside the packet. */
 static enum pkt_cmd
@@ -164,6 +166,24 @@ assert_bytes(const u_char *got, size_t glen, const u_char *want, size_t wlen)
 		if (got[i] != want[i])
 			fail_msg("byte %zu: got 0x%02x, want 0x%02x", i,
 			    got[i], want[i]);
+}
+
+/*
+ * A value of struct info_details: want, wlen bytes long, in a buffer of
+ * size bytes whose rest is zero.
+ */
+static void
+assert_detail(const char *got, size_t glen, size_t size, const char *want,
+    size_t wlen)
+{
+	size_t	 i;
+
+	assert_true(glen <= size);
+	assert_bytes((const u_char *)got, glen, (const u_char *)want, wlen);
+	for (i = glen; i < size; i++)
+		if (got[i] != '\0')
+			fail_msg("byte %zu past the value: 0x%02x", i,
+			    (u_char)got[i]);
 }
 
 /* Every command, with the offset just past its name. */
@@ -859,6 +879,267 @@ test_inforesponse_separator(void **state __unused)
 	assert_int_equal(inforesponse("\n", &ir), -1);
 }
 
+/* The details of the stock example with real values. */
+static void
+test_inforesponse_details(void **state __unused)
+{
+	struct inforesp		 ir;
+	struct info_details	*d = &ir.details;
+
+	assert_int_equal(inforesponse("\n\\game\\base\\maxPing\\400"
+	    "\\minPing\\0\\pure\\1\\sv_maxclients\\12\\clients\\3\\mapname"
+	    "\\atcs\\hostname\\^1My ^7Server\\gamename\\Tremulous\\protocol"
+	    "\\69\\challenge\\Abc123XYZ!#$", &ir), 0);
+	assert_int_equal(d->clients, 3);
+	assert_int_equal(d->maxclients, 12);
+	assert_detail(d->game, d->game_len, sizeof(d->game), "base", 4);
+	assert_detail(d->gamename, d->gamename_len, sizeof(d->gamename),
+	    "Tremulous", 9);
+	assert_detail(d->mapname, d->mapname_len, sizeof(d->mapname),
+	    "atcs", 4);
+	assert_detail(d->hostname, d->hostname_len, sizeof(d->hostname),
+	    "^1My ^7Server", 13);
+}
+
+/*
+ * SEED.md's order of keys (challenge, hostname, protocol, clients,
+ * sv_maxclients), without the optional keys, then with them in front
+ * and behind: the order never matters.
+ */
+static void
+test_inforesponse_details_order(void **state __unused)
+{
+	static const char	*pkts[] = {
+		"\\challenge\\c\\hostname\\Seed\\protocol\\69\\clients\\5"
+		    "\\sv_maxclients\\10\\game\\gpp\\gamename\\GPP\\mapname"
+		    "\\niveus",
+		"\\mapname\\niveus\\gamename\\GPP\\game\\gpp\\challenge\\c"
+		    "\\hostname\\Seed\\protocol\\69\\clients\\5"
+		    "\\sv_maxclients\\10",
+		"\\sv_maxclients\\10\\gamename\\GPP\\clients\\5\\protocol"
+		    "\\69\\mapname\\niveus\\hostname\\Seed\\game\\gpp"
+		    "\\challenge\\c"
+	};
+	struct inforesp		 ir, first;
+	struct info_details	*d = &ir.details;
+	size_t			 i;
+
+	assert_int_equal(inforesponse("\\challenge\\c\\hostname\\Seed"
+	    "\\protocol\\69\\clients\\5\\sv_maxclients\\10", &ir), 0);
+	assert_string_equal(ir.challenge, "c");
+	assert_int_equal(d->clients, 5);
+	assert_int_equal(d->maxclients, 10);
+	assert_detail(d->hostname, d->hostname_len, sizeof(d->hostname),
+	    "Seed", 4);
+	assert_detail(d->game, d->game_len, sizeof(d->game), "", 0);
+	assert_detail(d->gamename, d->gamename_len, sizeof(d->gamename),
+	    "", 0);
+	assert_detail(d->mapname, d->mapname_len, sizeof(d->mapname), "", 0);
+
+	for (i = 0; i < nitems(pkts); i++) {
+		assert_int_equal(inforesponse(pkts[i], &ir), 0);
+		assert_int_equal(d->clients, 5);
+		assert_int_equal(d->maxclients, 10);
+		assert_detail(d->game, d->game_len, sizeof(d->game), "gpp", 3);
+		assert_detail(d->gamename, d->gamename_len,
+		    sizeof(d->gamename), "GPP", 3);
+		assert_detail(d->mapname, d->mapname_len, sizeof(d->mapname),
+		    "niveus", 6);
+		assert_detail(d->hostname, d->hostname_len,
+		    sizeof(d->hostname), "Seed", 4);
+		if (i == 0)
+			first = ir;
+		else
+			assert_memory_equal(&first.details, &ir.details,
+			    sizeof(ir.details));
+	}
+}
+
+/* Missing and empty values are empty; the last of a key wins. */
+static void
+test_inforesponse_details_absent(void **state __unused)
+{
+	struct inforesp		 ir;
+	struct info_details	 zero, *d = &ir.details;
+
+	memset(&zero, 0, sizeof(zero));
+	/* The required keys only, hostname empty: all zero. */
+	assert_int_equal(inforesponse("\n\\sv_maxclients\\0\\clients\\0"
+	    "\\hostname\\\\protocol\\69\\challenge\\c", &ir), 0);
+	assert_memory_equal(d, &zero, sizeof(zero));
+	/* Present but empty, at the end too. */
+	assert_int_equal(inforesponse("\n\\game\\\\sv_maxclients\\8"
+	    "\\clients\\1\\hostname\\h\\mapname\\\\protocol\\69"
+	    "\\challenge\\c\\gamename\\", &ir), 0);
+	assert_int_equal(d->game_len, 0);
+	assert_int_equal(d->gamename_len, 0);
+	assert_int_equal(d->mapname_len, 0);
+	assert_detail(d->hostname, d->hostname_len, sizeof(d->hostname),
+	    "h", 1);
+	/* A key that only starts like one is another key. */
+	assert_int_equal(inforesponse("\n\\games\\x\\gamenames\\y"
+	    "\\map\\z\\sv_maxclients\\8\\clients\\1\\hostname\\h"
+	    "\\protocol\\69\\challenge\\c", &ir), 0);
+	assert_int_equal(d->game_len, 0);
+	assert_int_equal(d->gamename_len, 0);
+	assert_int_equal(d->mapname_len, 0);
+	/* Duplicates: the last pair wins, as for every key. */
+	assert_int_equal(inforesponse("\n\\hostname\\first\\mapname\\a"
+	    "\\sv_maxclients\\8\\clients\\1\\protocol\\69\\challenge\\c"
+	    "\\mapname\\b\\hostname\\second", &ir), 0);
+	assert_detail(d->hostname, d->hostname_len, sizeof(d->hostname),
+	    "second", 6);
+	assert_detail(d->mapname, d->mapname_len, sizeof(d->mapname), "b", 1);
+}
+
+/*
+ * Each value at its bound is kept whole, one byte more is cut at the
+ * bound, and so is a hostname that fills the datagram.
+ */
+static void
+test_inforesponse_details_long(void **state __unused)
+{
+	static const struct {
+		const char	*key;
+		size_t		 bound;
+	} keys[] = {
+		{ "game",	INFO_GAME_MAX },
+		{ "gamename",	INFO_GAMENAME_MAX },
+		{ "mapname",	INFO_MAPNAME_MAX },
+		{ "hostname",	INFO_HOSTNAME_MAX }
+	};
+	struct inforesp		 ir;
+	struct info_details	*d = &ir.details;
+	char			 val[PKT_MAX], buf[PKT_MAX + 256];
+	const char		*got;
+	size_t			 i, extra, vlen, glen = 0;
+	int			 n;
+
+	assert_int_equal(INFO_HOSTNAME_MAX, sizeof(d->hostname));
+	assert_int_equal(INFO_MAPNAME_MAX, sizeof(d->mapname));
+	assert_int_equal(INFO_GAME_MAX, sizeof(d->game));
+	assert_int_equal(INFO_GAMENAME_MAX, sizeof(d->gamename));
+	for (i = 0; i < nitems(keys); i++) {
+		for (extra = 0; extra <= 2; extra++) {
+			vlen = extra < 2 ? keys[i].bound + extra : 1500;
+			/* Different bytes, so that the cut shows where. */
+			for (n = 0; (size_t)n < vlen; n++)
+				val[n] = 'a' + n % 26;
+			val[vlen] = '\0';
+			n = snprintf(buf, sizeof(buf), "\n\\sv_maxclients\\8"
+			    "\\clients\\1\\hostname\\h\\protocol\\69"
+			    "\\challenge\\c\\%s\\%s", keys[i].key, val);
+			assert_true(n > 0 && (size_t)n < sizeof(buf));
+			assert_int_equal(inforesponse(buf, &ir), 0);
+			switch (i) {
+			case 0:
+				got = d->game;
+				glen = d->game_len;
+				break;
+			case 1:
+				got = d->gamename;
+				glen = d->gamename_len;
+				break;
+			case 2:
+				got = d->mapname;
+				glen = d->mapname_len;
+				break;
+			default:
+				got = d->hostname;
+				glen = d->hostname_len;
+				break;
+			}
+			assert_detail(got, glen, keys[i].bound, val,
+			    keys[i].bound);
+		}
+	}
+}
+
+/* A NUL ends a value; bytes above 127 are only bytes. */
+static void
+test_inforesponse_details_bytes(void **state __unused)
+{
+	struct inforesp		 ir;
+	struct info_details	*d = &ir.details;
+
+	assert_int_equal(proto_inforesponse(BYTES("\n\\sv_maxclients\\8"
+	    "\\clients\\1\\hostname\\ab\0cd\\game\\\0x\\mapname\\m\0"
+	    "\\protocol\\69\\challenge\\c"), &ir), 0);
+	assert_detail(d->hostname, d->hostname_len, sizeof(d->hostname),
+	    "ab", 2);
+	assert_detail(d->game, d->game_len, sizeof(d->game), "", 0);
+	assert_detail(d->mapname, d->mapname_len, sizeof(d->mapname), "m", 1);
+
+	assert_int_equal(proto_inforesponse(BYTES("\n\\sv_maxclients\\8"
+	    "\\clients\\8\\hostname\\\xe9" "t\xe9\xff\x80\xc3\xa9\x7f|%"
+	    "\\gamename\\\x01\x1b[0m\\protocol\\69\\challenge\\c"), &ir),
+	    0);
+	assert_detail(d->hostname, d->hostname_len, sizeof(d->hostname),
+	    "\xe9" "t\xe9\xff\x80\xc3\xa9\x7f|%", 10);
+	assert_detail(d->gamename, d->gamename_len, sizeof(d->gamename),
+	    "\x01\x1b[0m", 5);
+}
+
+/*
+ * clients and sv_maxclients as numbers: decimal digits up to
+ * INFO_COUNT_MAX, anything else 0.  empty and full still compare the
+ * strings, as before.
+ */
+static void
+test_inforesponse_details_counts(void **state __unused)
+{
+	static const struct {
+		const char	*s;
+		uint16_t	 n;
+	} counts[] = {
+		{ "0", 0 }, { "7", 7 }, { "64", 64 }, { "007", 7 },
+		{ "000000000000000000000000012", 12 }, { "65535", 65535 },
+		{ "65536", 0 }, { "99999999999999999999", 0 },
+		{ "4294967297", 0 }, { "-1", 0 }, { "+3", 0 }, { " 3", 0 },
+		{ "3 ", 0 }, { "3x", 0 }, { "x", 0 }, { "", 0 }, { "0x10", 0 },
+		{ "1e3", 0 }, { "\xb3", 0 }
+	};
+	struct inforesp		 ir;
+	char			 buf[256];
+	size_t			 i;
+	int			 n;
+
+	for (i = 0; i < nitems(counts); i++) {
+		n = snprintf(buf, sizeof(buf), "\n\\sv_maxclients\\%s"
+		    "\\clients\\%s\\hostname\\h\\protocol\\69"
+		    "\\challenge\\c", counts[i].s, counts[i].s);
+		assert_true(n > 0 && (size_t)n < sizeof(buf));
+		assert_int_equal(inforesponse(buf, &ir), 0);
+		if (ir.details.clients != counts[i].n ||
+		    ir.details.maxclients != counts[i].n)
+			fail_msg("\"%s\": %u and %u, want %u", counts[i].s,
+			    ir.details.clients, ir.details.maxclients,
+			    counts[i].n);
+		/* The same strings: full, whatever they say. */
+		assert_int_equal(ir.full, 1);
+		assert_int_equal(ir.empty, strcmp(counts[i].s, "0") == 0);
+	}
+	/* "00" is 0 clients, but not empty: the strings decide. */
+	assert_int_equal(inforesponse("\n\\sv_maxclients\\12\\clients\\00"
+	    "\\hostname\\h\\protocol\\70\\challenge\\c", &ir), 0);
+	assert_int_equal(ir.details.clients, 0);
+	assert_int_equal(ir.details.maxclients, 12);
+	assert_int_equal(ir.empty, 0);
+	assert_int_equal(ir.full, 0);
+	/* "012" of 12 is 12 of 12, but not full. */
+	assert_int_equal(inforesponse("\n\\sv_maxclients\\12\\clients\\012"
+	    "\\hostname\\h\\protocol\\70\\challenge\\c", &ir), 0);
+	assert_int_equal(ir.details.clients, 12);
+	assert_int_equal(ir.full, 0);
+	/* A bad number does not make the answer unusable. */
+	assert_int_equal(inforesponse("\n\\sv_maxclients\\lots\\clients"
+	    "\\-2\\hostname\\h\\protocol\\70\\challenge\\c", &ir), 0);
+	assert_int_equal(ir.details.clients, 0);
+	assert_int_equal(ir.details.maxclients, 0);
+	assert_int_equal(ir.empty, 0);
+	assert_int_equal(ir.full, 0);
+}
+
 /* 1.1 and darklegion clients. */
 static void
 test_getmotd_old(void **state __unused)
@@ -1328,6 +1609,12 @@ main(void)
 		cmocka_unit_test(test_inforesponse_nul_challenge),
 		cmocka_unit_test(test_inforesponse_high_bytes),
 		cmocka_unit_test(test_inforesponse_separator),
+		cmocka_unit_test(test_inforesponse_details),
+		cmocka_unit_test(test_inforesponse_details_order),
+		cmocka_unit_test(test_inforesponse_details_absent),
+		cmocka_unit_test(test_inforesponse_details_long),
+		cmocka_unit_test(test_inforesponse_details_bytes),
+		cmocka_unit_test(test_inforesponse_details_counts),
 		cmocka_unit_test(test_getmotd_old),
 		cmocka_unit_test(test_getmotd_new),
 		cmocka_unit_test(test_getmotd_no_challenge),
