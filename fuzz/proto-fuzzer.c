@@ -7,8 +7,9 @@
  * parser of its command.  The results are checked against what the
  * parsers promise (offsets inside the input, NUL-terminated copies that
  * fit their buffers, at most PROTO_MAX protocols, proto_info_value() equal
- * to a naive reference), and the builders are run on buffers of the exact
- * size the input asks for.  A broken promise aborts.
+ * to a naive reference, an infoResponse's details within their bounds and
+ * equal to the reference's values), and the builders are run on buffers
+ * of the exact size the input asks for.  A broken promise aborts.
  */
 
 #include "compat.h"
@@ -16,6 +17,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +43,8 @@ static const char *cmd_names[] = {
 
 static const char *info_keys[] = {
 	"hostname", "challenge", "protocol", "clients", "sv_maxclients",
-	"version", "renderer", "client", "c", ""
+	"version", "renderer", "client", "c", "game", "gamename", "mapname",
+	""
 };
 
 static int	is_space(int);
@@ -50,6 +53,9 @@ static int	ref_info_value(const u_char *, size_t, const char *,
 		    const u_char **, size_t *);
 static void	check_info(const u_char *, size_t);
 static void	check_getservers(const u_char *, size_t, int);
+static void	check_detail(const u_char *, size_t, const char *,
+		    const char *, size_t, size_t);
+static void	check_count(const u_char *, size_t, const char *, uint16_t);
 static void	check_inforesponse(const u_char *, size_t);
 static void	check_getmotd(const u_char *, size_t);
 static void	check_gamestat(const u_char *, size_t);
@@ -163,13 +169,75 @@ check_getservers(const u_char *args, size_t len, int ext)
 		CHECK(memmem(args, len, "Tremulous", 9) != NULL);
 }
 
+/*
+ * A value of struct info_details, len bytes in a buffer of size: the
+ * reference's value of key in the infostring, up to a NUL and size bytes,
+ * empty when the key is missing; zero bytes after it.
+ */
+static void
+check_detail(const u_char *info, size_t ilen, const char *key,
+    const char *got, size_t len, size_t size)
+{
+	const u_char	*v, *nul;
+	size_t		 vlen = 0, i;
+
+	CHECK(len <= size);
+	CHECK(memchr(got, '\0', len) == NULL);
+	CHECK(memchr(got, '\\', len) == NULL);
+	for (i = len; i < size; i++)
+		CHECK(got[i] == '\0');
+	if (ref_info_value(info, ilen, key, &v, &vlen)) {
+		if ((nul = memchr(v, '\0', vlen)) != NULL)
+			vlen = nul - v;
+		if (vlen > size)
+			vlen = size;
+		CHECK(memcmp(got, v, vlen) == 0);
+	}
+	CHECK(len == vlen);
+}
+
+/*
+ * A count of clients: what strtoul(3) makes of the reference's value when
+ * it is decimal digits only and at most INFO_COUNT_MAX, else 0.
+ */
+static void
+check_count(const u_char *info, size_t ilen, const char *key, uint16_t got)
+{
+	const u_char	*v;
+	unsigned long	 n;
+	size_t		 vlen, i;
+	char		*s, *end;
+	uint16_t	 want = 0;
+
+	CHECK(got <= INFO_COUNT_MAX);
+	CHECK(ref_info_value(info, ilen, key, &v, &vlen));
+	for (i = 0; i < vlen; i++)
+		if (v[i] < '0' || v[i] > '9')
+			break;
+	if (vlen > 0 && i == vlen) {
+		if ((s = malloc(vlen + 1)) == NULL)
+			abort();
+		memcpy(s, v, vlen);
+		s[vlen] = '\0';
+		errno = 0;
+		n = strtoul(s, &end, 10);
+		CHECK(*end == '\0');
+		if (errno == 0 && n <= INFO_COUNT_MAX)
+			want = (uint16_t)n;
+		free(s);
+	}
+	CHECK(got == want);
+}
+
 static void
 check_inforesponse(const u_char *args, size_t len)
 {
-	struct inforesp	 ir;
-	u_char		 buf[PKT_OUT_MAX];
-	size_t		 n;
-	int		 i, r;
+	const struct info_details	*d;
+	struct inforesp			 ir;
+	u_char				 buf[PKT_OUT_MAX];
+	const u_char			*info;
+	size_t				 n, ilen;
+	int				 i, r;
 
 	r = proto_inforesponse(args, len, &ir);
 	CHECK(r == 0 || r == -1);
@@ -193,6 +261,33 @@ check_inforesponse(const u_char *args, size_t len)
 	}
 	CHECK(ir.empty == 0 || ir.empty == 1);
 	CHECK(ir.full == 0 || ir.full == 1);
+
+	/*
+	 * The details, against the reference on the infostring: it starts
+	 * at the first space, backslash or newline, which a backslash is
+	 * part of.
+	 */
+	for (n = 0; n < len; n++)
+		if (args[n] == ' ' || args[n] == '\\' || args[n] == '\n')
+			break;
+	CHECK(n < len);
+	info = args + n + (args[n] == '\\' ? 0 : 1);
+	ilen = len - (size_t)(info - args);
+	d = &ir.details;
+	check_detail(info, ilen, "game", d->game, d->game_len,
+	    sizeof(d->game));
+	check_detail(info, ilen, "gamename", d->gamename, d->gamename_len,
+	    sizeof(d->gamename));
+	check_detail(info, ilen, "mapname", d->mapname, d->mapname_len,
+	    sizeof(d->mapname));
+	check_detail(info, ilen, "hostname", d->hostname, d->hostname_len,
+	    sizeof(d->hostname));
+	CHECK(sizeof(d->game) == INFO_GAME_MAX &&
+	    sizeof(d->gamename) == INFO_GAMENAME_MAX &&
+	    sizeof(d->mapname) == INFO_MAPNAME_MAX &&
+	    sizeof(d->hostname) == INFO_HOSTNAME_MAX);
+	check_count(info, ilen, "clients", d->clients);
+	check_count(info, ilen, "sv_maxclients", d->maxclients);
 
 	/* The getinfo that would have carried this challenge. */
 	n = proto_getinfo(buf, sizeof(buf), ir.challenge);
