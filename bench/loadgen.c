@@ -12,7 +12,9 @@
  *   servers        N game servers, one UDP socket each on its own loopback
  *                  address (port 30720), registered with heartbeats and
  *                  correct infoResponses, checked with getservers, then
- *                  kept answering until the end of the run.
+ *                  kept answering until the end of the run.  With -L
+ *                  their hostname, mapname, game and gamename are
+ *                  LONG_FIELD bytes each, past what a master keeps.
  *   getservers     C closed-loop clients; every response set is checked
  *   getserversext  against the N servers of the servers mode.
  *   heartbeats     N legitimate servers registered, then a flood of
@@ -74,6 +76,8 @@
 #define WS_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define WS_MAX_OPENING	64		/* connections being opened at once */
 #define WS_BUF_MAX	(256 * 1024)	/* largest input buffered */
+#define LONG_FIELD	250		/* -L: bytes of each text field */
+#define INFO_MAX	2048		/* an infoResponse at most */
 
 enum mode {
 	M_SERVERS,
@@ -114,6 +118,7 @@ struct conf {
 	double		 reheartbeat;	/* servers: seconds between rounds */
 	pid_t		 watch;		/* its VmRSS is reported */
 	int		 foreign_ok;	/* servers: others may be listed */
+	int		 long_fields;	/* -L: infoResponse fields at length */
 	int		 verbose;
 };
 
@@ -320,7 +325,7 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: loadgen -m mode [-Fv] [-A master] [-a srvbase] "
+	    "usage: loadgen -m mode [-FLv] [-A master] [-a srvbase] "
 	    "[-b srcbase] [-C cport]\n"
 	    "               [-c clients] [-d seconds] [-H hold] [-k conns] "
 	    "[-M pid]\n"
@@ -1165,16 +1170,37 @@ run_responder(void)
 	free(smsg);
 }
 
-/* The infoResponse of server i to challenge ch, as a stock server says it. */
+/*
+ * The infoResponse of server i to challenge ch, as a stock server says it;
+ * with -L every text field is LONG_FIELD bytes (the hostname begins with
+ * the server's number), so that the master keeps each one full.
+ */
 static size_t
 inforesponse(char *buf, size_t len, long i, const char *ch, size_t chlen)
 {
-	int	 n;
+	static char	 fill[LONG_FIELD + 1];
+	char		 host[LONG_FIELD + 1];
+	int		 n;
 
-	n = snprintf(buf, len, "%sinfoResponse\n\\sv_maxclients\\8\\clients"
-	    "\\1\\mapname\\atcs\\hostname\\bench %ld\\gamename\\Tremulous"
-	    "\\protocol\\%s\\challenge\\%.*s", HDR, i, conf.protocol,
-	    (int)chlen, ch);
+	if (!conf.long_fields) {
+		n = snprintf(buf, len, "%sinfoResponse\n\\sv_maxclients\\8"
+		    "\\clients\\1\\mapname\\atcs\\hostname\\bench %ld"
+		    "\\gamename\\Tremulous\\protocol\\%s\\challenge\\%.*s",
+		    HDR, i, conf.protocol, (int)chlen, ch);
+		if (n < 0 || (size_t)n >= len)
+			return (0);
+		return ((size_t)n);
+	}
+	if (fill[0] == '\0')
+		for (n = 0; n < LONG_FIELD; n++)
+			fill[n] = "^1Long Bench Field ^7"[n % 21];
+	n = snprintf(host, sizeof(host), "bench %ld %s", i, fill);
+	if (n < 0)
+		return (0);
+	n = snprintf(buf, len, "%sinfoResponse\n\\game\\%s\\sv_maxclients"
+	    "\\64\\clients\\63\\mapname\\%s\\hostname\\%s\\gamename\\%s"
+	    "\\protocol\\%s\\challenge\\%.*s", HDR, fill, fill, host, fill,
+	    conf.protocol, (int)chlen, ch);
 	if (n < 0 || (size_t)n >= len)
 		return (0);
 	return ((size_t)n);
@@ -1285,7 +1311,7 @@ farm_read(struct farm *f, long i)
 	ssize_t			 n;
 	size_t			 chlen, len;
 	const char		*ch;
-	char			 out[512];
+	char			 out[INFO_MAX];
 
 	for (;;) {
 		fromlen = sizeof(from);
@@ -1781,7 +1807,7 @@ stats_register(int fd)
 	size_t			 chlen, len;
 	ssize_t			 r;
 	const char		*ch;
-	char			 out[512];
+	char			 out[INFO_MAX];
 	int			 n, ok;
 
 	if (conf.cport == 0)
@@ -2124,7 +2150,7 @@ ws_message(struct wsc *c, int ep, const uint8_t *p, size_t len)
 	uint64_t	 now;
 	size_t		 chlen, olen;
 	const char	*ch;
-	char		 out[512];
+	char		 out[INFO_MAX];
 
 	if (c->role == WR_SERVER) {
 		if (!is_getinfo(p, len, &ch, &chlen)) {
@@ -2636,7 +2662,7 @@ main(int argc, char *argv[])
 	conf.duration = 10;
 	conf.settle = 60;
 	conf.hold = 2;
-	while ((ch = getopt(argc, argv, "A:a:b:C:c:d:FH:hk:M:m:n:P:p:R:r:s:"
+	while ((ch = getopt(argc, argv, "A:a:b:C:c:d:FH:hk:LM:m:n:P:p:R:r:s:"
 	    "t:vW:w:X:x:")) != -1) {
 		switch (ch) {
 		case 'A':
@@ -2660,6 +2686,9 @@ main(int argc, char *argv[])
 			break;
 		case 'F':
 			conf.foreign_ok = 1;
+			break;
+		case 'L':
+			conf.long_fields = 1;
 			break;
 		case 'H':
 			conf.hold = parse_secs("-H", optarg);

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Copyright (c) 2026 The tremmasterd authors
 #
-# The tremmasterd benchmark: bench/run.sh [--smoke]
+# The tremmasterd benchmark: bench/run.sh [--smoke] [--memory]
 #
 # Starts tremmasterd on free loopback ports (throttle, answer budget and
 # challenge limit off, no server limits, netd and logd pinned to CPU 0
@@ -13,10 +13,12 @@
 # heartbeat flood; idle WebSocket connections and WebSocket requests;
 # list requests with a plugin taking reports, and with one filtering;
 # gamestat records into SQLite; netd's memory per tracked server at
-# 100,000 servers; one attacker address against the default throttle.
+# 100,000 servers, each infoResponse field at the most netd keeps of it;
+# one attacker address against the default throttle.
 # Prints a Markdown table and the ratios tremmasterd / responder.
 # With --smoke every mode runs for a second or two with small numbers and
 # only correctness is asserted (never speed): exit 1 on a failure.
+# With --memory only the memory row runs (half a minute).
 #
 # Environment:
 #   TREMMASTERD	the binary under test (default: build/tremmasterd, built)
@@ -38,11 +40,12 @@
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-SMOKE=0
+SMOKE=0 MEMORY_ONLY=0
 for arg in "$@"; do
 	case $arg in
 	--smoke) SMOKE=1 ;;
-	*) echo "usage: bench/run.sh [--smoke]" >&2; exit 2 ;;
+	--memory) MEMORY_ONLY=1 ;;
+	*) echo "usage: bench/run.sh [--smoke] [--memory]" >&2; exit 2 ;;
 	esac
 done
 
@@ -390,10 +393,138 @@ echo "bench: $TREMMASTERD, loadgen $LOADGEN, ${D}s runs$([ $SMOKE -eq 1 ] &&
     echo ', smoke')" >&2
 [ ${#PIN_M[@]} -gt 0 ] && echo "bench: master on CPU 0, loadgen on CPU 1" >&2
 
+# Row 6, netd's memory per tracked server.  A process may hold only so many
+# descriptors (one a server): the servers are started in slices of whole
+# /24s of one address sequence, one loadgen each, and checked together at
+# the end with getservers, which must list exactly all of them (an Ext
+# answer stops at 31 packets).
+# With --memory it is the only row.
+memory_row() {
+	echo "bench: $BIGN servers" >&2
+	start_master $UNLIMITED -d none
+	if [ "$NOFILE" = unlimited ] || [ "$NOFILE" -gt $((BIGN + 1024)) ]; then
+		SLICE=$BIGN
+	else
+		SLICE=$(((NOFILE - 1024) / 254 * 254))
+	fi
+	[ $SMOKE -eq 1 ] && SLICE=254
+	# About 240 heartbeats in flight in all: what netd's socket buffer
+	# holds.
+	nslices=$(((BIGN + SLICE - 1) / SLICE))
+	win=$((240 / nslices))
+	[ $win -lt 16 ] && win=16
+	rss0=$(rss_kb "$NETD")
+	s0=$(date +%s.%N)
+	BIG=()
+	for ((k = 0; k * SLICE < BIGN; k++)); do
+		n=$((BIGN - k * SLICE))
+		[ $n -gt $SLICE ] && n=$SLICE
+		blk=$((B * 256 + k * SLICE / 254))
+		"${PIN_L[@]}" "$LOADGEN" -m servers -F -L -n $n \
+		    -a "127.$((blk >> 8)).$((blk & 255)).1" -p "$PORT" \
+		    -C "$CPORT" -P $PROTO -d 3600 -s "$SETTLE" -w $win \
+		    >"$TMP/big-$k.out" 2>"$TMP/big-$k.out.err" &
+		BIG+=($!)
+		PIDS+=($!)
+	done
+	for ((i = 0; i < ${SETTLE%.*} * 10 + 100; i++)); do
+		ready=0
+		for ((k = 0; k < ${#BIG[@]}; k++)); do
+			grep -q "phase=ready" "$TMP/big-$k.out" 2>/dev/null &&
+			    ready=$((ready + 1))
+		done
+		[ $ready -eq ${#BIG[@]} ] && break
+		sleep 0.1
+	done
+	s1=$(date +%s.%N)
+	for ((k = 0; k < ${#BIG[@]}; k++)); do
+		if [ "$(kv "$TMP/big-$k.out" verified)" != 1 ]; then
+			fail "memory run: slice $k not registered: $(cat \
+			    "$TMP/big-$k.out" "$TMP/big-$k.out.err" | tail -3)"
+		fi
+	done
+	out=$TMP/big-check.out
+	lg "$out" -m getservers -n "$BIGN" -a "$SRV" -c 1 -d 1 -t 5000 \
+	    -p "$PORT" -P $PROTO
+	if [ "$(kv "$out" errors)" != 0 ] ||
+	    [ "$(kv "$out" requests)" = 0 ]; then
+		fail "memory run: $BIGN servers not all listed: $(cat "$out")"
+	fi
+	rss1=$(rss_kb "$NETD")
+	row "memory: tracked servers" "$BIGN" "${#BIG[@]} loadgens" \
+	    "registered in $(awk -v a="$s0" -v b="$s1" \
+	    'BEGIN { printf "%.1f", b - a }') s" \
+	    "$(kv "$out" p50_us) / $(kv "$out" p99_us)" \
+	    "$(kv "$out" errors) / $(kv "$out" timeouts)" "-" "$(mib "$rss1")" \
+	    "netd $(awk -v a="$rss0" -v b="$rss1" -v n="$BIGN" \
+	    'BEGIN { printf "%.0f", (b - a) * 1024 / n }') B/server, every \
+infoResponse field at its bound (RSS $(mib "$rss0") MiB before; list of all \
+$BIGN checked)"
+	for p in "${BIG[@]}"; do
+		stop_pid "$p"
+	done
+	stop_master
+}
+
+# a / b in %, or - without b.
+ratio() {
+	awk -v a="${1:-0}" -v b="${2:-0}" \
+	    'BEGIN { if (b > 0) printf "%.0f%%", a / b * 100; else print "-" }'
+}
+
+# The table of the rows, and the ratios unless only the memory row ran;
+# returns 1 after a correctness failure.
+table() {
+	echo
+	echo "| Scenario | Servers | Clients | Rate | p50 / p99 µs |" \
+	    "Errors / timeouts | netd CPU % | netd RSS MiB | Notes |"
+	echo "|---|---|---|---|---|---|---|---|---|"
+	for r in "${ROWS[@]}"; do
+		echo "$r"
+	done
+	echo
+	if [ $MEMORY_ONLY -eq 0 ]; then
+		echo "| tremmasterd / responder | $N1 servers | $N2 servers |"
+		echo "|---|---|---|"
+		for k in "$C" 1 "ext$C" ext1; do
+			case $k in
+			ext1) name="getserversExt, 1 client" ;;
+			ext*) name="getserversExt, $C clients" ;;
+			1) name="getservers, 1 client" ;;
+			*) name="getservers, $k clients" ;;
+			esac
+			echo "| $name |" \
+			    "$(ratio "${TM[$N1.$k]:-}" "${RESP[$N1.$k]:-}") |" \
+			    "$(ratio "${TM[$N2.$k]:-}" "${RESP[$N2.$k]:-}") |"
+		done
+		echo
+		echo "| with a plugin / without |" \
+		    "$N1 servers, getservers, $C clients |"
+		echo "|---|---|"
+		echo "| example.py, server reports only |" \
+		    "$(ratio "${TM[plugin-reports]:-}" "${TM[$N1.$C]:-}") |"
+		echo "| example.py filtering every request (proceed) |" \
+		    "$(ratio "${TM[plugin-filter]:-}" "${TM[$N1.$C]:-}") |"
+		echo
+	fi
+	if [ $FAILS -gt 0 ]; then
+		echo "bench: $FAILS correctness failure(s)" >&2
+		return 1
+	fi
+	echo "bench: no correctness failure" >&2
+	return 0
+}
+
+declare -A TM RESP
+if [ $MEMORY_ONLY -eq 1 ]; then
+	memory_row
+	table
+	exit
+fi
+
 # 1. getservers and getserversExt at N1, then at N2: tremmasterd, and
 # right after each run the same run against the responder standing in for
 # it (same client path, same CPU), so that both see the same machine.
-declare -A TM RESP
 for n in $N1 $N2; do
 	echo "bench: tremmasterd and responder, $n servers" >&2
 	start_master $UNLIMITED -d none
@@ -586,72 +717,8 @@ $(pct "$(cpu_ticks "$(child_of_master logd)")" \
     "$(elapsed "$tstart" "$mtime")")% of it"
 stop_master
 
-# 6. netd's memory per tracked server.  A process may hold only so many
-# descriptors (one a server): the servers are started in slices of whole
-# /24s of one address sequence, one loadgen each, and checked together at
-# the end with getservers, which must list exactly all of them (an Ext
-# answer stops at 31 packets).
-echo "bench: $BIGN servers" >&2
-start_master $UNLIMITED -d none
-if [ "$NOFILE" = unlimited ] || [ "$NOFILE" -gt $((BIGN + 1024)) ]; then
-	SLICE=$BIGN
-else
-	SLICE=$(((NOFILE - 1024) / 254 * 254))
-fi
-[ $SMOKE -eq 1 ] && SLICE=254
-# About 240 heartbeats in flight in all: what netd's socket buffer holds.
-nslices=$(((BIGN + SLICE - 1) / SLICE))
-win=$((240 / nslices))
-[ $win -lt 16 ] && win=16
-rss0=$(rss_kb "$NETD")
-s0=$(date +%s.%N)
-BIG=()
-for ((k = 0; k * SLICE < BIGN; k++)); do
-	n=$((BIGN - k * SLICE))
-	[ $n -gt $SLICE ] && n=$SLICE
-	blk=$((B * 256 + k * SLICE / 254))
-	"${PIN_L[@]}" "$LOADGEN" -m servers -F -n $n \
-	    -a "127.$((blk >> 8)).$((blk & 255)).1" -p "$PORT" -C "$CPORT" \
-	    -P $PROTO -d 3600 -s "$SETTLE" -w $win >"$TMP/big-$k.out" \
-	    2>"$TMP/big-$k.out.err" &
-	BIG+=($!)
-	PIDS+=($!)
-done
-for ((i = 0; i < ${SETTLE%.*} * 10 + 100; i++)); do
-	ready=0
-	for ((k = 0; k < ${#BIG[@]}; k++)); do
-		grep -q "phase=ready" "$TMP/big-$k.out" 2>/dev/null &&
-		    ready=$((ready + 1))
-	done
-	[ $ready -eq ${#BIG[@]} ] && break
-	sleep 0.1
-done
-s1=$(date +%s.%N)
-for ((k = 0; k < ${#BIG[@]}; k++)); do
-	if [ "$(kv "$TMP/big-$k.out" verified)" != 1 ]; then
-		fail "memory run: slice $k not registered: $(cat \
-		    "$TMP/big-$k.out" "$TMP/big-$k.out.err" | tail -3)"
-	fi
-done
-out=$TMP/big-check.out
-lg "$out" -m getservers -n "$BIGN" -a "$SRV" -c 1 -d 1 -t 5000 \
-    -p "$PORT" -P $PROTO
-if [ "$(kv "$out" errors)" != 0 ] || [ "$(kv "$out" requests)" = 0 ]; then
-	fail "memory run: $BIGN servers not all listed: $(cat "$out")"
-fi
-rss1=$(rss_kb "$NETD")
-row "memory: tracked servers" "$BIGN" "${#BIG[@]} loadgens" \
-    "registered in $(awk -v a="$s0" -v b="$s1" \
-    'BEGIN { printf "%.1f", b - a }') s" \
-    "$(kv "$out" p50_us) / $(kv "$out" p99_us)" \
-    "$(kv "$out" errors) / $(kv "$out" timeouts)" "-" "$(mib "$rss1")" \
-    "netd $(awk -v a="$rss0" -v b="$rss1" -v n="$BIGN" \
-    'BEGIN { printf "%.0f", (b - a) * 1024 / n }') B/server \
-(RSS $(mib "$rss0") MiB before; list of all $BIGN checked)"
-for p in "${BIG[@]}"; do
-	stop_pid "$p"
-done
-stop_master
+# 6. netd's memory per tracked server (memory_row, above).
+memory_row
 
 # 7. The default throttle: what one attacker address gets.
 echo "bench: default throttle" >&2
@@ -676,42 +743,5 @@ fi
 stop_pid "$SPID"
 stop_master
 
-# The table.
-echo
-echo "| Scenario | Servers | Clients | Rate | p50 / p99 µs |" \
-    "Errors / timeouts | netd CPU % | netd RSS MiB | Notes |"
-echo "|---|---|---|---|---|---|---|---|---|"
-for r in "${ROWS[@]}"; do
-	echo "$r"
-done
-echo
-ratio() {
-	awk -v a="${1:-0}" -v b="${2:-0}" \
-	    'BEGIN { if (b > 0) printf "%.0f%%", a / b * 100; else print "-" }'
-}
-echo "| tremmasterd / responder | $N1 servers | $N2 servers |"
-echo "|---|---|---|"
-for k in "$C" 1 "ext$C" ext1; do
-	case $k in
-	ext1) name="getserversExt, 1 client" ;;
-	ext*) name="getserversExt, $C clients" ;;
-	1) name="getservers, 1 client" ;;
-	*) name="getservers, $k clients" ;;
-	esac
-	echo "| $name | $(ratio "${TM[$N1.$k]:-}" "${RESP[$N1.$k]:-}") |" \
-	    "$(ratio "${TM[$N2.$k]:-}" "${RESP[$N2.$k]:-}") |"
-done
-echo
-echo "| with a plugin / without | $N1 servers, getservers, $C clients |"
-echo "|---|---|"
-echo "| example.py, server reports only | \
-$(ratio "${TM[plugin-reports]:-}" "${TM[$N1.$C]:-}") |"
-echo "| example.py filtering every request (proceed) | \
-$(ratio "${TM[plugin-filter]:-}" "${TM[$N1.$C]:-}") |"
-echo
-if [ $FAILS -gt 0 ]; then
-	echo "bench: $FAILS correctness failure(s)" >&2
-	exit 1
-fi
-echo "bench: no correctness failure" >&2
-exit 0
+table
+exit
