@@ -20,8 +20,8 @@
  * answers go back where the request came from, list packets parse whole
  * and list only servers that echoed a challenge sent to them.  When an
  * echoed challenge is the current one, in time, a follow-up getserversExt
- * must list the server: that checks the state machine, not only memory
- * safety.  List answers are held as a UDP batch holds them, across later
+ * must list the server, which keeps the details of that answer: that
+ * checks the state machine, not only memory safety.  List answers are held as a UDP batch holds them, across later
  * packets that change the table, and must not change while held.  At the
  * end of each input the clock jumps far ahead and the table must expire
  * empty, so that inputs do not depend on each other.
@@ -653,9 +653,15 @@ echo(const struct source *src, const u_char *rest, size_t restlen)
 		ok = 0;
 	deliver(&s, pkt, n);
 	/* Listed, unless a limit on new servers said no. */
-	if (ok && sv_lookup(&s.addr, s.ws != NULL) == NULL) {
+	if (ok && (sv = sv_lookup(&s.addr, s.ws != NULL)) == NULL) {
 		CHECK(netd_conf.max_servers > 0 || netd_conf.max_per_ip == 1);
 		ok = 0;
+	}
+	/* It keeps what the answer says, and when it came. */
+	if (ok) {
+		CHECK(memcmp(&sv->details, &ir.details,
+		    sizeof(sv->details)) == 0);
+		CHECK(sv->first > 0 && sv->first <= sv->last);
 	}
 	if (ok)
 		follow_up(&s.addr, s.ws != NULL, ir.protocols[0]);

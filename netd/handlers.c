@@ -370,7 +370,7 @@ handle_inforesponse(const struct source *src, const u_char *args,
 	struct inforesp	 ir;
 	struct server	*sv;
 	const char	*why;
-	int64_t		 now = netd_now();
+	int64_t		 now = netd_now(), wall;
 	char		 abuf[ADDRSTRLEN], protos[PROTO_MAX * PROTO_LEN];
 	char		 vbuf[LOG_VISBUF];
 	int		 i, ws = src->ws != NULL, fresh = 0, changed;
@@ -387,6 +387,8 @@ handle_inforesponse(const struct source *src, const u_char *args,
 		    "challenge", abuf, ws ? "[WS] " : "");
 		return;
 	}
+	/* Unix seconds, one reading: a new server's first is its last. */
+	wall = time(NULL);
 	if ((sv = sv_lookup(&src->addr, ws)) != NULL) {
 		if (sv->answers_due == 0) {
 			log_debug("%s: %sinfoResponse not asked for, ignored",
@@ -406,7 +408,7 @@ handle_inforesponse(const struct source *src, const u_char *args,
 		sv->stat_last = now;
 		if (!ws)
 			sv->plabel = (int16_t)plugin_take_label(&src->addr);
-		sv->first = time(NULL);
+		sv->first = wall;
 		fresh = 1;
 		if (log_level_enabled(LOGLEVEL_VERBOSE)) {
 			protos[0] = '\0';
@@ -424,8 +426,9 @@ handle_inforesponse(const struct source *src, const u_char *args,
 		}
 	}
 	sv->ws_id = src->ws_id;
+	/* Reports go only when the answer changed what plugins see. */
 	changed = sv_update(sv, &ir);
-	sv->last = time(NULL);
+	sv->last = wall;
 	sv->probe_next = 0;
 	sv->timeout = now + SERVER_MS;
 	if (fresh)

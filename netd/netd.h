@@ -122,11 +122,9 @@ struct server {
 	int16_t			 label;		/* featured group, or -1 */
 	int16_t			 plabel;	/* add-server label, or -1 */
 	char			 protocols[PROTO_MAX][PROTO_LEN];
-	/* XXX details: replaced by the details branch */
-	uint16_t		 clients, maxclients;
-	int64_t			 first, last;
-	char			 game[32], gamename[32], mapname[64];
-	char			 hostname[128];
+	struct info_details	 details;	/* of its last infoResponse */
+	int64_t			 first;		/* verified first, unix s */
+	int64_t			 last;		/* verified last, unix s */
 };
 
 /* Why a server leaves the table (servers.c), as reports say it. */

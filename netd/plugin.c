@@ -638,8 +638,9 @@ static void
 plugin_put_server(struct evbuffer *b, const char *event,
     const struct server *sv)
 {
-	char	 abuf[ADDRSTRLEN];
-	int	 i;
+	const struct info_details	*d = &sv->details;
+	char				 abuf[ADDRSTRLEN];
+	int				 i;
 
 	evbuffer_add_printf(b, "|%s|%s|%s|", event, addr_str(&sv->addr,
 	    abuf, sizeof(abuf)), sv->ws ? "ws" : "udp");
@@ -655,15 +656,15 @@ plugin_put_server(struct evbuffer *b, const char *event,
 			put_escaped(b, ",", 1);
 		put_escaped(b, sv->protocols[i], strlen(sv->protocols[i]));
 	}
-	evbuffer_add_printf(b, "|%u|%u|%lld|%lld|", sv->clients,
-	    sv->maxclients, (long long)sv->first, (long long)sv->last);
-	put_escaped(b, sv->game, strlen(sv->game));
+	evbuffer_add_printf(b, "|%u|%u|%lld|%lld|", d->clients,
+	    d->maxclients, (long long)sv->first, (long long)sv->last);
+	put_escaped(b, d->game, d->game_len);
 	evbuffer_add(b, "|", 1);
-	put_escaped(b, sv->gamename, strlen(sv->gamename));
+	put_escaped(b, d->gamename, d->gamename_len);
 	evbuffer_add(b, "|", 1);
-	put_escaped(b, sv->mapname, strlen(sv->mapname));
+	put_escaped(b, d->mapname, d->mapname_len);
 	evbuffer_add(b, "|", 1);
-	put_escaped(b, sv->hostname, strlen(sv->hostname));
+	put_escaped(b, d->hostname, d->hostname_len);
 	evbuffer_add(b, "\n", 1);
 }
 

@@ -200,23 +200,35 @@ sv_create(const struct ipc_addr *a, int ws, const char **why)
 	return (sv);
 }
 
-/* What an infoResponse says of the server; lists change if it changed. */
+/*
+ * What an infoResponse says of the server.  The lists change only if its
+ * flags or protocols did; the details (struct info_details) are only
+ * shown.  Returns 1 if anything changed, 0 if the answer said nothing
+ * new: a plugin hears of a server again only when there is news.
+ */
 int
 sv_update(struct server *sv, const struct inforesp *ir)
 {
 	uint8_t	 flags;
+	int	 changed = 0;
 
 	flags = (ir->empty ? SV_EMPTY : 0) | (ir->full ? SV_FULL : 0);
-	if (sv->flags == flags && sv->nprotocols == ir->nprotocols &&
-	    memcmp(sv->protocols, ir->protocols, sizeof(sv->protocols)) == 0)
-		return (0);
-	pw_add(sv, 0);
-	sv->flags = flags;
-	sv->nprotocols = ir->nprotocols;
-	memcpy(sv->protocols, ir->protocols, sizeof(sv->protocols));
-	pw_add(sv, 1);
-	sv_changed();
-	return (1);
+	if (sv->flags != flags || sv->nprotocols != ir->nprotocols ||
+	    memcmp(sv->protocols, ir->protocols, sizeof(sv->protocols)) != 0) {
+		pw_add(sv, 0);
+		sv->flags = flags;
+		sv->nprotocols = ir->nprotocols;
+		memcpy(sv->protocols, ir->protocols, sizeof(sv->protocols));
+		pw_add(sv, 1);
+		sv_changed();
+		changed = 1;
+	}
+	/* Zero past each length (proto.h): memcmp(3) sees only news. */
+	if (memcmp(&sv->details, &ir->details, sizeof(sv->details)) != 0) {
+		sv->details = ir->details;
+		changed = 1;
+	}
+	return (changed);
 }
 
 /* Forget a server: the plugins hear why, why goes to the log. */
