@@ -28,15 +28,20 @@ def esc(data):
                    else "\\%03o" % b for b in data)
 
 
-def add_line(s, event="server-add", label="", protocols="69"):
+def add_line(s, event="server-add", label="", protocols="69", **over):
     """The regex of a server-add or server-update line for the fake
-    server s."""
-    # CLIENTS, MAXCLIENTS, GAME, GAMENAME, MAPNAME and HOSTNAME: not
-    # checked, filled by the details branch (0 and empty until then).
-    return (r"report\|1\|%s\|%s\|%s\|udp\|%s\|%s\|\d+\|\d+\|\d+\|\d+"
-            r"\|[^|]*\|[^|]*\|[^|]*\|[^|]*" % (
+    server s, with the fields of the infoResponse it answers with (over
+    replaces some, as in FakeServer.answer())."""
+    k = dict(s.keys)
+    k.update((key, str(v)) for key, v in over.items())
+    return (r"report\|1\|%s\|%s\|%s\|udp\|%s\|%s\|%s\|%s\|\d+\|\d+"
+            r"\|%s\|%s\|%s\|%s" % (
                 TIME, event, re.escape(s.addr_str), re.escape(label),
-                re.escape(protocols)))
+                re.escape(protocols), k["clients"], k["sv_maxclients"],
+                re.escape(esc(k.get("game", "").encode())),
+                re.escape(esc(k.get("gamename", "").encode())),
+                re.escape(esc(k.get("mapname", "").encode())),
+                re.escape(esc(k.get("hostname", "").encode()))))
 
 
 def remove_line(s, reason, transport="udp"):
@@ -204,8 +209,8 @@ class ReportTest(PluginTest):
         self.assertEqual(fields(lines[i + 1])[10], fields(got[7])[10])
 
     def test_add_and_update(self):
-        """server-add when a server is verified; server-update when its
-        answer changes what lists it (its protocols, empty or full),
+        """server-add when a server is verified, with the fields of its
+        infoResponse; server-update when its answer changes any of them,
         nothing when the answer is the same."""
         m = self.pmaster()
         ex = m.recorder("ex")
@@ -216,19 +221,28 @@ class ReportTest(PluginTest):
         s.register()
         ex.wait(add_line(s))
         s.register()                            # the same answer
-        s.register(clients=0)                   # empty now
-        s.register(clients=0, protocol="69,70")
-        s.register(clients=8, protocol="69,70")  # full
-        ex.wait(add_line(s, "server-update", protocols="69,70"), count=2)
+        # A new hostname alone is news, escaped as it arrived and cut at
+        # netd's bound (128 bytes).
+        name = "Renamed|\x01" + "x" * 200
+        s.register(hostname=name)
+        s.register(clients=0, protocol="69,70", hostname=name)  # empty
+        s.register(clients=8, protocol="69,70", hostname=name)  # full
+        short = name[:128]
+        ex.wait(add_line(s, "server-update", protocols="69,70", clients=8,
+                         hostname=short))
         reports = ex.matching(r"report\|.*")
         self.assertEqual(len(reports), 5, reports)
         self.assertRegex(reports[0], r"snapshot-end$")
         self.assertRegex(reports[1], "^" + add_line(s) + "$")
-        self.assertRegex(reports[2], "^" + add_line(s, "server-update") +
-                         "$")
-        for r in reports[3:]:
-            self.assertRegex(r, "^" + add_line(s, "server-update",
-                                               protocols="69,70") + "$")
+        self.assertRegex(reports[2], "^" + add_line(s, "server-update",
+                                                    hostname=short) + "$")
+        self.assertIn("Renamed\\174\\001xxx", reports[2])
+        self.assertRegex(reports[3], "^" + add_line(
+            s, "server-update", protocols="69,70", clients=0,
+            hostname=short) + "$")
+        self.assertRegex(reports[4], "^" + add_line(
+            s, "server-update", protocols="69,70", clients=8,
+            hostname=short) + "$")
         # FIRST stays, LAST moves on.
         first = {fields(r)[10] for r in reports[1:]}
         self.assertEqual(len(first), 1, reports)
