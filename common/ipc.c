@@ -444,6 +444,8 @@ ipcev_get(struct ipcev *iev, struct ipc_msg *msg)
  * every log line at level or more important goes to netd on iev as
  * IMSG_LOG too (IMSG_LOG_LEVEL says which level; -1 stops it).
  */
+#define LOG_QUEUE_MAX	(256 * 1024)	/* bytes unread, then no lines */
+
 static struct ipcev	*log_iev;
 
 static void
@@ -451,10 +453,16 @@ ipcev_log_hook(int level, const char *msg)
 {
 	struct ipc_log	 l;
 
+	/*
+	 * netd reads its channels; one that does not gets no more lines
+	 * than LOG_QUEUE_MAX unread, and a line that cannot be queued is not
+	 * worth a fatal().
+	 */
+	if (log_iev->ibuf.queued > LOG_QUEUE_MAX)
+		return;
 	memset(&l, 0, sizeof(l));
 	l.level = level;
 	(void)strlcpy(l.msg, msg, sizeof(l.msg));
-	/* A line that cannot be queued is not worth a fatal(). */
 	(void)ipcev_compose(log_iev, IMSG_LOG, 0, -1, &l, sizeof(l));
 }
 

@@ -147,13 +147,18 @@ struct ipc_chunk {
 
 struct ipc_plugin {
 	uint32_t	id;
+	uint32_t	gen;		/* which start of it */
 	uint32_t	flags;		/* PLUGIN_ADMIN */
 	char		name[PLUGIN_NAME_MAX];
 };
 
-/* netd found the plugin broken: the parent ends it (and starts it again). */
+/*
+ * netd found the plugin broken, or lost its channel: the parent ends that
+ * start of it (gen, from IMSG_PLUGIN), and starts it again.
+ */
 struct ipc_plugin_end {
 	uint32_t	id;
+	uint32_t	gen;
 	char		reason[128];
 };
 

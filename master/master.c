@@ -43,6 +43,8 @@
 
 #define SHUTDOWN_GRACE	10	/* seconds children get to finish */
 #define WATCH_INTERVAL	5	/* seconds between looks at the files */
+#define ADMIN_QUEUE_MAX	(1024 * 1024)	/* bytes unread by netd: busy */
+#define ADMIN_QUEUE_FATAL (256 * 1024 * 1024)	/* more than any reload */
 
 extern char	**environ;
 
@@ -623,7 +625,17 @@ main_admin(const struct ipc_plugin_admin *a)
 	ans.id = a->id;
 	ans.serial = a->serial;
 	(void)strlcpy(ans.token, a->token, sizeof(ans.token));
-	if (!plugins_admin(a->id)) {
+	/*
+	 * netd reads what it is sent: past ADMIN_QUEUE_MAX unread it is busy
+	 * with a large reload, past ADMIN_QUEUE_FATAL it has stopped reading
+	 * and asks on (a netd gone wrong), which the parent cannot afford.
+	 */
+	if (netd.iev.ibuf.queued > ADMIN_QUEUE_FATAL)
+		fatalx("netd sends admin requests and does not read the "
+		    "answers");
+	if (netd.iev.ibuf.queued > ADMIN_QUEUE_MAX)
+		(void)strlcpy(ans.message, "busy", sizeof(ans.message));
+	else if (!plugins_admin(a->id)) {
 		log_warnx("plugin %s: admin request refused: not started with "
 		    "--plugin-admin", name);
 		(void)strlcpy(ans.message, "not an admin plugin",

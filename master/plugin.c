@@ -60,6 +60,7 @@ enum exec_stage {
 struct plugin {
 	uint32_t	 id;
 	uint32_t	 flags;		/* PLUGIN_ADMIN */
+	uint32_t	 gen;		/* starts so far */
 	char		 name[PLUGIN_NAME_MAX];
 	char		*argv[PLUGIN_ARGS_MAX + 1];
 	char		 path[PATH_MAX];	/* argv[0], found in PATH */
@@ -103,6 +104,7 @@ static void	 plugin_child(struct plugin *, int, int, int) __dead;
 static void	 plugin_restart(int, short, void *);
 static void	 plugin_stderr(int, short, void *);
 static void	 plugin_err_line(struct plugin *, const char *, size_t);
+static void	 plugin_stderr_close(struct plugin *);
 static void	 plugin_stop_timer(int, short, void *);
 static void	 plugin_kill(int, short, void *);
 
@@ -426,6 +428,7 @@ plugin_start(struct plugin *p)
 		fatal("fcntl");
 	memset(&ip, 0, sizeof(ip));
 	ip.id = p->id;
+	ip.gen = ++p->gen;
 	ip.flags = p->flags;
 	(void)strlcpy(ip.name, p->name, sizeof(ip.name));
 	if (ipcev_compose(netd_iev, IMSG_PLUGIN, 0, sp[0], &ip,
@@ -443,16 +446,24 @@ static void
 plugin_child(struct plugin *p, int fd, int err_fd, int exec_fd)
 {
 	sigset_t	 set;
-	int		 e[2], i;
+	int		 e[2];
 
 	e[0] = EXEC_DUP;
 	if (dup2(fd, STDIN_FILENO) == -1 || dup2(fd, STDOUT_FILENO) == -1 ||
 	    dup2(err_fd, STDERR_FILENO) == -1)
 		goto fail;
-	/* Descriptors above stderr are close-on-exec, but for these. */
-	for (i = STDERR_FILENO + 1; i < 3 + 64; i++)
-		if (i != exec_fd)
-			(void)close(i);
+	/*
+	 * Nothing else of the parent's goes with it, inherited or not: the
+	 * exec pipe moves to 3, close-on-exec, and every other goes.
+	 */
+	if (exec_fd != STDERR_FILENO + 1) {
+		if (dup2(exec_fd, STDERR_FILENO + 1) == -1)
+			goto fail;
+		exec_fd = STDERR_FILENO + 1;
+	}
+	if (fcntl(exec_fd, F_SETFD, FD_CLOEXEC) == -1)
+		goto fail;
+	closefrom(exec_fd + 1);
 	/* As root still: the data directory need not be the user's. */
 	e[0] = EXEC_CHDIR;
 	if (chdir(plugin_dir) == -1)
@@ -525,9 +536,15 @@ plugins_reaped(pid_t pid, int status)
 		return (0);
 	p->pid = 0;
 	evtimer_del(&p->ev_kill);
-	/* What it wrote last is logged before the line about its end. */
-	if (p->err_fd != -1)
+	/*
+	 * What it wrote last is logged before the line about its end; what
+	 * a child it left behind writes later is not: the pipe goes now,
+	 * and a new start makes its own.
+	 */
+	if (p->err_fd != -1) {
 		plugin_stderr(p->err_fd, EV_READ, p);
+		plugin_stderr_close(p);
+	}
 	if (stopping) {
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 			log_debug("plugin %s: exited", p->name);
@@ -564,7 +581,8 @@ plugins_end(const struct ipc_plugin_end *pe)
 	    memchr(pe->reason, '\0', sizeof(pe->reason)) == NULL)
 		fatalx("bad plugin end from netd");
 	p = &plugins[pe->id];
-	if (p->pid == 0)
+	/* Exited already, or started again since: nothing to end. */
+	if (p->pid == 0 || pe->gen != p->gen)
 		return;
 	log_info("plugin %s: ended by netd (%s)", p->name, pe->reason);
 	(void)kill(p->pid, SIGTERM);
@@ -595,8 +613,10 @@ plugin_stderr(int fd, short event __unused, void *arg)
 	char		 buf[4096], *nl;
 	size_t		 off, n;
 	ssize_t		 r;
+	int		 reads;
 
-	for (;;) {
+	/* A plugin that writes without end gets 16 reads a wakeup. */
+	for (reads = 0; reads < 16; reads++) {
 		if ((r = read(fd, buf, sizeof(buf))) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -604,7 +624,7 @@ plugin_stderr(int fd, short event __unused, void *arg)
 				return;
 		}
 		if (r <= 0)
-			break;
+			goto eof;
 		for (off = 0; off < (size_t)r; off += n) {
 			nl = memchr(buf + off, '\n', (size_t)r - off);
 			n = nl != NULL ? (size_t)(nl - (buf + off)) :
@@ -629,12 +649,23 @@ plugin_stderr(int fd, short event __unused, void *arg)
 			}
 		}
 	}
+	return;
+ eof:
 	/* End of file: the plugin is gone, or going. */
+	plugin_stderr_close(p);
+}
+
+static void
+plugin_stderr_close(struct plugin *p)
+{
 	if (p->errlen > 0)
 		plugin_err_line(p, p->errbuf, p->errlen);
 	p->errlen = 0;
+	p->errcut = 0;
+	if (p->err_fd == -1)
+		return;
 	event_del(&p->ev_err);
-	(void)close(fd);
+	(void)close(p->err_fd);
 	p->err_fd = -1;
 }
 

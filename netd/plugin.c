@@ -41,6 +41,7 @@
 #define PLUGIN_LINES_A_WAKEUP	64	/* lines read before the others run */
 #define PLUGIN_OUT_MAX		(1024 * 1024)	/* bytes queued to a plugin */
 #define PLUGIN_HELD_MAX		256	/* requests a plugin may hold */
+#define PLUGIN_FILTER_LINE	(4 * 4096 + 256)	/* longest filter line */
 #define FILTER_TIMEOUT_MS	1000	/* a filter's answer, at most */
 #define ADD_RATE		1024	/* add-server requests a second */
 #define ADD_BURST		4096
@@ -65,6 +66,7 @@ struct plugin {
 	int			 filters[PLP_KINDS];
 	size_t			 nheld;
 	uint32_t		 serial;	/* of this channel */
+	uint32_t		 gen;		/* the parent's start of it */
 	int			 snap;		/* a snapshot is being sent */
 	int			 snap_begun;	/* snap_addr is the last sent */
 	struct ipc_addr		 snap_addr;
@@ -137,6 +139,7 @@ static const char *const	 gone_names[] = {
 };
 
 static void	 plugin_free(struct plugin *);
+static void	 plugin_lost(struct plugin *, const char *);
 static void	 plugin_end(struct plugin *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
 static void	 plugin_read(int, short, void *);
@@ -167,6 +170,7 @@ static void	 report_head(struct evbuffer *);
 static int	 report_begin(struct plugin *);
 static void	 put_escaped(struct evbuffer *, const void *, size_t);
 static int	 label_index(const char *);
+static int	 label_known(const char *);
 static void	 held_ask(struct held *);
 static void	 held_done(struct held *);
 static void	 held_timeout(int, short, void *);
@@ -210,6 +214,7 @@ plugin_attach(const struct ipc_plugin *ip, int fd)
 		fatal(NULL);
 	p->id = ip->id;
 	p->serial = ++serials;
+	p->gen = ip->gen;
 	p->flags = ip->flags;
 	(void)strlcpy(p->name, ip->name, sizeof(p->name));
 	p->fd = fd;
@@ -298,11 +303,26 @@ plugin_end(struct plugin *p, const char *fmt, ...)
 
 	memset(&pe, 0, sizeof(pe));
 	pe.id = p->id;
+	pe.gen = p->gen;
 	va_start(ap, fmt);
 	(void)vsnprintf(pe.reason, sizeof(pe.reason), fmt, ap);
 	va_end(ap);
 	log_warnx("plugin %s: %s", p->name, pe.reason);
 	counters.ended++;
+	plugin_free(p);
+	netd_parent_send(IMSG_PLUGIN_END, &pe, sizeof(pe));
+}
+
+/* The channel is gone: the parent ends the plugin if it still runs. */
+static void
+plugin_lost(struct plugin *p, const char *why)
+{
+	struct ipc_plugin_end	 pe;
+
+	memset(&pe, 0, sizeof(pe));
+	pe.id = p->id;
+	pe.gen = p->gen;
+	(void)strlcpy(pe.reason, why, sizeof(pe.reason));
 	plugin_free(p);
 	netd_parent_send(IMSG_PLUGIN_END, &pe, sizeof(pe));
 }
@@ -326,13 +346,16 @@ plugin_read(int fd, short event __unused, void *arg)
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
 		log_warn("plugin %s: read", p->name);
-		plugin_free(p);
+		plugin_lost(p, "its channel failed");
 		return;
 	}
 	if (n == 0) {
-		/* It exited; the parent sees it and starts it again. */
+		/*
+		 * It exited, or closed its end and runs on: either way the
+		 * parent ends this start of it and starts it again.
+		 */
 		log_verbose("plugin %s: channel closed", p->name);
-		plugin_free(p);
+		plugin_lost(p, "it closed its channel");
 		return;
 	}
 	plugin_lines(p);
@@ -378,6 +401,10 @@ plugin_lines(struct plugin *p)
 			return;
 		}
 		(void)evbuffer_remove(p->in, line, len + 1);
+		if (memchr(line, '\0', len) != NULL) {
+			plugin_end(p, "protocol error: a NUL byte in a line");
+			return;
+		}
 		line[len] = '\0';
 		if (plugin_line(p, line, len) == -1 || plugins[id] != p)
 			return;
@@ -531,7 +558,7 @@ plugin_write(int fd, short event __unused, void *arg)
 	if (evbuffer_write(p->out, fd) == -1 && errno != EAGAIN &&
 	    errno != EWOULDBLOCK && errno != EINTR) {
 		log_warn("plugin %s: write", p->name);
-		plugin_free(p);
+		plugin_lost(p, "its channel failed");
 		return;
 	}
 	if (p->snap)
@@ -601,6 +628,17 @@ put_escaped(struct evbuffer *b, const void *data, size_t len)
 		n = len < 128 ? len : 128;
 		evbuffer_add(b, buf, plp_escape(buf, s, n));
 	}
+}
+
+static int
+label_known(const char *s)
+{
+	int	 i;
+
+	for (i = 0; i < nlabels; i++)
+		if (strcmp(labels[i], s) == 0)
+			return (1);
+	return (0);
 }
 
 /* The index of an add-server label, taken if new; -1 when all are. */
@@ -832,7 +870,14 @@ held_ask(struct held *h)
 		if ((p = plugins[i]) == NULL || p->state != PL_READY ||
 		    !p->filters[h->kind])
 			continue;
-		if (p->nheld >= PLUGIN_HELD_MAX || !plugin_room(p)) {
+		/*
+		 * Filter lines have room of their own past the reports': a
+		 * burst of large requests must not fill the queue and slip
+		 * past the plugin.  PLUGIN_HELD_MAX bounds them.
+		 */
+		if (p->nheld >= PLUGIN_HELD_MAX ||
+		    evbuffer_get_length(p->out) >= PLUGIN_OUT_MAX +
+		    PLUGIN_HELD_MAX * (size_t)PLUGIN_FILTER_LINE) {
 			counters.skipped++;
 			continue;
 		}
@@ -1116,8 +1161,9 @@ request_add_server(struct plugin *p, const struct plp_line *l)
 		respond_error(p, l->token, "busy");
 		return (0);
 	}
+	/* A label is taken for good: not for a request that goes nowhere. */
 	if (l->narg == 2 && l->arg[1][0] != '\0' &&
-	    (label = label_index(l->arg[1])) == -1) {
+	    !label_known(l->arg[1]) && nlabels == PLUGIN_LABELS_MAX) {
 		respond_error(p, l->token, "too many labels");
 		return (0);
 	}
@@ -1125,6 +1171,8 @@ request_add_server(struct plugin *p, const struct plp_line *l)
 		respond_error(p, l->token, why);
 		return (0);
 	}
+	if (l->narg == 2 && l->arg[1][0] != '\0')
+		label = label_index(l->arg[1]);
 	if (label != -1 && sv_lookup(&a, 0) == NULL &&
 	    pending_add(&a, label, now) == -1) {
 		respond_error(p, l->token, "busy");

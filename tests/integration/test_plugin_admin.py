@@ -255,5 +255,63 @@ class AdminTest(UDPTest):
                           "|always|" not in l], PluginDir.lines(qrec))
 
 
+class ParentTest(AdminTest):
+    """What a plugin can do to the parent, and the lines netd refuses."""
+
+    def script(self, pd, name, text):
+        path = os.path.join(pd.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, 0o755)
+        return path
+
+    @staticmethod
+    def cpu_ticks(pid):
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+
+    def test_child_left_behind_on_stderr(self):
+        """A plugin that exits and leaves a child holding its standard
+        error: the parent closes that pipe when the plugin is reaped, so
+        the child's late line is not logged, the parent does not spin on
+        the pipe once the child closes it, and restarts leak nothing."""
+        pd = PluginDir(self)
+        cmd = self.script(pd, "orphan.sh", "#!/bin/sh\n"
+                          "( sleep 0.5; echo late >&2 ) &\n"
+                          "echo early >&2\nexit 1\n")
+        m = self.start([("--plugin", cmd)])
+        m.d.wait_for_log(r"master: plugin orphan\.sh: exited with status 1; "
+                         r"starting it again in 2 s", 6)
+        fds = len(os.listdir("/proc/%d/fd" % m.d.pid))
+        t0 = self.cpu_ticks(m.d.pid)
+        time.sleep(2.0)
+        used = (self.cpu_ticks(m.d.pid) - t0) / os.sysconf("SC_CLK_TCK")
+        # A spin takes the whole of the 2 s; an idle parent nearly none.
+        self.assertLess(used, 1.0, "the parent used %.2f s of CPU in 2 s\n"
+                        "%s" % (used, m.tail()))
+        m.d.wait_for_log(r"master: plugin orphan\.sh: exited with status 1; "
+                         r"starting it again in 4 s", 6)
+        self.assertLessEqual(len(os.listdir("/proc/%d/fd" % m.d.pid)), fds)
+        self.assertGreaterEqual(m.d.count(r"plugin orphan\.sh: early$"), 2)
+        self.assertEqual(m.d.count(r"plugin orphan\.sh: late$"), 0,
+                         m.tail())
+
+    def test_nul_byte_ends_the_plugin(self):
+        pd = PluginDir(self)
+        cmd = self.script(pd, "nul.py", "#!/usr/bin/env python3\n"
+                          "import sys\n"
+                          "for line in sys.stdin:\n"
+                          "    if line == 'config|1|ready\\n':\n"
+                          "        sys.stdout.write('register|ready\\0x\\n')\n"
+                          "        sys.stdout.flush()\n")
+        m = self.start([("--plugin", cmd)])
+        m.d.wait_for_log(r"netd: plugin nul\.py: protocol error: a NUL byte "
+                         r"in a line$", 5)
+        m.d.wait_for_log(r"master: plugin nul\.py: terminated by signal "
+                         r"15; starting it again in 1 s", 5)
+        self.assertNotIn("registered", m.d.log())
+
+
 if __name__ == "__main__":
     unittest.main()
