@@ -101,7 +101,8 @@ test_challenge_OBJS = $(O)/netd/challenge.o $(O)/netd/proto.o $(O)/common/log.o
 test_files_OBJS	    = $(O)/master/files.o $(O)/common/log.o $(O)/common/util.o
 test_ignore_OBJS    = $(O)/netd/ignore.o $(O)/common/log.o
 test_ipc_OBJS	    = $(O)/common/ipc.o $(O)/common/log.o $(O)/common/util.o
-test_options_OBJS   = $(O)/master/options.o $(O)/common/log.o
+test_options_OBJS   = $(O)/master/options.o $(O)/common/log.o \
+		      $(O)/common/util.o
 test_plugin_proto_OBJS = $(O)/netd/plugin_proto.o
 test_proto_OBJS	    = $(O)/netd/proto.o $(O)/common/log.o $(O)/common/util.o
 test_ratelimit_OBJS = $(O)/netd/ratelimit.o $(O)/netd/ipcount.o \

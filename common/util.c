@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,4 +243,16 @@ proc_start(const char *name, int use_syslog, int verbose, const char *user,
 		log_debug("running as %s in %s", user, root);
 	}
 	setproctitle("%s", name);
+}
+
+/* An error message into err (errlen bytes), for a caller to print: -1. */
+int
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return (-1);
 }

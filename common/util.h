@@ -28,5 +28,7 @@ const char	*family_name(int);
 void		 privdrop(const struct passwd *, const char *);
 void		 proc_start(const char *, int, int, const char *,
 		    const char *);
+int		 seterr(char *, size_t, const char *, ...)
+		    __attribute__((__format__ (printf, 3, 4)));
 
 #endif /* UTIL_H */

@@ -42,19 +42,6 @@ static int	 ignore_remove(const char *, size_t, const struct ipc_ignore *,
 		    FILE *);
 static int	 featured_without(const char *, size_t, const char *, FILE *);
 static const char *sep(const char *, size_t);
-static int	 seterr(char *, size_t, const char *, ...)
-		    __attribute__((__format__ (printf, 3, 4)));
-
-static int
-seterr(char *msg, size_t len, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(msg, len, fmt, ap);
-	va_end(ap);
-	return (-1);
-}
 
 /* The whole of dir/name (a missing file is empty), at most ADMIN_FILE_MAX. */
 static int

@@ -25,6 +25,7 @@
 
 #include "log.h"
 #include "options.h"
+#include "util.h"
 
 enum {
 	OPT_VERBOSE = 256,
@@ -96,8 +97,6 @@ static const struct option longopts[] = {
 
 static const char shortopts[] = "+:h46d:j:k:K:l:L:n:p:P:qu:vVwW:";
 
-static int	seterr(char *, size_t, const char *, ...)
-		    __attribute__((__format__ (printf, 3, 4)));
 static int	parse_num(const char *, const char *, const char *,
 		    const char *, int, int, int *, char *, size_t);
 static int	parse_port(const char *, const char *, uint16_t *, char *,
@@ -105,17 +104,6 @@ static int	parse_port(const char *, const char *, uint16_t *, char *,
 static int	add_port(uint16_t *, int *, uint16_t, const char *, char *,
 		    size_t);
 static uint16_t	default_challenge_port(const struct options *);
-
-static int
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return (-1);
-}
 
 /*
  * A number from lo to hi for option opt.  The error names what the number
