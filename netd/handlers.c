@@ -38,7 +38,10 @@ static void	handle_inforesponse(const struct source *, const u_char *,
 		    size_t);
 static void	handle_getservers(const struct source *, const u_char *,
 		    size_t, size_t, int);
-static void	heartbeat_challenge(const struct source *, int64_t);
+static int	challenge_allowed(struct server *, const struct ipc_addr *,
+		    int64_t);
+static void	heartbeat_challenge(const struct source *, struct server *,
+		    int64_t);
 static void	getservers_answer(const struct source *,
 		    const struct gs_query *);
 static void	handle_getmotd(const struct source *, const u_char *, size_t);
@@ -222,34 +225,45 @@ handle_heartbeat(const struct source *src, const u_char *pkt, size_t len)
 		}
 		return;
 	}
-	/*
-	 * A listed server has a bucket of its own, so that spoofed
-	 * heartbeats for one server cost no other anything.
-	 */
-	if (sv != NULL ? !bucket_take(&sv->challenge_tokens, &sv->challenged,
-	    SV_CHALLENGE_BURST, SV_CHALLENGE_MS, now) :
-	    !throttle_challenge(&src->addr, now)) {
-		netd_drops.challenges++;
+	if (!challenge_allowed(sv, &src->addr, now)) {
 		log_debug("%s: heartbeat not challenged: too many", abuf);
 		return;
 	}
 	if (plugin_filter(PLP_HEARTBEAT, src, pkt, len))
 		return;
-	heartbeat_challenge(src, now);
+	heartbeat_challenge(src, sv, now);
 }
 
-/* The heartbeat's challenge, counted as an answer due from a server. */
-static void
-heartbeat_challenge(const struct source *src, int64_t now)
+/*
+ * May the address (a listed server sv, or NULL) be challenged now?  A
+ * listed server has a bucket of its own, so that spoofed heartbeats for
+ * one server cost no other anything.
+ */
+static int
+challenge_allowed(struct server *sv, const struct ipc_addr *a, int64_t now)
 {
-	struct server	*sv;
-	char		 abuf[ADDRSTRLEN];
+	if (sv != NULL ? bucket_take(&sv->challenge_tokens, &sv->challenged,
+	    SV_CHALLENGE_BURST, SV_CHALLENGE_MS, now) :
+	    throttle_challenge(a, now))
+		return (1);
+	netd_drops.challenges++;
+	return (0);
+}
+
+/*
+ * The heartbeat's challenge, counted as an answer due from the server sv
+ * (its entry, or NULL when it has none).
+ */
+static void
+heartbeat_challenge(const struct source *src, struct server *sv,
+    int64_t now)
+{
+	char	 abuf[ADDRSTRLEN];
 
 	if (log_level_enabled(LOGLEVEL_DEBUG))
 		log_debug("%s: heartbeat, sending a challenge",
 		    addr_str(&src->addr, abuf, sizeof(abuf)));
-	if ((sv = sv_lookup(&src->addr, src->ws != NULL)) != NULL &&
-	    sv->answers_due < SV_ANSWERS_MAX)
+	if (sv != NULL && sv->answers_due < SV_ANSWERS_MAX)
 		sv->answers_due++;
 	challenge_send(src, now);
 }
@@ -268,7 +282,9 @@ handle_filtered(enum plp_kind kind, const struct source *src,
 
 	switch (kind) {
 	case PLP_HEARTBEAT:
-		heartbeat_challenge(src, netd_now());
+		/* Held: its entry may have come or gone meanwhile. */
+		heartbeat_challenge(src, sv_lookup(&src->addr,
+		    src->ws != NULL), netd_now());
 		break;
 	case PLP_GETSERVERS:
 		cmd = proto_command(pkt, len, &off);
@@ -299,15 +315,12 @@ handle_add_server(const struct ipc_addr *a, int64_t now, const char **why)
 		*why = "address in ignore.txt";
 		return (-1);
 	}
-	if ((sv = sv_lookup(a, 0)) != NULL ? !bucket_take(&sv->challenge_tokens,
-	    &sv->challenged, SV_CHALLENGE_BURST, SV_CHALLENGE_MS, now) :
-	    !throttle_challenge(a, now)) {
-		netd_drops.challenges++;
+	if (!challenge_allowed(sv = sv_lookup(a, 0), a, now)) {
 		*why = "challenge limit of the address";
 		return (-1);
 	}
 	src_udp(&src, a, NULL, NULL);
-	heartbeat_challenge(&src, now);
+	heartbeat_challenge(&src, sv, now);
 	return (0);
 }
 
