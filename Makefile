@@ -55,7 +55,7 @@ WARNINGS = -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wsign-compare
 CFLAGS	?= -O2 -g
 ALL_CFLAGS = $(CFLAGS) $(WARNINGS) $(SANFLAGS) $(SANDEFS) -D_GNU_SOURCE \
-	   -DLIBBSD_OPENBSD_VIS -Icommon -Imaster -Inetd -Ilogd $(PKGCFLAGS)
+	   -DLIBBSD_OPENBSD_VIS -Icommon -Imaster -Inetd -Ilogd -Ipuppet $(PKGCFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 LIBS	= $(PKGLIBS) -lwslay -ltls
 
@@ -69,7 +69,9 @@ NETD_SRCS   = netd/netd.c netd/proto.c netd/udp.c netd/handlers.c \
 	      netd/source.c netd/plugin.c netd/plugin_proto.c
 LOGD_SRCS   = logd/logd.c logd/db.c logd/db_sqlite.c logd/db_tdb.c \
 	      logd/report.c
-SRCS	= $(COMMON_SRCS) $(MASTER_SRCS) $(NETD_SRCS) $(LOGD_SRCS)
+PUPPET_SRCS = puppet/puppet.c puppet/fetch.c puppet/remotes.c puppet/list.c
+SRCS	= $(COMMON_SRCS) $(MASTER_SRCS) $(NETD_SRCS) $(LOGD_SRCS) \
+	  $(PUPPET_SRCS)
 OBJS	= $(SRCS:%.c=$(BUILD)/%.o)
 
 UNIT_TESTS != ls tests/unit/test_*.c 2>/dev/null | sed 's,.*/,,; s,\.c$$,,' 
@@ -89,7 +91,7 @@ endif
 $(BUILD)/$(PROG): $(OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(OBJS) $(LIBS)
 
-$(BUILD)/%.o: %.c common/*.h master/*.h netd/*.h logd/*.h
+$(BUILD)/%.o: %.c common/*.h master/*.h netd/*.h logd/*.h puppet/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -101,10 +103,13 @@ test_challenge_OBJS = $(O)/netd/challenge.o $(O)/netd/proto.o $(O)/common/log.o
 test_files_OBJS	    = $(O)/master/files.o $(O)/common/log.o $(O)/common/util.o
 test_ignore_OBJS    = $(O)/netd/ignore.o $(O)/common/log.o
 test_ipc_OBJS	    = $(O)/common/ipc.o $(O)/common/log.o $(O)/common/util.o
-test_options_OBJS   = $(O)/master/options.o $(O)/common/log.o \
-		      $(O)/common/util.o
+test_options_OBJS   = $(O)/master/options.o $(O)/puppet/remotes.o \
+		      $(O)/common/log.o $(O)/common/util.o
 test_plugin_proto_OBJS = $(O)/netd/plugin_proto.o
 test_proto_OBJS	    = $(O)/netd/proto.o $(O)/common/log.o $(O)/common/util.o
+test_puppet_list_OBJS = $(O)/puppet/list.o
+test_puppet_remotes_OBJS = $(O)/puppet/remotes.o $(O)/common/log.o \
+		      $(O)/common/util.o
 test_ratelimit_OBJS = $(O)/netd/ratelimit.o $(O)/netd/ipcount.o \
 		      $(O)/netd/throttle.o $(O)/common/log.o
 test_sandbox_OBJS   = $(SANDBOX:%.c=$(O)/%.o) $(O)/common/log.o
@@ -134,7 +139,7 @@ check: all headers bench $(UNIT_BINS)
 	$(PYTHON) tests/run.py $(BUILD) build-san
 
 # Every header compiles on its own, so that it can be included first.
-HEADERS	!= ls common/*.h master/*.h netd/*.h logd/*.h tests/unit/*.h
+HEADERS	!= ls common/*.h master/*.h netd/*.h logd/*.h puppet/*.h tests/unit/*.h
 headers:
 	@for h in $(HEADERS); do \
 		printf '#include "%s"\n' "$$(basename $$h)" | $(CC) -fsyntax-only \
@@ -177,12 +182,12 @@ FUZZCC	    = clang
 FUZZTIME   ?= 60
 FUZZBUILD   = build-fuzz
 FUZZERS	    = proto-fuzzer files-fuzzer ws-http-fuzzer packet-fuzzer \
-	      ws-fuzzer plugin-fuzzer
+	      ws-fuzzer plugin-fuzzer puppet-fuzzer
 # Does $(FUZZCC) link libFuzzer?  Asked by check only.
 FUZZ_PROBE  = printf 'int LLVMFuzzerTestOneInput(const char *d, long n) \
 	      { return (0); }\n' | $(FUZZCC) -fsanitize=fuzzer -x c \
 	      -o /dev/null - >/dev/null 2>&1
-FUZZ_HDRS   = common/*.h master/*.h netd/*.h
+FUZZ_HDRS   = common/*.h master/*.h netd/*.h puppet/*.h
 # The parsers.
 FUZZ_SRCS   = netd/proto.c common/log.c common/util.c master/files.c \
 	      netd/ws_http.c common/base64.c
@@ -199,10 +204,12 @@ FUZZ_WS_SRCS = netd/ws.c netd/ws_http.c netd/source.c netd/proto.c \
 	      common/base64.c
 # The lines of plugins, and the escaping of their fields.
 FUZZ_PLUGIN_SRCS = netd/plugin_proto.c
+# The puppet's readers of other masters' lists and of puppetmasters.txt.
+FUZZ_PUPPET_SRCS = puppet/list.c puppet/remotes.c common/util.c common/log.c
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	      -fno-sanitize-recover=all -fno-omit-frame-pointer $(WARNINGS) \
 	      -D_GNU_SOURCE -DLIBBSD_OPENBSD_VIS -Icommon -Imaster -Inetd \
-	      -Ilogd $(PKGCFLAGS)
+	      -Ilogd -Ipuppet $(PKGCFLAGS)
 
 .PHONY: fuzz fuzz-run fuzz-regress fuzz-clean
 
@@ -221,6 +228,11 @@ $(FUZZBUILD)/plugin-fuzzer: fuzz/plugin-fuzzer.c $(FUZZ_PLUGIN_SRCS) \
     $(FUZZ_HDRS)
 	@mkdir -p $(FUZZBUILD)
 	$(FUZZCC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_PLUGIN_SRCS) $(PKGLIBS)
+
+$(FUZZBUILD)/puppet-fuzzer: fuzz/puppet-fuzzer.c $(FUZZ_PUPPET_SRCS) \
+    $(FUZZ_HDRS)
+	@mkdir -p $(FUZZBUILD)
+	$(FUZZCC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_PUPPET_SRCS) $(PKGLIBS)
 
 $(FUZZBUILD)/%-fuzzer: fuzz/%-fuzzer.c $(FUZZ_SRCS) $(FUZZ_HDRS)
 	@mkdir -p $(FUZZBUILD)

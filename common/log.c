@@ -23,6 +23,7 @@
 #include "tremmasterd.h"
 
 static int		 log_to_syslog;
+static int		 log_to_parent;	/* a plugin of ours: stderr */
 static int		 log_verbose_level = LOGLEVEL_DEFAULT;
 static const char	*log_procname = "master";
 static int		 log_hook_level = -1;	/* -1: no hook */
@@ -49,6 +50,20 @@ log_init(int use_syslog, int level)
 	tzset();
 	if (log_to_syslog)
 		openlog("tremmasterd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+/*
+ * The plugins of this binary (puppet): standard output is the plugin
+ * channel, so lines go to standard error, which the parent reads and logs
+ * under the plugin's name, each line starting with its level as a digit
+ * (master/plugin.c).
+ */
+void
+log_init_plugin(int level)
+{
+	log_to_parent = 1;
+	log_setverbose(level);
+	tzset();
 }
 
 void
@@ -138,6 +153,17 @@ vlog(int level, const char *fmt, va_list ap)
 		errno = saved_errno;
 		return;
 	}
+	if (log_to_parent) {
+		n = snprintf(line, sizeof(line), "%d%s", level, msg);
+		if (n < 0)
+			n = 0;
+		if ((size_t)n >= sizeof(line) - 1)
+			n = sizeof(line) - 2;
+		line[n] = '\n';
+		(void)write(STDERR_FILENO, line, n + 1);
+		errno = saved_errno;
+		return;
+	}
 	/*
 	 * localtime_r() keeps the zone read by log_init(): localtime()
 	 * looks for /etc/localtime again each time, which no sandbox allows.
@@ -180,6 +206,19 @@ logit(int level, const char *fmt, ...)
 {
 	va_list	 ap;
 
+	va_start(ap, fmt);
+	vlog(level, fmt, ap);
+	va_end(ap);
+}
+
+/* A line at a level known at run time: a plugin's (master/plugin.c). */
+void
+log_at(int level, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (level < LOGLEVEL_ALWAYS || level > LOGLEVEL_DEBUG)
+		level = LOGLEVEL_ERROR;
 	va_start(ap, fmt);
 	vlog(level, fmt, ap);
 	va_end(ap);

@@ -25,12 +25,15 @@
 #define LOG_PREVIEW		100
 
 void	log_init(int, int);
+void	log_init_plugin(int);
 void	log_procinit(const char *);
 void	log_setverbose(int);
 int	log_getverbose(void);
 int	log_level_enabled(int);
 void	log_sethook(int, void (*)(int, const char *));
 void	log_hook_suspend(int);
+void	log_at(int, const char *, ...)
+	    __attribute__((__format__ (printf, 2, 3)));
 void	log_always(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
 void	log_warn(const char *, ...)

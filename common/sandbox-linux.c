@@ -2,7 +2,7 @@
 /* Copyright (c) 2026 The tremmasterd authors */
 
 /*
- * Linux: netd and logd each run under a seccomp-bpf allow-list (built
+ * Linux: netd, logd and the puppet plugin each run under a seccomp-bpf allow-list (built
  * with libseccomp), the analogue of the pledge(2) promises they make on
  * OpenBSD.  Any call outside the list kills the whole process
  * (SCMP_ACT_KILL_PROCESS): the parent then sees a child killed by SIGSYS
@@ -28,6 +28,7 @@
 enum sandbox_arg {
 	SB_ANY,		/* any arguments */
 	SB_UNIX,	/* socket(2) of the AF_UNIX family only */
+	SB_INET,	/* socket(2) of AF_INET and AF_INET6 only */
 	SB_NOEXEC	/* mmap(2)/mprotect(2) without PROT_EXEC */
 };
 
@@ -129,6 +130,47 @@ static const struct sandbox_call logd_calls[] = {
 	{ "exit_group", SB_ANY }	/* exit(3) */
 };
 
+/*
+ * The puppet plugin once its files are read (puppet/puppet.c): the
+ * analogue of pledge("stdio inet").  It makes UDP and TCP sockets to the
+ * remote masters and the name servers, and talks to netd on its standard
+ * input and output.
+ */
+static const struct sandbox_call puppet_calls[] = {
+	{ "epoll_wait", SB_ANY },	/* libevent's loop */
+	{ "epoll_pwait", SB_ANY },	/* the same, in other libevent builds */
+	{ "epoll_ctl", SB_ANY },	/* libevent adds and deletes events */
+	{ "read", SB_ANY },		/* the channel, libevent's signals */
+	{ "readv", SB_ANY },		/* the channel (evbuffer_read) */
+	{ "recvfrom", SB_ANY },		/* lists, DNS answers, TLS */
+	{ "write", SB_ANY },		/* log lines on standard error */
+	{ "writev", SB_ANY },		/* the channel (evbuffer_write) */
+	{ "sendto", SB_ANY },		/* requests, DNS queries, TLS */
+	{ "socket", SB_INET },		/* to a remote master, to DNS */
+	{ "connect", SB_ANY },		/* the same */
+	{ "getsockopt", SB_ANY },	/* SO_ERROR of a connect(2) */
+	{ "setsockopt", SB_ANY },	/* TCP_NODELAY */
+	{ "getsockname", SB_ANY },	/* evdns, libtls */
+	{ "getpeername", SB_ANY },	/* libtls */
+	{ "fcntl", SB_ANY },		/* evdns makes its sockets
+					   non-blocking */
+	{ "ioctl", SB_ANY },		/* libevent's FIONREAD */
+	{ "close", SB_ANY },		/* sockets */
+	{ "brk", SB_ANY },		/* malloc */
+	{ "mmap", SB_NOEXEC },		/* malloc, never executable */
+	{ "munmap", SB_ANY },		/* free */
+	{ "mremap", SB_ANY },		/* realloc of a large block */
+	{ "madvise", SB_ANY },		/* free gives memory back */
+	{ "futex", SB_ANY },		/* glibc and OpenSSL locks */
+	{ "clock_gettime", SB_ANY },	/* deadlines, if not in the vDSO */
+	{ "gettimeofday", SB_ANY },	/* libevent, if not in the vDSO */
+	{ "getrandom", SB_ANY },	/* arc4random, OpenSSL, evdns ids */
+	{ "getpid", SB_ANY },		/* OpenSSL */
+	{ "rt_sigreturn", SB_ANY },	/* end of libevent's signal handler */
+	{ "rt_sigprocmask", SB_ANY },	/* abort(3) */
+	{ "exit_group", SB_ANY }	/* exit(3) */
+};
+
 #ifdef TREMMASTERD_SANITIZE
 /*
  * The sanitizer build only: what the ASan, UBSan and LeakSanitizer
@@ -185,6 +227,13 @@ sandbox_add(scmp_filter_ctx ctx, const struct sandbox_call *c, size_t n)
 		case SB_UNIX:
 			rv = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
 			    SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0));
+			break;
+		case SB_INET:
+			rv = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+			    SCMP_A0(SCMP_CMP_EQ, AF_INET, 0));
+			if (rv >= 0)
+				rv = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr,
+				    1, SCMP_A0(SCMP_CMP_EQ, AF_INET6, 0));
 			break;
 		case SB_NOEXEC:
 			rv = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
@@ -250,4 +299,15 @@ sandbox_logd(int no_seccomp)
 		return;
 	}
 	sandbox_load("logd", logd_calls, nitems(logd_calls));
+}
+
+/* The puppet plugin, its files read: the analogue of pledge("stdio inet"). */
+void
+sandbox_puppet(int no_seccomp)
+{
+	if (no_seccomp) {
+		log_info("no seccomp filter (--no-seccomp)");
+		return;
+	}
+	sandbox_load("puppet", puppet_calls, nitems(puppet_calls));
 }

@@ -31,3 +31,11 @@ sandbox_logd(int no_seccomp __unused)
 	if (pledge("stdio rpath wpath cpath flock recvfd", NULL) == -1)
 		fatal("pledge");
 }
+
+/* The puppet plugin, chrooted, its files read: sockets only. */
+void
+sandbox_puppet(int no_seccomp __unused)
+{
+	if (pledge("stdio inet", NULL) == -1)
+		fatal("pledge");
+}

@@ -38,6 +38,7 @@
 #include "master.h"
 #include "options.h"
 #include "osdep.h"
+#include "puppet.h"
 #include "tremmasterd.h"
 #include "util.h"
 
@@ -71,6 +72,8 @@ static char			**saved_argv;
 static int			 saved_argc;
 static int			 shutting_down;
 static int			 exit_status;
+static int			 puppet_on;
+static char			 puppet_note[160];
 static u_char			*tls_cert, *tls_key;
 static size_t			 tls_cert_len, tls_key_len;
 static const char		*db_files[] = {
@@ -97,6 +100,53 @@ static int	create_db_files(void);
 static void	db_file_range(size_t *, size_t *);
 static u_char	*read_file(const char *, const char *, size_t *);
 static void	main_send_chunks(uint32_t, const u_char *, size_t);
+static int	main_puppet(char *, size_t);
+
+/*
+ * The puppet plugin runs when --puppet-master or puppetmasters.txt names
+ * a remote master, unless --puppet-disable: a mode of this binary started
+ * as a plugin.  puppetmasters.txt is checked here, so that a bad line is
+ * an error on the terminal as a bad featured.txt is.
+ */
+static int
+main_puppet(char *err, size_t errlen)
+{
+	struct puppet_remote	 r[PUPPET_REMOTES_MAX];
+	char			 path[PATH_MAX];
+	int			 n, rv;
+
+	if (opts.puppet_disable) {
+		(void)strlcpy(puppet_note, "puppet plugin off "
+		    "(--puppet-disable)", sizeof(puppet_note));
+		return (0);
+	}
+	if (opts.puppet_master == NULL) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", datadir,
+		    PUPPET_FILE) >= sizeof(path))
+			return (seterr(err, errlen, "%s: path too long",
+			    datadir));
+		memset(r, 0, sizeof(r));
+		r[0].port = PUPPET_DEFAULT_PORT;
+		if ((rv = remotes_load(path, r, &n, err, errlen)) == -1)
+			return (-1);
+		if (rv == 1 || n == 0) {
+			(void)snprintf(puppet_note, sizeof(puppet_note),
+			    "puppet plugin off: no --puppet-master and %s %s",
+			    rv == 1 ? "no" : "an empty", PUPPET_FILE);
+			return (0);
+		}
+		(void)snprintf(puppet_note, sizeof(puppet_note), "puppet "
+		    "plugin on: %d remote master%s in %s", n, n == 1 ? "" :
+		    "s", PUPPET_FILE);
+	} else
+		(void)snprintf(puppet_note, sizeof(puppet_note), "puppet "
+		    "plugin on: remote master %s", opts.puppet_master);
+	if (plugins_add_builtin("puppet", selfpath, saved_argc, saved_argv,
+	    err, errlen) == -1)
+		return (-1);
+	puppet_on = 1;
+	return (0);
+}
 
 /* setproctitle() overwrites argv, so keep a copy for exec. */
 static char **
@@ -302,9 +352,13 @@ main(int argc, char *argv[])
 		fprintf(stderr, "tremmasterd: %s\n", errbuf);
 		return (1);
 	}
-	if (opts.proc != PROC_PARENT && (fstat(PARENT_SOCK_FILENO, &st) == -1 ||
+	/* netd and logd have their channel on fd 3, plugins on stdin. */
+	if (opts.proc != PROC_PARENT && (fstat(opts.proc == PROC_PUPPET ?
+	    STDIN_FILENO : PARENT_SOCK_FILENO, &st) == -1 ||
 	    !S_ISSOCK(st.st_mode)))
 		errx(1, "--proc is for tremmasterd's own children");
+	if (opts.proc == PROC_PUPPET)
+		puppet_main(&opts);
 	if (opts.proc == PROC_NETD)
 		netd_main(&opts);
 	if (opts.proc == PROC_LOGD)
@@ -339,6 +393,11 @@ main(int argc, char *argv[])
 		err(1, "data directory");
 	if (osdep_self_path(saved_argv[0], selfpath, sizeof(selfpath)) == -1)
 		err(1, "cannot find my own binary from \"%s\"", saved_argv[0]);
+	if ((opts.action == ACTION_RUN || opts.action == ACTION_CHECK) &&
+	    main_puppet(errbuf, sizeof(errbuf)) == -1) {
+		fprintf(stderr, "tremmasterd: %s\n", errbuf);
+		return (1);
+	}
 
 	/* Until the daemon runs, errors show even at --verbose 0. */
 	log_init(0, opts.verbose > LOGLEVEL_ERROR ? opts.verbose :
@@ -379,12 +438,19 @@ main(int argc, char *argv[])
 				log_info("%s may be written by others than "
 				    "root: netd is chrooted to %s instead",
 				    opts.jail, EMPTY_DIR);
-		}
+		} else if (puppet_on)
+			check_dir(EMPTY_DIR, 1, 0);	/* its chroot */
 	}
 
 	if (opts.daemonize && daemon(1, 0) == -1)
 		err(1, "daemon");
 	log_init(opts.use_syslog, opts.verbose);
+	if (puppet_note[0] != '\0') {
+		if (opts.puppet_opt != NULL || puppet_on)
+			log_info("%s", puppet_note);
+		else
+			log_verbose("%s", puppet_note);
+	}
 	if (!is_root)
 		log_info("not started as root: netd and logd keep this user "
 		    "and are not chrooted");

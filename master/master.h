@@ -38,6 +38,8 @@ struct ipc_plugin_end;
 struct passwd;
 int	plugins_init(const struct options *, const struct passwd *, char *,
 	    size_t);
+int	plugins_add_builtin(const char *, const char *, int, char **,
+	    char *, size_t);
 void	plugins_unveil(void);
 void	plugins_start(struct ipcev *, const char *);
 int	plugins_reaped(pid_t, int);

@@ -25,6 +25,7 @@
 
 #include "log.h"
 #include "options.h"
+#include "puppet.h"
 #include "util.h"
 
 enum {
@@ -46,7 +47,16 @@ enum {
 	OPT_CHALLENGE_BURST,
 	OPT_PLUGIN,
 	OPT_PLUGIN_ADMIN,
-	OPT_PROC
+	OPT_PROC,
+	OPT_PUPPET_MASTER,
+	OPT_PUPPET_PORT,
+	OPT_PUPPET_PROTOCOL,
+	OPT_PUPPET_USE_WS,
+	OPT_PUPPET_INTERVAL,
+	OPT_PUPPET_DISABLE,
+	OPT_PUPPET_ENABLE,
+	OPT_PUPPET_RUN_ONCE,
+	OPT_PUPPET_CA_FILE
 };
 
 static const struct option longopts[] = {
@@ -92,6 +102,22 @@ static const struct option longopts[] = {
 	{ "plugin-admin",	required_argument,	NULL,
 	    OPT_PLUGIN_ADMIN },
 	{ "proc",		required_argument,	NULL, OPT_PROC },
+	{ "puppet-master",	required_argument,	NULL,
+	    OPT_PUPPET_MASTER },
+	{ "puppet-port",	required_argument,	NULL, OPT_PUPPET_PORT },
+	{ "puppet-protocol",	required_argument,	NULL,
+	    OPT_PUPPET_PROTOCOL },
+	{ "puppet-use-websocket", no_argument,		NULL,
+	    OPT_PUPPET_USE_WS },
+	{ "puppet-interval",	required_argument,	NULL,
+	    OPT_PUPPET_INTERVAL },
+	{ "puppet-disable",	no_argument,		NULL,
+	    OPT_PUPPET_DISABLE },
+	{ "puppet-enable",	no_argument,		NULL, OPT_PUPPET_ENABLE },
+	{ "puppet-run-once",	no_argument,		NULL,
+	    OPT_PUPPET_RUN_ONCE },
+	{ "puppet-ca-file",	required_argument,	NULL,
+	    OPT_PUPPET_CA_FILE },
 	{ NULL,			0,			NULL, 0 }
 };
 
@@ -104,6 +130,8 @@ static int	parse_port(const char *, const char *, uint16_t *, char *,
 static int	add_port(uint16_t *, int *, uint16_t, const char *, char *,
 		    size_t);
 static uint16_t	default_challenge_port(const struct options *);
+static int	check_puppet_master(const char *, const char *, char *,
+		    size_t);
 
 /*
  * A number from lo to hi for option opt.  The error names what the number
@@ -151,6 +179,22 @@ add_port(uint16_t *ports, int *nports, uint16_t port, const char *opt,
 		return (seterr(err, errlen, "%s: at most %d ports", opt,
 		    MAX_PORTS));
 	ports[(*nports)++] = port;
+	return (0);
+}
+
+/* --puppet-master: a host, an address, or a ws:// or wss:// URL. */
+static int
+check_puppet_master(const char *opt, const char *arg, char *err,
+    size_t errlen)
+{
+	struct puppet_remote	 r;
+	char			 why[200];
+
+	memset(&r, 0, sizeof(r));
+	if (remote_parse_url(arg, PUPPET_DEFAULT_PORT, &r, why,
+	    sizeof(why)) == -1 || (r.conn == CONN_DEFAULT &&
+	    remote_parse_host(arg, &r, why, sizeof(why)) == -1))
+		return (seterr(err, errlen, "%s: %s", opt, why));
 	return (0);
 }
 
@@ -206,6 +250,7 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 	o->answer_budget = DEFAULT_ANSWER_BUDGET;
 	o->db_max_size = DEFAULT_DB_MAX_SIZE;
 	o->challenge_burst = DEFAULT_CHALLENGE_BURST;
+	o->puppet_interval = DEFAULT_PUPPET_INTERVAL;
 	err[0] = '\0';
 
 	optind = 0;	/* full reset, so that tests may call us again */
@@ -237,6 +282,9 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 			(void)snprintf(optname, sizeof(optname), "-%c",
 			    ch == '?' || ch == ':' ? optopt : ch);
 
+		if (ch >= OPT_PUPPET_MASTER && ch <= OPT_PUPPET_CA_FILE &&
+		    o->puppet_opt == NULL && longindex != -1)
+			o->puppet_opt = longopts[longindex].name;
 		switch (ch) {
 		case 'h':
 			o->action = ACTION_HELP;
@@ -415,9 +463,50 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 				o->proc = PROC_NETD;
 			else if (strcmp(optarg, "logd") == 0)
 				o->proc = PROC_LOGD;
+			else if (strcmp(optarg, "puppet") == 0)
+				o->proc = PROC_PUPPET;
 			else
 				return (seterr(err, errlen, "%s: unknown "
 				    "process \"%s\"", optname, optarg));
+			break;
+		case OPT_PUPPET_MASTER:
+			if (check_puppet_master(optname, optarg, err,
+			    errlen) == -1)
+				return (-1);
+			o->puppet_master = optarg;
+			break;
+		case OPT_PUPPET_PORT:
+			if (parse_port(optname, optarg, &o->puppet_port, err,
+			    errlen) == -1)
+				return (-1);
+			break;
+		case OPT_PUPPET_PROTOCOL:
+			if (optarg[0] == '\0' || optarg[strspn(optarg,
+			    "0123456789")] != '\0' || strlen(optarg) > 7)
+				return (seterr(err, errlen, "%s: bad protocol "
+				    "\"%s\" (a number such as 69, 70 or 71)",
+				    optname, optarg));
+			o->puppet_protocol = optarg;
+			break;
+		case OPT_PUPPET_USE_WS:
+			o->puppet_use_ws = 1;
+			break;
+		case OPT_PUPPET_INTERVAL:
+			if (parse_num(optname, "", optarg, "seconds", 1, 86400,
+			    &o->puppet_interval, err, errlen) == -1)
+				return (-1);
+			break;
+		case OPT_PUPPET_DISABLE:
+			o->puppet_disable = 1;
+			break;
+		case OPT_PUPPET_ENABLE:
+			/* The Python master's; on is the default here. */
+			break;
+		case OPT_PUPPET_RUN_ONCE:
+			o->puppet_run_once = 1;
+			break;
+		case OPT_PUPPET_CA_FILE:
+			o->puppet_ca_file = optarg;
 			break;
 		case ':':
 			return (seterr(err, errlen, "%s: missing argument",

@@ -31,9 +31,10 @@
 #define VERSION			"0.1.0"
 #define OPT_PLUGINS_MAX		16	/* PLUGIN_MAX of tremmasterd.h */
 #define OPT_PLUGIN_IS_ADMIN	0x01	/* PLUGIN_ADMIN of tremmasterd.h */
+#define DEFAULT_PUPPET_INTERVAL	300	/* seconds */
 
 enum db_backend { DB_AUTO, DB_NONE, DB_TDB, DB_SQLITE };
-enum proc_id { PROC_PARENT, PROC_NETD, PROC_LOGD };
+enum proc_id { PROC_PARENT, PROC_NETD, PROC_LOGD, PROC_PUPPET };
 enum opt_action {
 	ACTION_RUN, ACTION_HELP, ACTION_VERSION, ACTION_CHECK, ACTION_STATS,
 	ACTION_CREATE_DB
@@ -73,6 +74,16 @@ struct options {
 	const char	*plugins[OPT_PLUGINS_MAX];	/* --plugin commands */
 	int		 plugin_flags[OPT_PLUGINS_MAX];
 	int		 nplugins;
+	/* The puppet plugin (puppet/puppet.h), the Python master's options. */
+	const char	*puppet_master;	/* --puppet-master, or NULL */
+	uint16_t	 puppet_port;	/* --puppet-port, or 0 */
+	const char	*puppet_protocol;	/* --puppet-protocol */
+	int		 puppet_use_ws;	/* --puppet-use-websocket */
+	int		 puppet_interval;	/* --puppet-interval, seconds */
+	int		 puppet_disable;	/* --puppet-disable */
+	int		 puppet_run_once;	/* --puppet-run-once */
+	const char	*puppet_ca_file;	/* --puppet-ca-file */
+	const char	*puppet_opt;	/* the first --puppet-* given */
 };
 
 int		 options_parse(int, char **, struct options *, char *, size_t);

@@ -32,6 +32,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <vis.h>
 
 #include "ipc.h"
 #include "log.h"
@@ -57,12 +58,16 @@ enum exec_stage {
 	EXEC_EXEC
 };
 
+#define PLUGIN_BUILTIN		0x100	/* a mode of this binary: exec'd as
+					   root, it drops privileges itself */
+
 struct plugin {
 	uint32_t	 id;
-	uint32_t	 flags;		/* PLUGIN_ADMIN */
+	uint32_t	 flags;		/* PLUGIN_ADMIN, PLUGIN_BUILTIN */
 	uint32_t	 gen;		/* starts so far */
 	char		 name[PLUGIN_NAME_MAX];
 	char		*argv[PLUGIN_ARGS_MAX + 1];
+	char		**xargv;	/* a builtin's, else NULL */
 	char		 path[PATH_MAX];	/* argv[0], found in PATH */
 	char		 interp[PATH_MAX];	/* its "#!" line's, or "" */
 	pid_t		 pid;		/* 0: not running */
@@ -342,6 +347,43 @@ plugins_init(const struct options *o, const struct passwd *pw,
 	return (0);
 }
 
+/*
+ * A plugin of this binary, re-executed as "--proc proc" with the daemon's
+ * own arguments, as netd and logd are: it starts as root and drops
+ * privileges itself, into a chroot (puppet/puppet.c).
+ */
+int
+plugins_add_builtin(const char *proc, const char *self, int argc,
+    char **argv, char *err, size_t errlen)
+{
+	struct plugin	*p;
+	int		 i, n = 0;
+
+	if (nplugins == PLUGIN_MAX)
+		return (seterr(err, errlen, "more than %d plugins with the "
+		    "%s plugin", PLUGIN_MAX, proc));
+	p = &plugins[nplugins];
+	memset(p, 0, sizeof(*p));
+	p->id = (uint32_t)nplugins;
+	p->flags = PLUGIN_BUILTIN;
+	p->err_fd = -1;
+	p->delay = RESTART_FIRST;
+	(void)strlcpy(p->name, proc, sizeof(p->name));
+	if (strlcpy(p->path, self, sizeof(p->path)) >= sizeof(p->path))
+		return (seterr(err, errlen, "%s: path too long", self));
+	if ((p->xargv = calloc(argc + 3, sizeof(*p->xargv))) == NULL)
+		fatal(NULL);
+	p->xargv[n++] = argv[0];
+	p->xargv[n++] = (char *)"--proc";
+	if ((p->xargv[n++] = strdup(proc)) == NULL)
+		fatal(NULL);
+	for (i = 1; i < argc; i++)
+		p->xargv[n++] = argv[i];
+	p->xargv[n] = NULL;
+	nplugins++;
+	return (0);
+}
+
 /* OpenBSD: the parent may execute the plugins and their interpreters. */
 void
 plugins_unveil(void)
@@ -429,7 +471,7 @@ plugin_start(struct plugin *p)
 	memset(&ip, 0, sizeof(ip));
 	ip.id = p->id;
 	ip.gen = ++p->gen;
-	ip.flags = p->flags;
+	ip.flags = p->flags & PLUGIN_ADMIN;
 	(void)strlcpy(ip.name, p->name, sizeof(ip.name));
 	if (ipcev_compose(netd_iev, IMSG_PLUGIN, 0, sp[0], &ip,
 	    sizeof(ip)) == -1)
@@ -469,7 +511,7 @@ plugin_child(struct plugin *p, int fd, int err_fd, int exec_fd)
 	if (chdir(plugin_dir) == -1)
 		goto fail;
 	e[0] = EXEC_USER;
-	if (plugin_pw != NULL) {
+	if (plugin_pw != NULL && !(p->flags & PLUGIN_BUILTIN)) {
 		if (setgroups(1, &plugin_pw->pw_gid) == -1 ||
 		    setresgid(plugin_pw->pw_gid, plugin_pw->pw_gid,
 		    plugin_pw->pw_gid) == -1 ||
@@ -479,7 +521,8 @@ plugin_child(struct plugin *p, int fd, int err_fd, int exec_fd)
 		if (setuid(0) != -1)
 			goto fail;
 	}
-	if (getuid() == 0 || geteuid() == 0) {
+	if (!(p->flags & PLUGIN_BUILTIN) && (getuid() == 0 ||
+	    geteuid() == 0)) {
 		errno = EPERM;
 		goto fail;
 	}
@@ -502,7 +545,7 @@ plugin_child(struct plugin *p, int fd, int err_fd, int exec_fd)
 	(void)sigprocmask(SIG_SETMASK, &set, NULL);
 	(void)setsid();
 	e[0] = EXEC_EXEC;
-	execv(p->path, p->argv);
+	execv(p->path, p->xargv != NULL ? p->xargv : p->argv);
 fail:
 	e[1] = errno;
 	(void)write(exec_fd, e, sizeof(e));
@@ -690,8 +733,21 @@ plugin_err_line(struct plugin *p, const char *line, size_t len)
 	p->err_lines++;
 	/* Not on the plugins' log stream: a plugin would hear itself. */
 	log_hook_suspend(1);
-	log_warnx("plugin %s: %s%s", p->name, log_vis(line, len, vbuf,
-	    sizeof(vbuf)), p->errcut ? "..." : "");
+	/*
+	 * A builtin's lines start with their level (log_init_plugin()), and
+	 * are ours: escaped all the same, but not cut to a preview.
+	 */
+	if ((p->flags & PLUGIN_BUILTIN) && len > 0 && line[0] >= '0' &&
+	    line[0] <= '0' + LOGLEVEL_DEBUG) {
+		char	 own[STDERR_LINE_MAX * 4 + 1];
+
+		(void)strnvisx(own, sizeof(own), line + 1, len - 1,
+		    VIS_CSTYLE | VIS_OCTAL | VIS_NL | VIS_TAB);
+		log_at(line[0] - '0', "%s: %s%s", p->name, own,
+		    p->errcut ? "..." : "");
+	} else
+		log_warnx("plugin %s: %s%s", p->name, log_vis(line, len, vbuf,
+		    sizeof(vbuf)), p->errcut ? "..." : "");
 	log_hook_suspend(0);
 }
 
