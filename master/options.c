@@ -655,6 +655,13 @@ usage_print(int full)
 	    "[--syslog]\n"
 	    "                   [--throttle-burst num] [--throttle-rate num]\n"
 	    "                   [--plugin command] [--plugin-admin command]\n"
+	    "                   [--puppet-ca-file file] [--puppet-disable] "
+	    "[--puppet-enable]\n"
+	    "                   [--puppet-interval seconds] "
+	    "[--puppet-master addr]\n"
+	    "                   [--puppet-port port] "
+	    "[--puppet-protocol protocol]\n"
+	    "                   [--puppet-run-once] [--puppet-use-websocket]\n"
 	    "                   [--verbose level]\n");
 	if (!full)
 		return;
@@ -745,6 +752,32 @@ usage_print(int full)
 	    "      --plugin-admin COMMAND\n"
 	    "                           the same, and it may change the data "
 	    "files\n"
+	    "      --puppet-master ADDR clone the list of the master at ADDR "
+	    "(a host, an\n"
+	    "                           address, or a ws:// or wss:// URL); "
+	    "without it,\n"
+	    "                           the masters of puppetmasters.txt\n"
+	    "      --puppet-port PORT   its port (default: %d)\n"
+	    "      --puppet-protocol PROTOCOL\n"
+	    "                           game protocol asked for (default: "
+	    "%s)\n"
+	    "      --puppet-use-websocket\n"
+	    "                           ask over WebSocket (default: UDP and "
+	    "WebSocket\n"
+	    "                           at once, the first list wins)\n"
+	    "      --puppet-interval SECONDS\n"
+	    "                           time between two clones (default: "
+	    "%d)\n"
+	    "      --puppet-run-once    clone once, at start-up\n"
+	    "      --puppet-disable     do not clone, even with "
+	    "puppetmasters.txt\n"
+	    "      --puppet-enable      accepted for the Python master; "
+	    "cloning is on\n"
+	    "                           whenever a remote master is named\n"
+	    "      --puppet-ca-file FILE\n"
+	    "                           CA certificates for wss:// masters "
+	    "(default:\n"
+	    "                           the system's)\n"
 	    "      --no-seccomp         run netd and logd without their "
 	    "system call\n"
 	    "                           filters (Linux; for debugging)\n"
@@ -763,5 +796,6 @@ usage_print(int full)
 	    DEFAULT_SERVER_TIMEOUT,
 	    DEFAULT_MAX_PER_IP, DEFAULT_THROTTLE_BURST, DEFAULT_THROTTLE_RATE,
 	    DEFAULT_CHALLENGE_BURST, DEFAULT_IPV6_PREFIX, DEFAULT_ANSWER_BUDGET,
-	    DEFAULT_DB_MAX_SIZE);
+	    DEFAULT_DB_MAX_SIZE, PUPPET_DEFAULT_PORT, PUPPET_DEFAULT_PROTOCOL,
+	    DEFAULT_PUPPET_INTERVAL);
 }
