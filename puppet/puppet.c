@@ -93,7 +93,8 @@ struct remote {
 	int			 done;
 	/* the line of the sync */
 	size_t			 seen, added, failed, dup, s_master,
-				 s_tracked, s_label, names_unresolved;
+				 s_tracked, s_label, s_unusable,
+				 names_unresolved;
 	char			 why[192];
 };
 
@@ -119,7 +120,7 @@ static struct ipc_addr		*addq;
 static int			*addq_remote;
 static size_t			 naddq, addq_next, add_waiting;
 static struct event		 ev_sync, ev_add;
-static struct timespec		 sync_started;
+static struct timespec		 sync_started, last_add;
 
 static int	 tserver_cmp(struct tserver *, struct tserver *);
 static int	 sentry_cmp(struct sentry *, struct sentry *);
@@ -146,6 +147,7 @@ static void	 add_tick(int, short, void *);
 static void	 sync_end(void);
 static int	 addr_push(struct ipc_addr **, size_t *, const struct ipc_addr *);
 static int	 same_host(const struct ipc_addr *, const struct ipc_addr *);
+static int	 addr_unusable(const struct ipc_addr *, const struct remote *);
 static int	 addr_cmp(const void *, const void *);
 static void	 addrs_unique(struct ipc_addr *, size_t *);
 
@@ -420,8 +422,19 @@ response_line(char **f, int n)
 static void
 sync_timer(int fd __unused, short ev __unused, void *arg __unused)
 {
+	struct timespec	 now;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	if (syncing && addq_next == naddq && add_waiting > 0 &&
+	    now.tv_sec - last_add.tv_sec >= 10) {
+		/* Every add-server sent 10 s ago: the answers are lost. */
+		log_warnx("sync %d: %zu add-server requests unanswered",
+		    nsyncs, add_waiting);
+		add_waiting = 0;
+		sync_end();
+	}
 	if (syncing) {
-		log_info("sync %d still running after %d seconds: the next "
+		log_debug("sync %d still running after %d seconds: the next "
 		    "waits", nsyncs, interval);
 		return;
 	}
@@ -448,7 +461,8 @@ sync_start(void)
 		r->done = 0;
 		r->have_res = 0;
 		r->seen = r->added = r->failed = r->dup = r->s_master =
-		    r->s_tracked = r->s_label = r->names_unresolved = 0;
+		    r->s_tracked = r->s_label = r->s_unusable =
+		    r->names_unresolved = 0;
 		r->why[0] = '\0';
 		r->res_conn = r->conn;
 		free(r->cur);
@@ -679,6 +693,39 @@ addrs_unique(struct ipc_addr *v, size_t *n)
 	*n = j;
 }
 
+/*
+ * An address no game server has: unspecified, broadcast, multicast, or
+ * this network.  A loopback address only from a remote master that is on
+ * loopback itself: one on the internet may not make us challenge our own
+ * host's ports.
+ */
+static int
+addr_unusable(const struct ipc_addr *a, const struct remote *r)
+{
+	static const uint8_t	 v6zero[16], v6lo[16] = { [15] = 1 };
+	int			 lo, rlo = 0;
+	size_t			 i;
+
+	if (a->family == AF_INET) {
+		if (a->addr[0] == 0 || a->addr[0] >= 224)
+			return (1);
+		lo = a->addr[0] == 127;
+	} else {
+		if (memcmp(a->addr, v6zero, 16) == 0 || a->addr[0] == 0xff)
+			return (1);
+		lo = memcmp(a->addr, v6lo, 16) == 0;
+	}
+	if (!lo)
+		return (0);
+	for (i = 0; i < r->naddrs; i++)
+		if ((r->addrs[i].family == AF_INET &&
+		    r->addrs[i].addr[0] == 127) ||
+		    (r->addrs[i].family == AF_INET6 &&
+		    memcmp(r->addrs[i].addr, v6lo, 16) == 0))
+			rlo = 1;
+	return (!rlo);
+}
+
 /* Same host: the address without the port. */
 static int
 same_host(const struct ipc_addr *a, const struct ipc_addr *b)
@@ -725,6 +772,10 @@ sync_apply(void)
 		next = RB_NEXT(syncset, &syncset, s);
 		r = &remotes[s->remote];
 		skip = 0;
+		if (addr_unusable(&s->addr, r)) {
+			r->s_unusable++;
+			skip = 1;
+		}
 		for (m = 0; m < nremotes && !skip; m++)
 			for (k = 0; k < remotes[m].naddrs; k++)
 				if (same_host(&s->addr, &remotes[m].addrs[k])) {
@@ -785,6 +836,7 @@ add_tick(int fd __unused, short ev __unused, void *arg __unused)
 		add_waiting++;
 		n++;
 	}
+	(void)clock_gettime(CLOCK_MONOTONIC, &last_add);
 	if (addq_next < naddq)
 		evtimer_add(&ev_add, &tv);
 }
@@ -805,10 +857,12 @@ sync_end(void)
 		r = &remotes[j];
 		log_verbose("sync %d, %s:%u over %s: %zu entries, %zu added, "
 		    "skipped %zu puppet label, %zu master address, %zu "
-		    "tracked, %zu duplicate, %zu failed%s%s (%.2f s)",
+		    "tracked, %zu duplicate, %zu unusable, %zu failed%s%s "
+		    "(%.2f s)",
 		    nsyncs, r->conf.host, r->conf.port,
 		    remote_conn_name(r->res_conn), r->seen, r->added, r->s_label,
-		    r->s_master, r->s_tracked, r->dup, r->failed +
+		    r->s_master, r->s_tracked, r->dup, r->s_unusable,
+		    r->failed +
 		    r->names_unresolved, r->why[0] != '\0' ? "; " : "",
 		    r->why, secs);
 	}
