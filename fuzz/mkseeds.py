@@ -2,15 +2,19 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Copyright (c) 2026 The tremmasterd authors
 
-"""Write the seed corpora of packet-fuzzer, ws-fuzzer and plugin-fuzzer.
+"""Write the seed corpora of packet-fuzzer, ws-fuzzer, plugin-fuzzer and
+puppet-fuzzer.
 
 Run from the top of the tree: python3 fuzz/mkseeds.py.  The layouts are
 described at the top of fuzz/packet-fuzzer.c and fuzz/ws-fuzzer.c;
 plugin-fuzzer takes one line of the plugin protocol
-(man/tremmasterd-plugins.7).
+(man/tremmasterd-plugins.7); puppet-fuzzer a selector byte, then another
+master's server-list packet (PROTOCOL.md, section 4) or a line of
+puppetmasters.txt.
 """
 
 import os
+import socket
 import struct
 
 HDR = b"\xff\xff\xff\xff"
@@ -132,9 +136,76 @@ def plugin_seeds():
     return {name: line + b"\n" for name, line in lines.items()}
 
 
+def v4(addr, port):
+    return b"\\" + bytes(int(x) for x in addr.split(".")) + \
+        struct.pack(">H", port)
+
+
+def v6(addr, port):
+    return b"/" + socket.inet_pton(socket.AF_INET6, addr) + \
+        struct.pack(">H", port)
+
+
+def web(host, port):
+    return b"\\" + host + b":" + struct.pack(">H", port)
+
+
+def ext_header(index, total, label):
+    return b"\0%d\0%d\0" % (index, total) + label
+
+
+def puppet_seeds():
+    # puppet-fuzzer first byte: bit 0 clear, a packet; set, a line.
+    plain = HDR + b"getserversResponse"
+    ext = HDR + b"getserversExtResponse"
+    webr = HDR + b"getserverswebResponse"
+    lists = {
+        # TREM, dpmaster, C-MASTER.
+        "plain": plain + v4("127.0.0.1", 30721) + v4("127.0.0.1", 30720) +
+        b"\\",
+        "plain-empty": plain + b"\\",
+        "plain-eot": plain + v4("192.0.2.10", 30720) +
+        v4("192.0.2.11", 27960) + b"\\EOT\0\0\0",
+        "plain-eot-short": plain + v4("192.0.2.12", 30720) + b"\\EOT",
+        "plain-eot-lookalike": plain + v4("69.79.84.0", 30720) +
+        v4("69.79.84.1", 256) + v4("69.79.84.0", 1) + b"\\",
+        "ext-label": ext + ext_header(1, 2, b"Featured Label") +
+        v4("127.0.0.1", 30722) + b"\\",
+        "ext-v6": ext + ext_header(2, 2, b"") + v6("2001:db8::1", 30720) +
+        v4("192.0.2.1", 30721) + v6("::1", 30722) + b"\\",
+        "ext-empty": ext + ext_header(1, 1, b"") + b"\\",
+        "ext-no-header": ext + v6("2001:db8::2", 30720) + b"\\EOT\0\0\0",
+        # The JavaScript master and TMW, byte for byte.
+        "web-javascript": webr + web(b"eu-1.game.tremulous.online", 30721) +
+        b"\\EOT\0",
+        "web-tmw": webr + ext_header(1, 1, b"") +
+        web(b"eu-1.example.org", 30721) + b"\\",
+        "web-label": webr + ext_header(1, 3, b"Web") +
+        web(b"a.example.org", 30720) + web(b"192.0.2.1", 30721) +
+        web(b"b_2-x", 65535) + b"\0\0",
+        "bad-header": ext + ext_header(0, 1, b"") + v4("192.0.2.1", 1),
+    }
+    lines = {
+        "colon": b"master.tremulous.net:30710",
+        "colon-all": b"master.tremulous.online:30710:websocket:71:"
+        b"getserversExt",
+        "colon-empty": b"master.tremulo.us:30710:::getservers",
+        "space": b"master.tremulo.us 30710 udp 70 getservers",
+        "space-tabs": b"\t h \t 30710\tauto\t71\r",
+        "v6": b"[2001:db8::1]:30710:udp:71:getservers",
+        "url": b"wss://master.tremulous.online:443/ws 71 getserversExt",
+        "url-v6": b"ws://[::1]:30710/",
+        "comment": b"# remote masters: host:port[:conn[:protocol]]",
+    }
+    seeds = {"list-" + n: b"\x00" + d for n, d in lists.items()}
+    seeds.update({"line-" + n: b"\x01" + d for n, d in lines.items()})
+    return seeds
+
+
 def main():
     for name, seeds in (("packet", packet_seeds()), ("ws", ws_seeds()),
-                        ("plugin", plugin_seeds())):
+                        ("plugin", plugin_seeds()),
+                        ("puppet", puppet_seeds())):
         d = os.path.join(HERE, "corpus-seed", name)
         os.makedirs(d, exist_ok=True)
         for f, data in seeds.items():

@@ -24,7 +24,8 @@ import harness
 ROOT = os.path.dirname(os.path.dirname(harness.HERE))
 RUN_SH = os.path.join(ROOT, "fuzz", "run.sh")
 FUZZBUILD = os.path.join(ROOT, "build-fuzz")
-HARNESSES = ("proto", "files", "ws-http", "packet", "ws", "plugin")
+HARNESSES = ("proto", "files", "ws-http", "packet", "ws", "plugin",
+             "puppet")
 TIMEOUT = 60
 PROBE = b"int LLVMFuzzerTestOneInput(const char *d, long n) { return (0); }\n"
 
@@ -96,6 +97,9 @@ class FuzzRegressionTest(unittest.TestCase):
 
     def test_plugin(self):
         self.regress("plugin")
+
+    def test_puppet(self):
+        self.regress("puppet")
 
 
 if __name__ == "__main__":
