@@ -32,6 +32,7 @@ static int	remote_host(const char *, size_t, struct puppet_remote *,
 		    char *, size_t);
 static int	remote_fields(char **, int, struct puppet_remote *, char *,
 		    size_t);
+static int	is_conn(const char *);
 
 const char *
 remote_conn_name(enum puppet_conn conn)
@@ -49,6 +50,14 @@ remote_conn_name(enum puppet_conn conn)
 		break;
 	}
 	return ("default");
+}
+
+static int
+is_conn(const char *s)
+{
+	return (strcasecmp(s, "udp") == 0 || strcasecmp(s, "websocket") ==
+	    0 || strcasecmp(s, "ws") == 0 || strcasecmp(s, "wss") == 0 ||
+	    strcasecmp(s, "auto") == 0);
 }
 
 /* A host name or a numeric address: printable, no space, bounded. */
@@ -110,7 +119,7 @@ remote_fields(char **f, int n, struct puppet_remote *r, char *err,
 		r->port = (uint16_t)port;
 	}
 	if (n > 1 && f[1][0] != '\0') {
-		if (r->conn == CONN_WS || r->conn == CONN_WSS)
+		if (f[0] == NULL)
 			return (seterr(err, errlen, "a URL needs no "
 			    "connection \"%s\"", f[1]));
 		if (strcasecmp(f[1], "udp") == 0)
@@ -250,10 +259,25 @@ remote_parse_line(const char *line, struct puppet_remote *r, char *err,
 		    errlen)) == -1)
 			return (-1);
 		if (url) {
-			/* The URL has host, port and connection. */
-			f[0] = NULL;
-			f[1] = (char *)"";
-			return (remote_fields(f, n, r, err, errlen) == -1 ?
+			/*
+			 * The URL has host, port and connection: the words
+			 * after it are the protocol and the request, unless
+			 * the first names a connection, which is refused.
+			 */
+			char	*g[FIELDS_MAX];
+			int	 w = 1, k = 0;
+
+			g[k++] = NULL;
+			if (n > 1 && is_conn(f[1]))
+				g[k++] = f[w++];
+			else
+				g[k++] = (char *)"";
+			while (w < n && k < FIELDS_MAX)
+				g[k++] = f[w++];
+			if (w < n)
+				return (seterr(err, errlen, "more than %d "
+				    "fields", FIELDS_MAX));
+			return (remote_fields(g, k, r, err, errlen) == -1 ?
 			    -1 : 1);
 		}
 		if (n < 2)
