@@ -540,6 +540,72 @@ test_values_bad(void **state __unused)
 	assert_err("-u");
 }
 
+/* The Python master's puppet options, with their defaults. */
+static void
+test_puppet(void **state __unused)
+{
+	struct options	 o;
+
+	assert_int_equal(parse(&o, NULL), 0);
+	assert_null(o.puppet_master);
+	assert_int_equal(o.puppet_port, 0);
+	assert_null(o.puppet_protocol);
+	assert_int_equal(o.puppet_interval, DEFAULT_PUPPET_INTERVAL);
+	assert_false(o.puppet_use_ws || o.puppet_disable || o.puppet_run_once);
+	assert_null(o.puppet_opt);
+	assert_int_equal(parse(&o, "--puppet-master", "master.example.org",
+	    "--puppet-port", "30700", "--puppet-protocol", "70",
+	    "--puppet-use-websocket", "--puppet-interval", "60",
+	    "--puppet-run-once", "--puppet-enable", "--puppet-ca-file",
+	    "/etc/ssl/cert.pem", NULL), 0);
+	assert_string_equal(o.puppet_master, "master.example.org");
+	assert_int_equal(o.puppet_port, 30700);
+	assert_string_equal(o.puppet_protocol, "70");
+	assert_true(o.puppet_use_ws);
+	assert_int_equal(o.puppet_interval, 60);
+	assert_true(o.puppet_run_once);
+	assert_false(o.puppet_disable);
+	assert_string_equal(o.puppet_ca_file, "/etc/ssl/cert.pem");
+	assert_string_equal(o.puppet_opt, "puppet-master");
+	assert_int_equal(parse(&o, "--puppet-disable", NULL), 0);
+	assert_true(o.puppet_disable);
+	assert_string_equal(o.puppet_opt, "puppet-disable");
+	assert_int_equal(parse(&o, "--puppet-master", "wss://m.example:443/ws",
+	    NULL), 0);
+	assert_int_equal(parse(&o, "--puppet-master", "[2001:db8::1]", NULL),
+	    0);
+	assert_int_equal(parse(&o, "--puppet-master", "192.0.2.1", NULL), 0);
+}
+
+static void
+test_puppet_bad(void **state __unused)
+{
+	struct options	 o;
+
+	assert_int_equal(parse(&o, "--puppet-master", "", NULL), -1);
+	assert_err("--puppet-master: empty host");
+	assert_int_equal(parse(&o, "--puppet-master", "bad host", NULL), -1);
+	assert_err("--puppet-master: bad host");
+	assert_int_equal(parse(&o, "--puppet-master", "ws://h:0", NULL), -1);
+	assert_err("--puppet-master: bad port");
+	assert_int_equal(parse(&o, "--puppet-port", "0", NULL), -1);
+	assert_err("--puppet-port");
+	assert_int_equal(parse(&o, "--puppet-port", "65536", NULL), -1);
+	assert_err("--puppet-port");
+	assert_int_equal(parse(&o, "--puppet-protocol", "7x", NULL), -1);
+	assert_err("--puppet-protocol: bad protocol \"7x\"");
+	assert_int_equal(parse(&o, "--puppet-protocol", "", NULL), -1);
+	assert_err("--puppet-protocol");
+	assert_int_equal(parse(&o, "--puppet-protocol", "12345678", NULL), -1);
+	assert_err("--puppet-protocol");
+	assert_int_equal(parse(&o, "--puppet-interval", "0", NULL), -1);
+	assert_err("--puppet-interval");
+	assert_int_equal(parse(&o, "--puppet-interval", "86401", NULL), -1);
+	assert_err("--puppet-interval");
+	assert_int_equal(parse(&o, "--puppet-run-once=1", NULL), -1);
+	assert_err("--puppet-run-once: takes no argument");
+}
+
 static void
 test_check_not_root(void **state __unused)
 {
@@ -661,6 +727,8 @@ main(void)
 		cmocka_unit_test(test_proc),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_values_bad),
+		cmocka_unit_test(test_puppet),
+		cmocka_unit_test(test_puppet_bad),
 		cmocka_unit_test(test_check_not_root),
 		cmocka_unit_test(test_check_root),
 		cmocka_unit_test(test_datadir),
