@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Copyright (c) 2026 The tremmasterd authors
 
-"""Linux: netd and logd run under their seccomp filters (issue 10, item 9).
+"""Linux: netd, logd and the puppet plugin run under their seccomp filters
+(issue 10, item 9; issue 13, item 5).
 
 The kernel shows a filter as "Seccomp: 2" in /proc/PID/status; the parent
 has none.  --no-seccomp leaves both children without one.  Whether each
@@ -88,6 +89,35 @@ class SeccompTest(unittest.TestCase):
         harness.skip_unless_nobody_can_run(self)
         d = self.start(unprivileged=True)
         self.assert_modes(d, self.kids(d), "2")
+        self.stop_cleanly(d)
+
+    def puppet_args(self):
+        # A remote master that never answers: the plugin runs, idle.
+        (remote,) = free_ports(1)
+        return ["--puppet-master", "127.0.0.1", "--puppet-port",
+                str(remote), "--puppet-interval", "3600"]
+
+    def test_puppet_filter_chroot_user(self):
+        d = self.start(self.puppet_args())
+        d.wait_for_log(LINE + r"master: puppet: seccomp filter of \d+ "
+                       r"calls installed$")
+        pid = d.child_by_title("puppet")
+        self.assert_modes(d, {"puppet": pid}, "2")
+        if harness.IS_ROOT:
+            with open("/proc/%d/status" % pid) as f:
+                uid = [l.split()[1:] for l in f if l.startswith("Uid:")][0]
+            self.assertEqual({int(u) for u in uid}, {harness.nobody()[0]},
+                             d.tail())
+            self.assertEqual(os.readlink("/proc/%d/root" % pid),
+                             "/var/empty", d.tail())
+        self.assertEqual(os.readlink("/proc/%d/fd/0" % pid)[:7], "socket:")
+        self.stop_cleanly(d)
+
+    def test_puppet_no_seccomp(self):
+        d = self.start(self.puppet_args() + ["--no-seccomp"])
+        d.wait_for_log(LINE + r"master: puppet: no seccomp filter "
+                       r"\(--no-seccomp\)$")
+        self.assert_modes(d, {"puppet": d.child_by_title("puppet")}, "0")
         self.stop_cleanly(d)
 
     def test_sigsys_is_a_lost_child(self):
