@@ -145,6 +145,7 @@ static void	 remote_done(struct remote *);
 static void	 sync_apply(void);
 static void	 add_tick(int, short, void *);
 static void	 sync_end(void);
+static void	 addq_reset(void);
 static int	 addr_push(struct ipc_addr **, size_t *, const struct ipc_addr *);
 static int	 same_host(const struct ipc_addr *, const struct ipc_addr *);
 static int	 addr_unusable(const struct ipc_addr *, const struct remote *);
@@ -750,11 +751,7 @@ sync_apply(void)
 	if (!syncing || !sync_fetched)
 		return;
 	sync_fetched = 0;
-	free(addq);
-	free(addq_remote);
-	addq = NULL;
-	addq_remote = NULL;
-	naddq = addq_next = 0;
+	addq_reset();
 	for (j = 0; j < nremotes; j++) {
 		r = &remotes[j];
 		for (i = 0; i < r->nlast; i++) {
@@ -867,6 +864,13 @@ sync_end(void)
 		    r->why, secs);
 	}
 	syncing = 0;
+	addq_reset();
+}
+
+/* The queue of add-server requests, emptied. */
+static void
+addq_reset(void)
+{
 	free(addq);
 	free(addq_remote);
 	addq = NULL;
