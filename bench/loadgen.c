@@ -15,6 +15,9 @@
  *                  kept answering until the end of the run.  With -L
  *                  their hostname, mapname, game and gamename are
  *                  LONG_FIELD bytes each, past what a master keeps.
+ *                  A getinfo is answered from the master's address only,
+ *                  and from the challenge port -C only; with -C 0, the
+ *                  default, from any port, a second master's there too.
  *   getservers     C closed-loop clients; every response set is checked
  *   getserversext  against the N servers of the servers mode.
  *   heartbeats     N legitimate servers registered, then a flood of
@@ -28,6 +31,11 @@
  *   attack         one source address sending list requests open loop.
  *   responder      a trivial stand-in master that answers every list
  *                  request with the packets of N servers, built once.
+ *   poll           one client asking for the list every 50 ms until the
+ *                  N servers of the servers mode are all listed: when
+ *                  the first of them appeared and when the last did, for
+ *                  a master that fills its list by itself (the puppet
+ *                  plugin cloning another master's).
  *
  * The last line printed is "mode=... key=value ...", for the script.
  */
@@ -71,6 +79,7 @@
 #define VERIFY_WAIT_NS	(2 * NS)	/* a verification query may take */
 #define VERIFY_QUIET_NS	(300 * MS)	/* no more packets: the answer ended */
 #define RETRY_NS	NS		/* heartbeat without getinfo: again */
+#define POLL_NS		(50 * MS)	/* poll: between two requests */
 #define NS		1000000000ULL
 #define MS		1000000ULL
 #define WS_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -87,12 +96,13 @@ enum mode {
 	M_WS,
 	M_STATS,
 	M_ATTACK,
-	M_RESPONDER
+	M_RESPONDER,
+	M_POLL
 };
 
 static const char *mode_names[] = {
 	"servers", "getservers", "getserversext", "heartbeats", "ws",
-	"stats", "attack", "responder"
+	"stats", "attack", "responder", "poll"
 };
 
 struct conf {
@@ -269,6 +279,7 @@ static void	 run_getservers(int);
 static void	 run_attack(void);
 static size_t	 build_list(uint8_t *, int, long, long, long);
 static void	 run_responder(void);
+static void	 run_poll(void);
 static size_t	 inforesponse(char *, size_t, long, const char *, size_t);
 static int	 is_getinfo(const uint8_t *, size_t, const char **,
 		    size_t *);
@@ -335,7 +346,7 @@ usage(void)
 	    "[-X perip]\n"
 	    "               [-x addrs]\n"
 	    "modes: servers getservers getserversext heartbeats ws stats "
-	    "attack responder\n");
+	    "attack responder poll\n");
 	exit(2);
 }
 
@@ -1168,6 +1179,89 @@ run_responder(void)
 		free(piov[e]);
 	}
 	free(smsg);
+}
+
+/*
+ * A request every POLL_NS, each on a fresh socket so that a late packet
+ * of one cannot count for the next, until the N servers from -a are all
+ * in one answer, or for -d seconds.  It reports when the first of them
+ * was listed and when all were, as times since the epoch for the script
+ * to compare with the start of the master.
+ */
+static void
+run_poll(void)
+{
+	static uint8_t	 buf[PKT_BUF];
+	struct verifier	 v;
+	struct pollfd	 pfd;
+	uint64_t	 start, end, now, next, first = 0, all = 0;
+	ssize_t		 r;
+	size_t		 reqlen;
+	long		 polls = 0, empty = 0, bad = 0, best = 0, nfirst = 0;
+	double		 wstart;
+	int		 fd = -1, rcvbuf, ms;
+	const char	*why = NULL;
+	char		 req[128];
+
+	reqlen = list_request(req, sizeof(req), 0);
+	rcvbuf = (int)(list_packets(conf.nservers) * 8192 + 65536);
+	if (rcvbuf < 262144)
+		rcvbuf = 262144;
+	vr_init(&v, conf.nservers, conf.srvbase, 0, 0);
+	v.foreign_ok = conf.foreign_ok;
+	wstart = wall_time();
+	start = next = now = now_ns();
+	end = start + (uint64_t)(conf.duration * NS);
+	while (!stop && all == 0 && now < end) {
+		if (fd != -1)
+			close(fd);
+		if ((fd = udp_open(conf.srcbase, 0, rcvbuf)) == -1)
+			err(2, "poll client");
+		vr_reset(&v);
+		polls++;
+		if (sendto(fd, req, reqlen, 0, (struct sockaddr *)&master_sin,
+		    sizeof(master_sin)) == -1 && conf.verbose)
+			warn("sendto");
+		next += POLL_NS;
+		while (!stop && all == 0 && (now = now_ns()) < next) {
+			pfd.fd = fd;
+			pfd.events = POLLIN;
+			ms = (int)((next - now + MS - 1) / MS);
+			if (poll(&pfd, 1, ms) == -1 && errno != EINTR)
+				err(2, "poll");
+			while ((r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) >
+			    0)
+				(void)vr_packet(&v, buf, (size_t)r);
+			now = now_ns();
+			if (first == 0 && v.nseen > 0) {
+				first = now;
+				nfirst = v.nseen;
+			}
+			if (v.nseen == v.n)
+				all = now;
+		}
+		if (v.nseen > best)
+			best = v.nseen;
+		if (first == 0)
+			empty++;
+		if (v.error != NULL || v.dupes > 0 ||
+		    (v.foreign > 0 && !v.foreign_ok)) {
+			bad++;
+			if (why == NULL)
+				why = vr_why(&v);
+		}
+	}
+	if (fd != -1)
+		close(fd);
+	vr_free(&v);
+	printf("mode=poll servers=%ld listed=%ld polls=%ld empty_polls=%ld "
+	    "bad=%ld first_error=%s first_listed=%ld t_start=%.4f "
+	    "t_first=%.4f t_all=%.4f first_s=%.3f all_s=%.3f", conf.nservers,
+	    best, polls, empty, bad, why != NULL ? why : "none", nfirst,
+	    wstart, first != 0 ? wstart + (double)(first - start) / NS : 0.0,
+	    all != 0 ? wstart + (double)(all - start) / NS : 0.0,
+	    first != 0 ? (double)(first - start) / NS : 0.0,
+	    all != 0 ? (double)(all - start) / NS : 0.0);
 }
 
 /*
@@ -2675,7 +2769,7 @@ main(int argc, char *argv[])
 			conf.srcbase = parse_addr("-b", optarg);
 			break;
 		case 'C':
-			conf.cport = (uint16_t)parse_num("-C", optarg, 1,
+			conf.cport = (uint16_t)parse_num("-C", optarg, 0,
 			    65535);
 			break;
 		case 'c':
@@ -2794,6 +2888,9 @@ main(int argc, char *argv[])
 		break;
 	case M_RESPONDER:
 		run_responder();
+		break;
+	case M_POLL:
+		run_poll();
 		break;
 	}
 	end_line();

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Copyright (c) 2026 The tremmasterd authors
 #
-# The tremmasterd benchmark: bench/run.sh [--smoke] [--memory]
+# The tremmasterd benchmark: bench/run.sh [--smoke] [--memory | --puppet]
 #
 # Starts tremmasterd on free loopback ports (throttle, answer budget and
 # challenge limit off, no server limits, netd and logd pinned to CPU 0
@@ -14,11 +14,14 @@
 # list requests with a plugin taking reports, and with one filtering;
 # gamestat records into SQLite; netd's memory per tracked server at
 # 100,000 servers, each infoResponse field at the most netd keeps of it;
-# one attacker address against the default throttle.
+# one attacker address against the default throttle; a second
+# tremmasterd cloning the list of 1,000 servers of the first with the
+# puppet plugin (--puppet-master), until all that answer are listed.
 # Prints a Markdown table and the ratios tremmasterd / responder.
 # With --smoke every mode runs for a second or two with small numbers and
 # only correctness is asserted (never speed): exit 1 on a failure.
-# With --memory only the memory row runs (half a minute).
+# With --memory only the memory row runs (half a minute); with --puppet
+# only the puppet row (a few seconds).
 #
 # Environment:
 #   TREMMASTERD	the binary under test (default: build/tremmasterd, built)
@@ -40,12 +43,18 @@
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-SMOKE=0 MEMORY_ONLY=0
+SMOKE=0 ONLY=
 for arg in "$@"; do
 	case $arg in
 	--smoke) SMOKE=1 ;;
-	--memory) MEMORY_ONLY=1 ;;
-	*) echo "usage: bench/run.sh [--smoke] [--memory]" >&2; exit 2 ;;
+	--memory|--puppet)
+		if [ -n "$ONLY" ] && [ "$ONLY" != "${arg#--}" ]; then
+			echo "bench: --memory or --puppet, not both" >&2
+			exit 2
+		fi
+		ONLY=${arg#--} ;;
+	*) echo "usage: bench/run.sh [--smoke] [--memory | --puppet]" >&2
+		exit 2 ;;
 	esac
 done
 
@@ -64,13 +73,15 @@ for f in "$TREMMASTERD" "$LOADGEN"; do
 	fi
 done
 
+# NP, the servers of the puppet row: 100 in the smoke run, a list of
+# more than 1 KiB of addresses (glibc's qsort(3) sorts those otherwise).
 if [ $SMOKE -eq 1 ]; then
 	D=1 N1=50 N2=120 C=2 WSC=40 WSN=10 BIGN=600 HOLD=0.5 SETTLE=30
-	ROUNDS=1
+	ROUNDS=1 NP=100
 else
 	D=${BENCH_DURATION:-10} N1=1000 N2=5000 C=16
 	WSC=${BENCH_WS_CONNS:-10000} WSN=1000 BIGN=${BENCH_BIG_N:-100000}
-	HOLD=3 SETTLE=120 ROUNDS=${BENCH_ROUNDS:-3}
+	HOLD=3 SETTLE=120 ROUNDS=${BENCH_ROUNDS:-3} NP=1000
 fi
 case $ROUNDS in
 ''|*[!0-9]*|0) echo "bench: BENCH_ROUNDS must be a positive number" >&2
@@ -111,7 +122,7 @@ chmod 755 "$TMP"
 PIDS=()
 FAILS=0
 ROWS=()
-MPID= NETD= DATA= RPID= SPID=
+MPID= NETD= DATA= RPID= SPID= MSTART=
 
 cleanup() {
 	local p
@@ -233,37 +244,52 @@ child_of_master() {
 # row: the benchmark measures the work, not the limits.
 UNLIMITED="--throttle-burst 0 --answer-budget 0 --challenge-burst 0"
 
-# Start a fresh master with extra options; sets MPID, NETD, DATA, ports.
-# A port taken in between by someone else: again, with other ports.
-start_master() {
-	local i try up=()
-	for ((try = 0; try < 3; try++)); do
-		DATA=$(mktemp -d "$TMP/data.XXXXXX")
-		PORT=$(free_port)
-		CPORT=$(free_port)
-		WSPORT=$(free_port)
-		up=()
-		if [ $IS_ROOT -eq 1 ]; then
-			chown nobody "$DATA"
-			up=(-u nobody -j "$DATA")
+# Start a master with extra options and return at once: sets MPID, DATA,
+# ports, and MSTART, the time it was started (seconds since the epoch).
+spawn_master() {
+	local up=()
+	DATA=$(mktemp -d "$TMP/data.XXXXXX")
+	PORT=$(free_port)
+	CPORT=$(free_port)
+	WSPORT=$(free_port)
+	if [ $IS_ROOT -eq 1 ]; then
+		chown nobody "$DATA"
+		up=(-u nobody -j "$DATA")
+	fi
+	MSTART=$(date +%s.%N)
+	(cd "$DATA" && exec "${PIN_M[@]}" "$TREMMASTERD" "${up[@]}" \
+	    -4 -l 127.0.0.1 -p "$PORT" -P "$CPORT" -W "$WSPORT" -n 0 \
+	    --max-per-ip 0 "$@" >"$DATA.log" 2>&1) &
+	MPID=$!
+	PIDS+=("$MPID")
+	NETD=
+}
+
+# Wait for the master of spawn_master to be up; sets NETD.  1 when it
+# did not start, with the end of its log.
+master_up() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		if grep -q "netd: .*saved servers challenged" "$DATA.log" \
+		    2>/dev/null && NETD=$(child_of_master netd); then
+			return 0
 		fi
-		(cd "$DATA" && exec "${PIN_M[@]}" "$TREMMASTERD" "${up[@]}" \
-		    -4 -l 127.0.0.1 -p "$PORT" -P "$CPORT" -W "$WSPORT" -n 0 \
-		    --max-per-ip 0 "$@" >"$DATA.log" 2>&1) &
-		MPID=$!
-		PIDS+=("$MPID")
-		NETD=
-		for ((i = 0; i < 100; i++)); do
-			if grep -q "netd: .*saved servers challenged" \
-			    "$DATA.log" 2>/dev/null &&
-			    NETD=$(child_of_master netd); then
-				return 0
-			fi
-			alive "$MPID" || break
-			sleep 0.1
-		done
-		echo "bench: tremmasterd did not start:" >&2
-		tail -5 "$DATA.log" >&2
+		alive "$MPID" || break
+		sleep 0.1
+	done
+	echo "bench: tremmasterd did not start:" >&2
+	tail -5 "$DATA.log" >&2
+	return 1
+}
+
+# Start a fresh master with extra options and wait for it; sets what
+# spawn_master and master_up set.  A port taken in between by someone
+# else: again, with other ports.
+start_master() {
+	local try
+	for ((try = 0; try < 3; try++)); do
+		spawn_master "$@"
+		master_up && return 0
 		stop_pid "$MPID"
 	done
 	exit 1
@@ -472,7 +498,7 @@ ratio() {
 	    'BEGIN { if (b > 0) printf "%.0f%%", a / b * 100; else print "-" }'
 }
 
-# The table of the rows, and the ratios unless only the memory row ran;
+# The table of the rows, and the ratios unless only one row ran;
 # returns 1 after a correctness failure.
 table() {
 	echo
@@ -483,7 +509,7 @@ table() {
 		echo "$r"
 	done
 	echo
-	if [ $MEMORY_ONLY -eq 0 ]; then
+	if [ -z "$ONLY" ]; then
 		echo "| tremmasterd / responder | $N1 servers | $N2 servers |"
 		echo "|---|---|---|"
 		for k in "$C" 1 "ext$C" ext1; do
@@ -515,12 +541,103 @@ table() {
 	return 0
 }
 
+# Row 8, the puppet plugin: a remote tremmasterd with NP loadgen servers,
+# then a local one started with --puppet-master to clone its list, every
+# clone challenged by the local netd before it is listed (the servers run
+# with -C 0: they answer a getinfo from any port of 127.0.0.1, the local
+# challenge port too).  A poll of the local list every 50 ms, started
+# with the local master, says when the first clone was listed and when
+# all were: the first add-servers leave as the fetch ends, one second
+# after the remote's last packet (a plain getservers answer has no end
+# marker).  Times are from the local master's start; the puppet's log
+# line gives its own, from its first request to the last add-server.
+# With --puppet it is the only row.
+puppet_row() {
+	local rpid rdata rport out poll rc cpu
+	echo "bench: puppet sync of $NP servers" >&2
+	start_master $UNLIMITED -d none
+	rpid=$MPID rdata=$DATA rport=$PORT
+	if start_servers "$NP" "$TMP/servers-puppet.out" -C 0; then
+		spawn_master $UNLIMITED -d none --verbose 3 \
+		    --puppet-master 127.0.0.1 --puppet-port "$rport" \
+		    --puppet-protocol $PROTO
+		# At once: finding netd may take longer than the fetch.  The
+		# poll ends by itself, all listed or after SETTLE seconds.
+		out=$TMP/puppet-poll.out
+		"${PIN_L[@]}" "$LOADGEN" -m poll -n "$NP" -a "$SRV" \
+		    -b 127.$((B + 7)).0.1 -d "$SETTLE" -p "$PORT" -P $PROTO \
+		    >"$out" 2>"$out.err" &
+		poll=$!
+		PIDS+=("$poll")
+		if master_up; then
+			wait "$poll"
+			rc=$?
+			forget "$poll"
+			cpu=$(pct "$(cpu_ticks "$NETD")" "$(elapsed "$MSTART" \
+			    "$(date +%s.%N)")")
+			puppet_check $rc "$cpu"
+		else
+			fail "puppet: the local master did not start"
+			stop_pid "$poll"
+		fi
+		stop_master
+	fi
+	stop_pid "$SPID"
+	MPID=$rpid DATA=$rdata
+	stop_master
+}
+
+# The puppet row's checks and its line: the poll's exit status, netd's
+# CPU %.
+puppet_check() {
+	local out=$TMP/puppet-poll.out line i sync all fetch
+	if [ "$1" -ne 0 ] || [ "$(kv "$out" listed)" != "$NP" ] ||
+	    [ "$(kv "$out" bad)" != 0 ] ||
+	    [ "$(kv "$out" t_all)" = 0.0000 ]; then
+		fail "puppet: $NP servers not all listed (poll exited with \
+$1): $(cat "$out" "$out.err" | tail -3); $(grep "puppet:" "$DATA.log" |
+		    tail -3)"
+	fi
+	# The puppet logs its sync when netd has taken the last add-server,
+	# before that clone answers: the line is there.
+	line=
+	for ((i = 0; i < 20; i++)); do
+		line=$(grep -m1 "puppet: sync 1, " "$DATA.log") && break
+		sleep 0.1
+	done
+	sync="no sync line"
+	[ -n "$line" ] && sync="$(grep -o "[0-9]* entries, [0-9]* added" \
+	    <<<"$line"), $(grep -o "[0-9]* failed" <<<"$line"), $(sed -n \
+	    's/.*(\([0-9.]*\) s)$/\1/p' <<<"$line") s from its first \
+request to the last add-server, paced at 500 a second"
+	all=- fetch=-
+	[ "$(kv "$out" t_all)" != 0.0000 ] &&
+	    all=$(awk -v a="$MSTART" -v b="$(kv "$out" t_all)" \
+	    'BEGIN { printf "%.2f", b - a }')
+	# Without an empty poll first, the fetch end went unseen.
+	[ "$all" != - ] && [ "$(kv "$out" empty_polls)" != 0 ] &&
+	    fetch=$(awk -v a="$(kv "$out" t_first)" \
+	    -v b="$(kv "$out" t_all)" 'BEGIN { printf "%.2f", b - a }')
+	row "puppet sync of a remote list" "$NP remote" "1 poll / 50 ms" \
+	    "all listed $all s after start, $fetch s after the fetch end" \
+	    "-" "listed $(kv "$out" listed)/$NP, $(kv "$out" bad) bad answers" \
+	    "$2" "$(mib "$(rss_kb "$NETD")")" \
+	    "local tremmasterd --puppet-master 127.0.0.1, --verbose 3; fetch \
+end = first clone listed ($(kv "$out" first_listed) of them), to 50 ms; \
+puppet log: $sync"
+}
+
 declare -A TM RESP
-if [ $MEMORY_ONLY -eq 1 ]; then
+case $ONLY in
+memory)
 	memory_row
 	table
-	exit
-fi
+	exit ;;
+puppet)
+	puppet_row
+	table
+	exit ;;
+esac
 
 # 1. getservers and getserversExt at N1, then at N2: tremmasterd, and
 # right after each run the same run against the responder standing in for
@@ -742,6 +859,9 @@ if start_servers "$N1" "$TMP/servers-throttle.out"; then
 fi
 stop_pid "$SPID"
 stop_master
+
+# 8. The puppet plugin (puppet_row, above).
+puppet_row
 
 table
 exit
