@@ -143,6 +143,25 @@ class IgnoreTest(UDPTest):
         self.assertLess(time.monotonic() - t0, 2.0, m.tail())
         m.d.wait_for_log(LINE + r"master: received SIGHUP", 2)
 
+    def test_reload_of_a_long_ignore_list(self):
+        # glibc's qsort(3) of more than 1 KiB calls sysinfo(2): a reload
+        # of 200 entries must not be killed by netd's seccomp filter.
+        m = self.master(verbose=1, files={"ignore.txt": "# empty\n"})
+        c = self.client(m)
+        s = self.server(m, "127.0.0.21")
+        s.register()
+        c.wait_listed([s])
+        m.d.write_file("ignore.txt", "".join(
+            "127.0.%d.%d\n" % (100 + i // 250, 1 + i % 250)
+            for i in range(200)) + "127.0.0.21\n")
+        m.d.signal(signal.SIGHUP)
+        m.d.wait_for_log(LINE + r"master: received SIGHUP", 2)
+        t0 = time.monotonic()
+        while time.monotonic() < t0 + 3 and s.entry in c.plain_set():
+            time.sleep(0.05)
+        self.assertPlain(c, [])
+        self.assertTrue(m.alive(), m.tail())
+
 
 class MotdTest(UDPTest):
 
