@@ -144,8 +144,9 @@ fetch_start(const struct puppet_remote *r, enum puppet_conn conn,
 	f->fd = -1;
 	f->tls_config = tls_config;
 	f->res.status = FETCH_FAILED;
+	/* getserversExt names the game (PROTOCOL.md, R4), as clients do. */
 	f->reqlen = (size_t)snprintf(f->request, sizeof(f->request),
-	    PKT_HDR "%s %s empty full", r->ext ? "getserversExt" :
+	    PKT_HDR "%s %s empty full", r->ext ? "getserversExt Tremulous" :
 	    "getservers", r->protocol[0] != '\0' ? r->protocol : protocol);
 	if (f->reqlen >= sizeof(f->request))
 		goto fail;

@@ -174,7 +174,9 @@ list_parse(u_char *b, size_t len, struct list_packet *p,
 				break;
 			}
 			memcpy(&e.addr.port, colon + 1, 2);
-			*colon = '\0';
+			/* The name is cut only for a callback to read. */
+			if (cb != NULL)
+				*colon = '\0';
 			e.name = (char *)(b + off);
 			off = colon + 3 - b;
 		} else {

@@ -114,7 +114,7 @@ static struct syncset		 syncset = RB_INITIALIZER(&syncset);
 static const char		*protocol = PUPPET_DEFAULT_PROTOCOL;
 static int			 interval, run_once;
 static int			 configured, initialized, have_table;
-static int			 syncing, sync_fetched, nsyncs;
+static int			 syncing, sync_fetched, sync_due, nsyncs;
 static unsigned long		 token_seq;
 static struct ipc_addr		*addq;
 static int			*addq_remote;
@@ -436,7 +436,8 @@ sync_timer(int fd __unused, short ev __unused, void *arg __unused)
 	}
 	if (syncing) {
 		log_debug("sync %d still running after %d seconds: the next "
-		    "waits", nsyncs, interval);
+		    "starts when it ends", nsyncs, interval);
+		sync_due = 1;
 		return;
 	}
 	sync_start();
@@ -469,6 +470,10 @@ sync_start(void)
 		free(r->cur);
 		r->cur = NULL;
 		r->ncur = 0;
+	}
+	/* Apart: evdns may answer a numeric host from inside the call. */
+	for (i = 0; i < nremotes; i++) {
+		r = &remotes[i];
 		memset(&hints, 0, sizeof(hints));
 		hints.ai_family = AF_UNSPEC;
 		hints.ai_socktype = SOCK_DGRAM;
@@ -593,7 +598,12 @@ remote_fetched(struct fetch *f, void *arg)
 	for (i = 0; i < r->res.nentries; i++)
 		if (addr_push(&r->cur, &r->ncur, &r->res.entries[i]) == -1)
 			break;
-	/* Web entries name their hosts: resolved here, a bounded number. */
+	/*
+	 * Web entries name their hosts: resolved here, a bounded number.
+	 * evdns answers numeric names and /etc/hosts at once, from inside
+	 * evdns_getaddrinfo(): the loop holds a count of its own meanwhile.
+	 */
+	r->pending_names++;
 	for (i = 0; i < r->res.nnames; i++) {
 		if (i >= NAMES_MAX) {
 			r->names_unresolved += r->res.nnames - i;
@@ -611,7 +621,7 @@ remote_fetched(struct fetch *f, void *arg)
 		(void)evdns_getaddrinfo(dns, r->res.names[i].name, port,
 		    &hints, name_resolved, q);
 	}
-	if (r->pending_names == 0)
+	if (--r->pending_names == 0)
 		remote_done(r);
 }
 
@@ -865,6 +875,14 @@ sync_end(void)
 	}
 	syncing = 0;
 	addq_reset();
+	/* A sync longer than the interval: the next one starts now. */
+	if (sync_due) {
+		struct timeval	 tv = { 0, 0 };
+
+		sync_due = 0;
+		evtimer_del(&ev_sync);
+		evtimer_add(&ev_sync, &tv);
+	}
 }
 
 /* The queue of add-server requests, emptied. */

@@ -90,8 +90,9 @@ struct list_packet {
 };
 
 /*
- * Parse buf (len bytes; the parser writes NULs into it for web names)
- * into p, calling cb for each entry.  Returns 0, or -1 when the packet is
+ * Parse buf (len bytes) into p, calling cb for each entry; with a
+ * callback the parser ends each web name with a NUL written into buf, and
+ * without one it leaves buf alone.  Returns 0, or -1 when the packet is
  * not a server list at all.
  */
 int	list_parse(u_char *, size_t, struct list_packet *,
