@@ -53,8 +53,8 @@ def master_host(family):
     return "::1" if family == socket.AF_INET6 else "127.0.0.1"
 
 
-def udp_socket(test, addr, port=0):
-    """A UDP socket bound to (addr, port), closed by a cleanup."""
+def bound_udp(addr, port=0):
+    """A UDP socket bound to (addr, port); the caller closes it."""
     family = family_of(addr)
     s = socket.socket(family, socket.SOCK_DGRAM)
     try:
@@ -64,6 +64,12 @@ def udp_socket(test, addr, port=0):
     except OSError:
         s.close()
         raise
+    return s
+
+
+def udp_socket(test, addr, port=0):
+    """A UDP socket bound to (addr, port), closed by a cleanup."""
+    s = bound_udp(addr, port)
     test.addCleanup(s.close)
     return s
 

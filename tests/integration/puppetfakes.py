@@ -23,7 +23,7 @@ import threading
 import time
 
 from harness import cmdline, wait_until
-from fakes import EXT_HDR, HDR, PLAIN_HDR, Master, UDPTest
+from fakes import EXT_HDR, HDR, PLAIN_HDR, Master, UDPTest, bound_udp
 from ws_client import OP_BINARY, accept_for, frame
 
 WEB_HDR = HDR + b"getserverswebResponse"
@@ -98,19 +98,6 @@ def js_packet(entries):
 
 # ---------------------------------------------------------------------------
 # Game servers
-
-def bound_udp(host, port=0):
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    s = socket.socket(family, socket.SOCK_DGRAM)
-    try:
-        if family == socket.AF_INET6:
-            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        s.bind((host, port))
-    except OSError:
-        s.close()
-        raise
-    return s
-
 
 class GameServer:
     """One fake game server: a UDP socket on a loopback address.  While
