@@ -104,12 +104,12 @@ test_files_OBJS	    = $(O)/master/files.o $(O)/common/log.o $(O)/common/util.o
 test_ignore_OBJS    = $(O)/netd/ignore.o $(O)/common/log.o
 test_ipc_OBJS	    = $(O)/common/ipc.o $(O)/common/log.o $(O)/common/util.o
 test_options_OBJS   = $(O)/master/options.o $(O)/puppet/remotes.o \
-		      $(O)/common/log.o $(O)/common/util.o
+		      $(O)/master/files.o $(O)/common/log.o $(O)/common/util.o
 test_plugin_proto_OBJS = $(O)/netd/plugin_proto.o
 test_proto_OBJS	    = $(O)/netd/proto.o $(O)/common/log.o $(O)/common/util.o
 test_puppet_list_OBJS = $(O)/puppet/list.o
-test_puppet_remotes_OBJS = $(O)/puppet/remotes.o $(O)/common/log.o \
-		      $(O)/common/util.o
+test_puppet_remotes_OBJS = $(O)/puppet/remotes.o $(O)/master/files.o \
+		      $(O)/common/log.o $(O)/common/util.o
 test_ratelimit_OBJS = $(O)/netd/ratelimit.o $(O)/netd/ipcount.o \
 		      $(O)/netd/throttle.o $(O)/common/log.o
 test_sandbox_OBJS   = $(SANDBOX:%.c=$(O)/%.o) $(O)/common/log.o
@@ -205,7 +205,8 @@ FUZZ_WS_SRCS = netd/ws.c netd/ws_http.c netd/source.c netd/proto.c \
 # The lines of plugins, and the escaping of their fields.
 FUZZ_PLUGIN_SRCS = netd/plugin_proto.c
 # The puppet's readers of other masters' lists and of puppetmasters.txt.
-FUZZ_PUPPET_SRCS = puppet/list.c puppet/remotes.c common/util.c common/log.c
+FUZZ_PUPPET_SRCS = puppet/list.c puppet/remotes.c master/files.c common/util.c \
+	      common/log.c
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	      -fno-sanitize-recover=all -fno-omit-frame-pointer $(WARNINGS) \
 	      -D_GNU_SOURCE -DLIBBSD_OPENBSD_VIS -Icommon -Imaster -Inetd \

@@ -22,7 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
+#include "files.h"
 #include "puppet.h"
 #include "util.h"
 
@@ -329,13 +331,24 @@ remotes_load(const char *path, struct puppet_remote *r, int *n, char *err,
 	size_t			 size = 0;
 	ssize_t			 len;
 	FILE			*f;
-	int			 lineno = 0, rv, bad = 0;
+	int			 fd, lineno = 0, rv, bad = 0;
 
 	*n = 0;
 	err[0] = '\0';
-	if ((f = fopen(path, "r")) == NULL) {
+	/*
+	 * Read as root, in a directory the -u user may write: no link, no
+	 * FIFO, no second name (master/files.c).
+	 */
+	if ((fd = datafile_open(path, 0)) == -1) {
 		if (errno == ENOENT)
 			return (1);
+		if (errno == EINVAL || errno == ELOOP || errno == ENXIO)
+			return (seterr(err, errlen, "%s: refused: only a "
+			    "regular file with one name is read", path));
+		return (seterr(err, errlen, "%s: %s", path, strerror(errno)));
+	}
+	if ((f = fdopen(fd, "r")) == NULL) {
+		(void)close(fd);
 		return (seterr(err, errlen, "%s: %s", path, strerror(errno)));
 	}
 	while ((len = getline(&line, &size, f)) != -1) {

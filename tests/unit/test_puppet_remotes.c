@@ -50,6 +50,7 @@ static void	 skipped(const char *);
 static int	 tmp_setup(void **);
 static int	 tmp_teardown(void **);
 static const char *put_file(struct tmp *, const void *, size_t);
+static const char *tmp_name(struct tmp *, const char *);
 static int	 load(const char *, struct puppet_remote *, int *, char *,
 		    size_t);
 
@@ -925,13 +926,66 @@ test_load_unreadable(void **state)
 	assert_int_equal(load(t->dir, r, &n, err, sizeof(err)), -1);
 	assert_int_equal(n, 0);
 	assert_int_equal(strncmp(err, t->dir, strlen(t->dir)), 0);
-	assert_string_equal(err + strlen(t->dir), ": Is a directory");
+	assert_string_equal(err + strlen(t->dir), ": refused: only a "
+	    "regular file with one name is read");
 
 	/* Through a file that is no directory. */
 	(void)snprintf(path, sizeof(path), "%s/x", put_file(t, "", 0));
 	assert_int_equal(load(path, r, &n, err, sizeof(err)), -1);
 	assert_int_equal(n, 0);
 	assert_non_null(strstr(err, ": Not a directory"));
+}
+
+/* A name in the directory for the teardown to remove. */
+static const char *
+tmp_name(struct tmp *t, const char *name)
+{
+	char	*path, buf[PATH_MAX];
+	int	 n;
+
+	if (t->nfile == NFILES)
+		fail_msg("tmp_name: too many files");
+	n = snprintf(buf, sizeof(buf), "%s/%s", t->dir, name);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		fail_msg("tmp_name: path too long");
+	path = t->file[t->nfile++];
+	(void)strlcpy(path, buf, PATH_MAX);
+	return (path);
+}
+
+/*
+ * The parent reads the file as root from a directory the -u user may
+ * write: a link, a FIFO or a second name stands refused, and the FIFO
+ * does not block.
+ */
+static void
+test_load_refused(void **state)
+{
+	struct tmp		*t = *state;
+	struct puppet_remote	 r[PUPPET_REMOTES_MAX];
+	char			 err[PATH_MAX + 64];
+	const char		*good, *path;
+	int			 n;
+
+	good = put_file(t, "master.example.org:30710\n", 25);
+	assert_int_equal(load(good, r, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 1);
+
+	path = tmp_name(t, "symlink");
+	assert_int_equal(symlink(good, path), 0);
+	assert_int_equal(load(path, r, &n, err, sizeof(err)), -1);
+	assert_int_equal(n, 0);
+	assert_non_null(strstr(err, ": refused: only a regular file"));
+
+	path = tmp_name(t, "fifo");
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(load(path, r, &n, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ": refused: only a regular file"));
+
+	path = tmp_name(t, "hardlink");
+	assert_int_equal(link(good, path), 0);
+	assert_int_equal(load(path, r, &n, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ": refused: only a regular file"));
 }
 
 int
@@ -975,6 +1029,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_load_first_error,
 		    tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_load_unreadable,
+		    tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_load_refused,
 		    tmp_setup, tmp_teardown),
 	};
 
