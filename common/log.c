@@ -133,7 +133,7 @@ vlog(int level, const char *fmt, va_list ap)
 	char		 line[2048], msg[LOG_MSG_MAX], stamp[32];
 	struct tm	 tm;
 	time_t		 now;
-	int		 saved_errno = errno, n;
+	int		 saved_errno = errno, n, fd;
 
 	if (level > log_enabled_level)
 		return;
@@ -154,32 +154,29 @@ vlog(int level, const char *fmt, va_list ap)
 		return;
 	}
 	if (log_to_parent) {
+		/* The parent stamps it; the level leads (master/plugin.c). */
+		fd = STDERR_FILENO;
 		n = snprintf(line, sizeof(line), "%d%s", level, msg);
-		if (n < 0)
-			n = 0;
-		if ((size_t)n >= sizeof(line) - 1)
-			n = sizeof(line) - 2;
-		line[n] = '\n';
-		(void)write(STDERR_FILENO, line, n + 1);
-		errno = saved_errno;
-		return;
+	} else {
+		/*
+		 * localtime_r() keeps the zone read by log_init(): localtime()
+		 * looks for /etc/localtime again each time, which no sandbox
+		 * allows.
+		 */
+		now = time(NULL);
+		if (localtime_r(&now, &tm) == NULL || strftime(stamp,
+		    sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm) == 0)
+			(void)strlcpy(stamp, "-", sizeof(stamp));
+		fd = STDOUT_FILENO;
+		n = snprintf(line, sizeof(line), "%s %s: %s", stamp,
+		    log_procname, msg);
 	}
-	/*
-	 * localtime_r() keeps the zone read by log_init(): localtime()
-	 * looks for /etc/localtime again each time, which no sandbox allows.
-	 */
-	now = time(NULL);
-	if (localtime_r(&now, &tm) == NULL ||
-	    strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm) == 0)
-		(void)strlcpy(stamp, "-", sizeof(stamp));
-	n = snprintf(line, sizeof(line), "%s %s: %s", stamp, log_procname,
-	    msg);
 	if (n < 0)
 		n = 0;
 	if ((size_t)n >= sizeof(line) - 1)
 		n = sizeof(line) - 2;
 	line[n] = '\n';
-	(void)write(STDOUT_FILENO, line, n + 1);
+	(void)write(fd, line, n + 1);
 	errno = saved_errno;
 }
 
