@@ -73,6 +73,8 @@ struct fetch {
 	uint8_t			 seen[FETCH_INDEX_MAX / 8];
 	int			 total;		/* of the Ext header, or 0 */
 	int			 nseen;
+	int			 skip_label;	/* the packet being read is
+						   under the puppet label */
 	fetch_cb		 cb;
 	void			*arg;
 };
@@ -240,14 +242,9 @@ fetch_result_clear(struct fetch_result *res)
 	res->nnames = res->nentries = 0;
 }
 
-const struct fetch_result *
-fetch_result(const struct fetch *f)
-{
-	return (&f->res);
-}
-
+/* The result, whose arrays the caller may take (and then clear). */
 struct fetch_result *
-fetch_result_take(struct fetch *f)
+fetch_result(struct fetch *f)
 {
 	return (&f->res);
 }
@@ -334,7 +331,7 @@ fetch_entry(const struct list_entry *e, void *arg)
 	struct fetch_result	*res = &f->res;
 	void			*p;
 
-	if (res->skip_label)
+	if (f->skip_label)
 		return;
 	if (res->nentries + res->nnames >= FETCH_ENTRIES_MAX) {
 		res->cut = 1;
@@ -392,9 +389,9 @@ fetch_packet(struct fetch *f, u_char *buf, size_t len)
 		goto next;
 	}
 	skip = p.has_header && strcmp(p.label, PUPPET_LABEL) == 0;
-	res->skip_label = skip;
+	f->skip_label = skip;
 	(void)list_parse(buf, len, &p, fetch_entry, f);
-	res->skip_label = 0;
+	f->skip_label = 0;
 	res->packets++;
 	if (skip)
 		res->skipped_label += p.nentries;

@@ -45,7 +45,6 @@ struct fetch_result {
 	int			 garbled;
 	int			 cut;
 	int			 ended;		/* its end was seen */
-	int			 skip_label;	/* in the packet being read */
 	char			 error[128];
 };
 
@@ -57,8 +56,7 @@ struct fetch	*fetch_start(const struct puppet_remote *, enum puppet_conn,
 		    const struct ipc_addr *, const char *, int,
 		    struct tls_config *, fetch_cb, void *);
 void		 fetch_cancel(struct fetch *);
-struct fetch_result *fetch_result_take(struct fetch *);
-const struct fetch_result *fetch_result(const struct fetch *);
+struct fetch_result *fetch_result(struct fetch *);
 void		 fetch_result_clear(struct fetch_result *);
 enum puppet_conn fetch_conn(const struct fetch *);
 const char	*fetch_status_name(enum fetch_status);

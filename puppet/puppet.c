@@ -534,7 +534,7 @@ remote_resolved(int result, struct evutil_addrinfo *res, void *arg)
 static void
 remote_take(struct remote *r, struct fetch *f)
 {
-	struct fetch_result	*res = fetch_result_take(f);
+	struct fetch_result	*res = fetch_result(f);
 
 	fetch_result_clear(&r->res);
 	r->res = *res;
@@ -554,7 +554,7 @@ static void
 remote_fetched(struct fetch *f, void *arg)
 {
 	struct remote			*r = arg;
-	const struct fetch_result	*res = fetch_result(f);
+	struct fetch_result		*res = fetch_result(f);
 	struct fetch			*other;
 	struct evutil_addrinfo		 hints;
 	struct name_query		*q;

@@ -23,7 +23,6 @@
 #define PUPPET_LABEL		"puppet"
 #define PUPPET_DEFAULT_PORT	30710
 #define PUPPET_DEFAULT_PROTOCOL	"71"
-#define PUPPET_DEFAULT_INTERVAL	300	/* seconds */
 #define PUPPET_REMOTES_MAX	64	/* remote masters */
 #define PUPPET_HOST_MAX		256	/* a host name, NUL included */
 #define PUPPET_PATH_MAX		256	/* a WebSocket path, NUL included */
