@@ -28,15 +28,18 @@ ifeq ($(OS),OpenBSD)
 # strlcpy, setproctitle, vis, SHA-1, <sys/tree.h> and libtls are in base.
 OSDEP	= common/osdep-openbsd.c
 SANDBOX	= common/sandbox-openbsd.c
-PKGS	= libevent sqlite3 tdb libsodium
-DEPS	= libevent:libevent sqlite3:sqlite3 tdb:tdb libsodium:libsodium
+PKGS	= libevent sqlite3 tdb libsodium jansson
+DEPS	= libevent:libevent sqlite3:sqlite3 tdb:tdb libsodium:libsodium \
+	  jansson:jansson
 else
 OSDEP	= common/osdep-linux.c
 SANDBOX	= common/sandbox-linux.c
-PKGS	= libevent sqlite3 tdb libsodium libbsd-overlay libmd libseccomp
+PKGS	= libevent sqlite3 tdb libsodium jansson libbsd-overlay libmd \
+	  libseccomp
 # Each library with the Debian package that provides it.
 DEPS	= libevent:libevent-dev sqlite3:libsqlite3-dev tdb:libtdb-dev \
-	  libsodium:libsodium-dev libbsd-overlay:libbsd-dev libmd:libmd-dev \
+	  libsodium:libsodium-dev jansson:libjansson-dev \
+	  libbsd-overlay:libbsd-dev libmd:libmd-dev \
 	  libseccomp:libseccomp-dev
 endif
 
@@ -55,7 +58,7 @@ WARNINGS = -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wsign-compare
 CFLAGS	?= -O2 -g
 ALL_CFLAGS = $(CFLAGS) $(WARNINGS) $(SANFLAGS) $(SANDEFS) -D_GNU_SOURCE \
-	   -DLIBBSD_OPENBSD_VIS -Icommon -Imaster -Inetd -Ilogd -Ipuppet $(PKGCFLAGS)
+	   -DLIBBSD_OPENBSD_VIS -Icommon -Imaster -Inetd -Ilogd -Ipuppet -Iapi $(PKGCFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 LIBS	= $(PKGLIBS) -lwslay -ltls
 
@@ -70,8 +73,9 @@ NETD_SRCS   = netd/netd.c netd/proto.c netd/udp.c netd/handlers.c \
 LOGD_SRCS   = logd/logd.c logd/db.c logd/db_sqlite.c logd/db_tdb.c \
 	      logd/report.c
 PUPPET_SRCS = puppet/puppet.c puppet/fetch.c puppet/remotes.c puppet/list.c
+API_SRCS    = api/api.c api/http.c api/render.c api/keys.c
 SRCS	= $(COMMON_SRCS) $(MASTER_SRCS) $(NETD_SRCS) $(LOGD_SRCS) \
-	  $(PUPPET_SRCS)
+	  $(PUPPET_SRCS) $(API_SRCS)
 OBJS	= $(SRCS:%.c=$(BUILD)/%.o)
 
 UNIT_TESTS != ls tests/unit/test_*.c 2>/dev/null | sed 's,.*/,,; s,\.c$$,,' 
@@ -91,7 +95,8 @@ endif
 $(BUILD)/$(PROG): $(OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(OBJS) $(LIBS)
 
-$(BUILD)/%.o: %.c common/*.h master/*.h netd/*.h logd/*.h puppet/*.h
+$(BUILD)/%.o: %.c common/*.h master/*.h netd/*.h logd/*.h puppet/*.h \
+	    api/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -139,7 +144,8 @@ check: all headers bench $(UNIT_BINS)
 	$(PYTHON) tests/run.py $(BUILD) build-san
 
 # Every header compiles on its own, so that it can be included first.
-HEADERS	!= ls common/*.h master/*.h netd/*.h logd/*.h puppet/*.h tests/unit/*.h
+HEADERS	!= ls common/*.h master/*.h netd/*.h logd/*.h puppet/*.h api/*.h \
+	   tests/unit/*.h
 headers:
 	@for h in $(HEADERS); do \
 		printf '#include "%s"\n' "$$(basename $$h)" | $(CC) -fsyntax-only \
@@ -187,7 +193,7 @@ FUZZERS	    = proto-fuzzer files-fuzzer ws-http-fuzzer packet-fuzzer \
 FUZZ_PROBE  = printf 'int LLVMFuzzerTestOneInput(const char *d, long n) \
 	      { return (0); }\n' | $(FUZZCC) -fsanitize=fuzzer -x c \
 	      -o /dev/null - >/dev/null 2>&1
-FUZZ_HDRS   = common/*.h master/*.h netd/*.h puppet/*.h
+FUZZ_HDRS   = common/*.h master/*.h netd/*.h puppet/*.h api/*.h
 # The parsers.
 FUZZ_SRCS   = netd/proto.c common/log.c common/util.c master/files.c \
 	      netd/ws_http.c common/base64.c
@@ -210,7 +216,7 @@ FUZZ_PUPPET_SRCS = puppet/list.c puppet/remotes.c master/files.c common/util.c \
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	      -fno-sanitize-recover=all -fno-omit-frame-pointer $(WARNINGS) \
 	      -D_GNU_SOURCE -DLIBBSD_OPENBSD_VIS -Icommon -Imaster -Inetd \
-	      -Ilogd -Ipuppet $(PKGCFLAGS)
+	      -Ilogd -Ipuppet -Iapi $(PKGCFLAGS)
 
 .PHONY: fuzz fuzz-run fuzz-regress fuzz-clean
 

@@ -19,5 +19,6 @@ int	osdep_self_path(const char *, char *, size_t);
 void	sandbox_netd(int);
 void	sandbox_logd(int);
 void	sandbox_puppet(int);
+void	sandbox_api(int);
 
 #endif /* OSDEP_H */

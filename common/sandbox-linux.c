@@ -176,6 +176,48 @@ static const struct sandbox_call puppet_calls[] = {
 	{ "exit_group", SB_ANY }	/* exit(3) */
 };
 
+/*
+ * The REST API plugin, chrooted and as the -u user: it serves HTTP on
+ * the sockets the parent bound and talks to netd on standard input and
+ * output.  It opens no file and makes no socket.
+ */
+static const struct sandbox_call api_calls[] = {
+	{ "epoll_wait", SB_ANY },	/* libevent's loop */
+	{ "epoll_pwait", SB_ANY },	/* the same, in other libevent builds */
+	{ "epoll_ctl", SB_ANY },	/* libevent adds and deletes events */
+	{ "read", SB_ANY },		/* the channel, libevent's signals */
+	{ "readv", SB_ANY },		/* evbuffer_read */
+	{ "recvfrom", SB_ANY },		/* recv(2) */
+	{ "write", SB_ANY },		/* log lines on standard error */
+	{ "writev", SB_ANY },		/* evbuffer_write: answers, channel */
+	{ "sendto", SB_ANY },		/* send(2) */
+	{ "accept4", SB_ANY },		/* HTTP connections */
+	{ "accept", SB_ANY },		/* the same, in other libevent builds */
+	{ "shutdown", SB_ANY },		/* evhttp closes a connection */
+	{ "setsockopt", SB_ANY },	/* evhttp: SO_LINGER, TCP_NODELAY */
+	{ "getsockopt", SB_ANY },	/* SO_ERROR */
+	{ "getsockname", SB_ANY },	/* evhttp, its bound sockets */
+	{ "getpeername", SB_ANY },	/* the same */
+	{ "fcntl", SB_ANY },		/* libevent: O_NONBLOCK, FD_CLOEXEC */
+	{ "ioctl", SB_ANY },		/* libevent's FIONREAD */
+	{ "close", SB_ANY },		/* connections */
+	{ "brk", SB_ANY },		/* malloc */
+	{ "mmap", SB_NOEXEC },		/* malloc, never executable */
+	{ "munmap", SB_ANY },		/* free */
+	{ "mremap", SB_ANY },		/* realloc of a large block */
+	{ "madvise", SB_ANY },		/* free gives memory back */
+	{ "futex", SB_ANY },		/* glibc locks */
+	{ "clock_gettime", SB_ANY },	/* deadlines, if not in the vDSO */
+	{ "gettimeofday", SB_ANY },	/* libevent, if not in the vDSO */
+	{ "getrandom", SB_ANY },	/* arc4random, libsodium */
+	{ "getpid", SB_ANY },		/* abort(3) */
+	{ "sysinfo", SB_ANY },		/* glibc's qsort(3) of more than 1 KiB
+					   (the status page, the feed) */
+	{ "rt_sigreturn", SB_ANY },	/* end of libevent's signal handler */
+	{ "rt_sigprocmask", SB_ANY },	/* abort(3) */
+	{ "exit_group", SB_ANY }	/* exit(3) */
+};
+
 #ifdef TREMMASTERD_SANITIZE
 /*
  * The sanitizer build only: what the ASan, UBSan and LeakSanitizer
@@ -315,4 +357,15 @@ sandbox_puppet(int no_seccomp)
 		return;
 	}
 	sandbox_load("puppet", puppet_calls, nitems(puppet_calls));
+}
+
+/* The REST API plugin: the analogue of pledge("stdio inet"). */
+void
+sandbox_api(int no_seccomp)
+{
+	if (no_seccomp) {
+		log_info("no seccomp filter (--no-seccomp)");
+		return;
+	}
+	sandbox_load("api", api_calls, nitems(api_calls));
 }

@@ -39,3 +39,11 @@ sandbox_puppet(int no_seccomp __unused)
 	if (pledge("stdio inet", NULL) == -1)
 		fatal("pledge");
 }
+
+/* The REST API plugin, chrooted: its sockets and its channel only. */
+void
+sandbox_api(int no_seccomp __unused)
+{
+	if (pledge("stdio inet", NULL) == -1)
+		fatal("pledge");
+}

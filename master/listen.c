@@ -207,3 +207,65 @@ listen_close(struct listener_head *lh)
 		free(l);
 	}
 }
+
+/*
+ * The REST API's sockets (--api-host, --api-port): one for each address
+ * the host has, TCP, listening.  They go to the API plugin, not to netd.
+ */
+int
+listen_api(const struct options *o, int *fds, int max)
+{
+	struct addrinfo	 hints, *res, *ai;
+	struct ipc_addr	 a;
+	char		 port[8], buf[ADDRSTRLEN];
+	int		 error, fd, n = 0, on = 1;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = o->family;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	(void)snprintf(port, sizeof(port), "%u", o->api_port);
+	if ((error = getaddrinfo(o->api_host, port, &hints, &res)) != 0) {
+		log_warnx("--api-host: cannot use \"%s\": %s", o->api_host,
+		    gai_strerror(error));
+		return (-1);
+	}
+	for (ai = res; ai != NULL && n < max; ai = ai->ai_next) {
+		if (addr_from_sa(&a, ai->ai_addr) == -1)
+			continue;
+		addr_str(&a, buf, sizeof(buf));
+		if ((fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0)) == -1) {
+			log_warn("--api-host: socket for %s", buf);
+			goto fail;
+		}
+		if ((ai->ai_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+		    IPV6_V6ONLY, &on, sizeof(on)) == -1) ||
+		    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
+		    sizeof(on)) == -1) {
+			log_warn("--api-host: setsockopt for %s", buf);
+			(void)close(fd);
+			goto fail;
+		}
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
+		    listen(fd, 128) == -1) {
+			log_warn("--api-host/--api-port: cannot listen on %s",
+			    buf);
+			(void)close(fd);
+			goto fail;
+		}
+		fds[n++] = fd;
+	}
+	freeaddrinfo(res);
+	if (n == 0) {
+		log_warnx("--api-host: \"%s\" has no address to listen on",
+		    o->api_host);
+		return (-1);
+	}
+	return (n);
+ fail:
+	freeaddrinfo(res);
+	while (n > 0)
+		(void)close(fds[--n]);
+	return (-1);
+}

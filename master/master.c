@@ -32,6 +32,7 @@
 
 #include <tls.h>
 
+#include "api.h"
 #include "files.h"
 #include "ipc.h"
 #include "log.h"
@@ -73,6 +74,9 @@ static int			 saved_argc;
 static int			 shutting_down;
 static int			 exit_status;
 static int			 puppet_on;
+static int			 api_on;
+static char			 api_note[200];
+static char			*api_env_keys;	/* taken out of environ */
 static char			 puppet_note[160];
 static u_char			*tls_cert, *tls_key;
 static size_t			 tls_cert_len, tls_key_len;
@@ -101,6 +105,9 @@ static void	db_file_range(size_t *, size_t *);
 static u_char	*read_file(const char *, const char *, size_t *);
 static void	main_send_chunks(uint32_t, const u_char *, size_t);
 static int	main_puppet(char *, size_t);
+static int	main_api_keys(char *, size_t, char *, size_t);
+static int	main_api(char *, size_t);
+static void	argv_drop_keys(char **);
 
 /*
  * The puppet plugin runs when --puppet-master or puppetmasters.txt names
@@ -142,10 +149,174 @@ main_puppet(char *err, size_t errlen)
 		(void)snprintf(puppet_note, sizeof(puppet_note), "puppet "
 		    "plugin on: remote master %s", opts.puppet_master);
 	if (plugins_add_builtin("puppet", selfpath, saved_argc, saved_argv,
-	    err, errlen) == -1)
+	    0, NULL, 0, NULL, err, errlen) == -1)
 		return (-1);
 	puppet_on = 1;
 	return (0);
+}
+
+/*
+ * The REST API's keys, checked, as the plugin reads them: "key KEY"
+ * lines.  They come from --api-keys, from SLEEPYTEEPEE_API_KEYS and from
+ * --api-key-file (one a line; blank lines and # comments skipped).
+ */
+static int
+main_api_keys(char *conf, size_t conflen, char *err, size_t errlen)
+{
+	const char	*lists[OPT_API_KEYS_MAX + 1];
+	char		 why[128], *text, *line, *p, *t;
+	const char	*q, *end;
+	size_t		 len, klen;
+	int		 i, n = 0, nkeys = 0, lineno = 0;
+	u_char		*buf;
+
+	for (i = 0; i < opts.napi_keys; i++)
+		lists[n++] = opts.api_keys[i];
+	if (api_env_keys != NULL)
+		lists[n++] = api_env_keys;
+	for (i = 0; i < n; i++)
+		for (q = lists[i]; *q != '\0'; q = *end == ',' ? end + 1 :
+		    end) {
+			q += strspn(q, " \t");
+			end = q + strcspn(q, ",");
+			klen = (size_t)(end - q);
+			while (klen > 0 && (q[klen - 1] == ' ' ||
+			    q[klen - 1] == '\t'))
+				klen--;
+			if (klen == 0)
+				continue;
+			if (keys_check(q, klen, why, sizeof(why)) == -1)
+				return (seterr(err, errlen, "%s: %s",
+				    i < opts.napi_keys ? "--api-keys" :
+				    API_KEYS_ENV, why));
+			if (++nkeys > API_KEYS_MAX)
+				return (seterr(err, errlen, "more than %d API "
+				    "keys", API_KEYS_MAX));
+			(void)strlcat(conf, "key ", conflen);
+			if (strlen(conf) + klen + 2 > conflen)
+				return (seterr(err, errlen, "API keys too "
+				    "long"));
+			(void)strncat(conf, q, klen);
+			(void)strlcat(conf, "\n", conflen);
+		}
+	if (opts.api_key_file == NULL)
+		return (nkeys);
+	buf = read_file("--api-key-file", opts.api_key_file, &len);
+	if ((text = calloc(1, len + 1)) == NULL)
+		fatal(NULL);
+	memcpy(text, buf, len);
+	explicit_bzero(buf, len);
+	free(buf);
+	for (p = text; (line = strsep(&p, "\n")) != NULL; ) {
+		lineno++;
+		t = line + strspn(line, " \t");
+		klen = strlen(t);
+		while (klen > 0 && (t[klen - 1] == ' ' || t[klen - 1] == '\t' ||
+		    t[klen - 1] == '\r'))
+			t[--klen] = '\0';
+		if (klen == 0 || *t == '#')
+			continue;
+		if (keys_check(t, klen, why, sizeof(why)) == -1 ||
+		    ++nkeys > API_KEYS_MAX || strlen(conf) + klen + 6 >
+		    conflen) {
+			explicit_bzero(text, len);
+			free(text);
+			return (seterr(err, errlen, "--api-key-file: %s:%d: %s",
+			    opts.api_key_file, lineno, nkeys > API_KEYS_MAX ?
+			    "too many keys" : why));
+		}
+		(void)strlcat(conf, "key ", conflen);
+		(void)strlcat(conf, t, conflen);
+		(void)strlcat(conf, "\n", conflen);
+	}
+	explicit_bzero(text, len);
+	free(text);
+	return (nkeys);
+}
+
+/*
+ * The REST API plugin runs when an --api-* option or SLEEPYTEEPEE_API_KEYS
+ * is given: its sockets are bound here, with the others, and it gets them
+ * and the keys from the parent (plugin.c), never in argv or environ.
+ */
+static int
+main_api(char *err, size_t errlen)
+{
+	char	 conf[API_KEYS_MAX * (API_KEY_MAX + 8) + 64], line[32];
+	char	 where[ADDRSTRLEN + 16];
+	int	 fds[API_LISTEN_MAX], nfds = 0, nkeys, i;
+
+	if (opts.api_opt == NULL && api_env_keys == NULL) {
+		(void)strlcpy(api_note, "REST API off: no --api-* option and "
+		    "no " API_KEYS_ENV, sizeof(api_note));
+		return (0);
+	}
+	conf[0] = '\0';
+	if ((nkeys = main_api_keys(conf, sizeof(conf), err, errlen)) == -1)
+		return (-1);
+	if (opts.action == ACTION_RUN &&
+	    (nfds = listen_api(&opts, fds, API_LISTEN_MAX)) == -1)
+		return (seterr(err, errlen, "REST API: cannot listen on "
+		    "%s port %u", opts.api_host, opts.api_port));
+	(void)snprintf(line, sizeof(line), "listen %d\n", nfds);
+	if (strlen(conf) + strlen(line) >= sizeof(conf))
+		return (seterr(err, errlen, "API keys too long"));
+	memmove(conf + strlen(line), conf, strlen(conf) + 1);
+	memcpy(conf, line, strlen(line));
+	if (strchr(opts.api_host, ':') != NULL)
+		(void)snprintf(where, sizeof(where), "[%s]:%u", opts.api_host,
+		    opts.api_port);
+	else
+		(void)snprintf(where, sizeof(where), "%s:%u", opts.api_host,
+		    opts.api_port);
+	(void)snprintf(api_note, sizeof(api_note), "REST API on: http://%s/, "
+	    "%d key%s%s", where, nkeys, nkeys == 1 ? "" : "s", nkeys == 0 ?
+	    " (the admin endpoints answer 401)" : "");
+	i = plugins_add_builtin("api", selfpath, saved_argc, saved_argv, 1,
+	    fds, nfds, conf, err, errlen);
+	explicit_bzero(conf, sizeof(conf));
+	/* The sockets stay open, close-on-exec, for each start of it. */
+	if (i == -1)
+		return (-1);
+	api_on = 1;
+	return (0);
+}
+
+/*
+ * Leave every --api-keys and its key out of the arguments the children
+ * are given.  orig holds argv's pointers as they were before getopt(3)
+ * moved them, in the order of saved_argv; a key is an option's argument
+ * of its own, or follows "=" in the option's word.
+ */
+static void
+argv_drop_keys(char **orig)
+{
+	int	 i, j, k, n = 0, drop;
+	size_t	 len;
+
+	for (i = 0; i < saved_argc; i++) {
+		drop = 0;
+		len = strlen(orig[i]);
+		for (k = 0; k < opts.napi_keys; k++) {
+			if (opts.api_keys[k] == orig[i])
+				drop = 2;	/* and the option before */
+			else if (opts.api_keys[k] > orig[i] &&
+			    opts.api_keys[k] <= orig[i] + len)
+				drop = 1;
+		}
+		if (drop == 2 && n > 0) {
+			n--;
+			explicit_bzero(saved_argv[n], strlen(saved_argv[n]));
+		}
+		if (drop) {
+			explicit_bzero(saved_argv[i], strlen(saved_argv[i]));
+			continue;
+		}
+		saved_argv[n++] = saved_argv[i];
+	}
+	for (j = n; j < saved_argc; j++)
+		saved_argv[j] = NULL;
+	saved_argc = n;
 }
 
 /* setproctitle() overwrites argv, so keep a copy for exec. */
@@ -340,25 +511,42 @@ main(int argc, char *argv[])
 	struct ipc_socket sock;
 	struct ipc_link	 link;
 	struct tls	*tls_check;
-	char		 errbuf[256];
+	char		 errbuf[256], **orig_argv;
+	const char	*e;
 	int		 is_root, pipe_netd[2], pipe_logd[2], pipe_link[2];
 	size_t		 i;
 
 	saved_argc = argc;
 	saved_argv = copy_argv(argc, argv);
 	setproctitle_init(argc, argv, environ);
+	if ((orig_argv = calloc(argc + 1, sizeof(*orig_argv))) == NULL)
+		err(1, NULL);
+	memcpy(orig_argv, argv, argc * sizeof(*argv));
 
 	if (options_parse(argc, argv, &opts, errbuf, sizeof(errbuf)) == -1) {
 		fprintf(stderr, "tremmasterd: %s\n", errbuf);
 		return (1);
 	}
+	/* The keys reach no child but the API, and that on a pipe. */
+	if (opts.proc == PROC_PARENT) {
+		if ((e = getenv(API_KEYS_ENV)) != NULL) {
+			if ((api_env_keys = strdup(e)) == NULL)
+				err(1, NULL);
+			(void)unsetenv(API_KEYS_ENV);
+		}
+		argv_drop_keys(orig_argv);
+	}
+	free(orig_argv);
 	/* netd and logd have their channel on fd 3, plugins on stdin. */
-	if (opts.proc != PROC_PARENT && (fstat(opts.proc == PROC_PUPPET ?
-	    STDIN_FILENO : PARENT_SOCK_FILENO, &st) == -1 ||
+	if (opts.proc != PROC_PARENT && (fstat(opts.proc == PROC_PUPPET ||
+	    opts.proc == PROC_API ? STDIN_FILENO : PARENT_SOCK_FILENO,
+	    &st) == -1 ||
 	    !S_ISSOCK(st.st_mode)))
 		errx(1, "--proc is for tremmasterd's own children");
 	if (opts.proc == PROC_PUPPET)
 		puppet_main(&opts);
+	if (opts.proc == PROC_API)
+		api_main(&opts);
 	if (opts.proc == PROC_NETD)
 		netd_main(&opts);
 	if (opts.proc == PROC_LOGD)
@@ -394,7 +582,8 @@ main(int argc, char *argv[])
 	if (osdep_self_path(saved_argv[0], selfpath, sizeof(selfpath)) == -1)
 		err(1, "cannot find my own binary from \"%s\"", saved_argv[0]);
 	if ((opts.action == ACTION_RUN || opts.action == ACTION_CHECK) &&
-	    main_puppet(errbuf, sizeof(errbuf)) == -1) {
+	    (main_puppet(errbuf, sizeof(errbuf)) == -1 ||
+	    main_api(errbuf, sizeof(errbuf)) == -1)) {
 		fprintf(stderr, "tremmasterd: %s\n", errbuf);
 		return (1);
 	}
@@ -438,8 +627,8 @@ main(int argc, char *argv[])
 				log_info("%s may be written by others than "
 				    "root: netd is chrooted to %s instead",
 				    opts.jail, EMPTY_DIR);
-		} else if (puppet_on)
-			check_dir(EMPTY_DIR, 1, 0);	/* its chroot */
+		} else if (puppet_on || api_on)
+			check_dir(EMPTY_DIR, 1, 0);	/* their chroot */
 	}
 
 	if (opts.daemonize && daemon(1, 0) == -1)
@@ -451,6 +640,10 @@ main(int argc, char *argv[])
 		else
 			log_verbose("%s", puppet_note);
 	}
+	if (opts.api_opt != NULL || api_env_keys != NULL)
+		log_info("%s", api_note);
+	else
+		log_verbose("%s", api_note);
 	if (!is_root)
 		log_info("not started as root: netd and logd keep this user "
 		    "and are not chrooted");

@@ -25,6 +25,7 @@ struct listener {
 TAILQ_HEAD(listener_head, listener);
 
 int	listen_open(const struct options *, struct listener_head *);
+int	listen_api(const struct options *, int *, int);
 void	listen_close(struct listener_head *);
 
 /* admin.c */
@@ -38,8 +39,8 @@ struct ipc_plugin_end;
 struct passwd;
 int	plugins_init(const struct options *, const struct passwd *, char *,
 	    size_t);
-int	plugins_add_builtin(const char *, const char *, int, char **,
-	    char *, size_t);
+int	plugins_add_builtin(const char *, const char *, int, char **, int,
+	    const int *, int, const char *, char *, size_t);
 void	plugins_unveil(void);
 void	plugins_start(struct ipcev *, const char *);
 int	plugins_reaped(pid_t, int);

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "log.h"
 #include "options.h"
 #include "puppet.h"
@@ -56,7 +57,12 @@ enum {
 	OPT_PUPPET_DISABLE,
 	OPT_PUPPET_ENABLE,
 	OPT_PUPPET_RUN_ONCE,
-	OPT_PUPPET_CA_FILE
+	OPT_PUPPET_CA_FILE,
+	OPT_API_HOST,
+	OPT_API_PORT,
+	OPT_API_KEYS,
+	OPT_API_KEY_FILE,
+	OPT_API_RATE_LIMIT
 };
 
 static const struct option longopts[] = {
@@ -118,6 +124,13 @@ static const struct option longopts[] = {
 	    OPT_PUPPET_RUN_ONCE },
 	{ "puppet-ca-file",	required_argument,	NULL,
 	    OPT_PUPPET_CA_FILE },
+	{ "api-host",		required_argument,	NULL, OPT_API_HOST },
+	{ "api-port",		required_argument,	NULL, OPT_API_PORT },
+	{ "api-keys",		required_argument,	NULL, OPT_API_KEYS },
+	{ "api-key-file",	required_argument,	NULL,
+	    OPT_API_KEY_FILE },
+	{ "api-rate-limit",	required_argument,	NULL,
+	    OPT_API_RATE_LIMIT },
 	{ NULL,			0,			NULL, 0 }
 };
 
@@ -251,6 +264,9 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 	o->db_max_size = DEFAULT_DB_MAX_SIZE;
 	o->challenge_burst = DEFAULT_CHALLENGE_BURST;
 	o->puppet_interval = DEFAULT_PUPPET_INTERVAL;
+	o->api_host = DEFAULT_API_HOST;
+	o->api_port = DEFAULT_API_PORT;
+	o->api_rate_limit = DEFAULT_API_RATE_LIMIT;
 	err[0] = '\0';
 
 	optind = 0;	/* full reset, so that tests may call us again */
@@ -285,6 +301,9 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 		if (ch >= OPT_PUPPET_MASTER && ch <= OPT_PUPPET_CA_FILE &&
 		    o->puppet_opt == NULL && longindex != -1)
 			o->puppet_opt = longopts[longindex].name;
+		if (ch >= OPT_API_HOST && ch <= OPT_API_RATE_LIMIT &&
+		    o->api_opt == NULL && longindex != -1)
+			o->api_opt = longopts[longindex].name;
 		switch (ch) {
 		case 'h':
 			o->action = ACTION_HELP;
@@ -465,6 +484,8 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 				o->proc = PROC_LOGD;
 			else if (strcmp(optarg, "puppet") == 0)
 				o->proc = PROC_PUPPET;
+			else if (strcmp(optarg, "api") == 0)
+				o->proc = PROC_API;
 			else
 				return (seterr(err, errlen, "%s: unknown "
 				    "process \"%s\"", optname, optarg));
@@ -507,6 +528,32 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 			break;
 		case OPT_PUPPET_CA_FILE:
 			o->puppet_ca_file = optarg;
+			break;
+		case OPT_API_HOST:
+			if (*optarg == '\0')
+				return (seterr(err, errlen, "%s: empty host",
+				    optname));
+			o->api_host = optarg;
+			break;
+		case OPT_API_PORT:
+			if (parse_port(optname, optarg, &o->api_port, err,
+			    errlen) == -1)
+				return (-1);
+			break;
+		case OPT_API_KEYS:
+			/* Where the key is in argv, to leave it out of exec. */
+			if (o->napi_keys == OPT_API_KEYS_MAX)
+				return (seterr(err, errlen, "%s: given more "
+				    "than %d times", optname, OPT_API_KEYS_MAX));
+			o->api_keys[o->napi_keys++] = optarg;
+			break;
+		case OPT_API_KEY_FILE:
+			o->api_key_file = optarg;
+			break;
+		case OPT_API_RATE_LIMIT:
+			if (parse_num(optname, "", optarg, "requests a minute",
+			    0, 100000, &o->api_rate_limit, err, errlen) == -1)
+				return (-1);
 			break;
 		case ':':
 			return (seterr(err, errlen, "%s: missing argument",
@@ -662,6 +709,9 @@ usage_print(int full)
 	    "                   [--puppet-port port] "
 	    "[--puppet-protocol protocol]\n"
 	    "                   [--puppet-run-once] [--puppet-use-websocket]\n"
+	    "                   [--api-host host] [--api-key-file file] "
+	    "[--api-keys keys]\n"
+	    "                   [--api-port port] [--api-rate-limit num]\n"
 	    "                   [--verbose level]\n");
 	if (!full)
 		return;
@@ -778,6 +828,20 @@ usage_print(int full)
 	    "                           CA certificates for wss:// masters "
 	    "(default:\n"
 	    "                           the system's)\n"
+	    "      --api-host HOST      address of the REST API "
+	    "(default: %s); any\n"
+	    "                           --api-* option or %s\n"
+	    "                           turns the API on\n"
+	    "      --api-port PORT      its TCP port (default: %d)\n"
+	    "      --api-keys KEY,...   keys for its admin endpoints (also "
+	    "from %s);\n"
+	    "                           they show in ps(1): prefer "
+	    "--api-key-file\n"
+	    "      --api-key-file FILE  keys, one a line, read by root at "
+	    "start-up\n"
+	    "      --api-rate-limit NUM requests a minute per client address "
+	    "(default: %d;\n"
+	    "                           0, no limit)\n"
 	    "      --no-seccomp         run netd and logd without their "
 	    "system call\n"
 	    "                           filters (Linux; for debugging)\n"
@@ -797,5 +861,6 @@ usage_print(int full)
 	    DEFAULT_MAX_PER_IP, DEFAULT_THROTTLE_BURST, DEFAULT_THROTTLE_RATE,
 	    DEFAULT_CHALLENGE_BURST, DEFAULT_IPV6_PREFIX, DEFAULT_ANSWER_BUDGET,
 	    DEFAULT_DB_MAX_SIZE, PUPPET_DEFAULT_PORT, PUPPET_DEFAULT_PROTOCOL,
-	    DEFAULT_PUPPET_INTERVAL);
+	    DEFAULT_PUPPET_INTERVAL, DEFAULT_API_HOST, API_KEYS_ENV,
+	    DEFAULT_API_PORT, API_KEYS_ENV, DEFAULT_API_RATE_LIMIT);
 }

@@ -32,9 +32,13 @@
 #define OPT_PLUGINS_MAX		16	/* PLUGIN_MAX of tremmasterd.h */
 #define OPT_PLUGIN_IS_ADMIN	0x01	/* PLUGIN_ADMIN of tremmasterd.h */
 #define DEFAULT_PUPPET_INTERVAL	300	/* seconds */
+#define DEFAULT_API_HOST	"127.0.0.1"
+#define DEFAULT_API_PORT	8067
+#define DEFAULT_API_RATE_LIMIT	60	/* requests a minute per client */
+#define OPT_API_KEYS_MAX	16	/* --api-keys given */
 
 enum db_backend { DB_AUTO, DB_NONE, DB_TDB, DB_SQLITE };
-enum proc_id { PROC_PARENT, PROC_NETD, PROC_LOGD, PROC_PUPPET };
+enum proc_id { PROC_PARENT, PROC_NETD, PROC_LOGD, PROC_PUPPET, PROC_API };
 enum opt_action {
 	ACTION_RUN, ACTION_HELP, ACTION_VERSION, ACTION_CHECK, ACTION_STATS,
 	ACTION_CREATE_DB
@@ -84,6 +88,14 @@ struct options {
 	int		 puppet_run_once;	/* --puppet-run-once */
 	const char	*puppet_ca_file;	/* --puppet-ca-file */
 	const char	*puppet_opt;	/* the first --puppet-* given */
+	/* The REST API plugin (api/api.h), the Python master's options. */
+	const char	*api_host;	/* --api-host */
+	uint16_t	 api_port;	/* --api-port */
+	const char	*api_keys[OPT_API_KEYS_MAX];	/* --api-keys, in argv */
+	int		 napi_keys;
+	const char	*api_key_file;	/* --api-key-file */
+	int		 api_rate_limit;	/* --api-rate-limit, a minute */
+	const char	*api_opt;	/* the first --api-* given */
 };
 
 int		 options_parse(int, char **, struct options *, char *, size_t);

@@ -58,6 +58,8 @@ enum exec_stage {
 	EXEC_EXEC
 };
 
+#define PLUGIN_XFDS_MAX		8	/* descriptors a builtin gets */
+#define PLUGIN_CONF_FD		4	/* a builtin's pipe from us */
 #define PLUGIN_BUILTIN		0x100	/* a mode of this binary: exec'd as
 					   root, it drops privileges itself */
 
@@ -81,6 +83,10 @@ struct plugin {
 	time_t		 err_second;
 	int		 err_lines;	/* logged in err_second */
 	unsigned long	 err_dropped;
+	/* A builtin's descriptors from 5 on, and what 4 reads first. */
+	int		 xfds[PLUGIN_XFDS_MAX];
+	int		 nxfds;
+	char		*conf;
 };
 
 #if PLUGIN_MAX != OPT_PLUGINS_MAX || PLUGIN_ADMIN != OPT_PLUGIN_IS_ADMIN
@@ -354,7 +360,8 @@ plugins_init(const struct options *o, const struct passwd *pw,
  */
 int
 plugins_add_builtin(const char *proc, const char *self, int argc,
-    char **argv, char *err, size_t errlen)
+    char **argv, int admin, const int *fds, int nfds, const char *conf,
+    char *err, size_t errlen)
 {
 	struct plugin	*p;
 	int		 i, n = 0;
@@ -365,8 +372,15 @@ plugins_add_builtin(const char *proc, const char *self, int argc,
 	p = &plugins[nplugins];
 	memset(p, 0, sizeof(*p));
 	p->id = (uint32_t)nplugins;
-	p->flags = PLUGIN_BUILTIN;
+	p->flags = PLUGIN_BUILTIN | (admin ? PLUGIN_ADMIN : 0);
 	p->err_fd = -1;
+	if (nfds > PLUGIN_XFDS_MAX)
+		fatalx("%s: %d descriptors", __func__, nfds);
+	for (i = 0; i < nfds; i++)
+		p->xfds[i] = fds[i];
+	p->nxfds = nfds;
+	if (conf != NULL && (p->conf = strdup(conf)) == NULL)
+		fatal(NULL);
 	p->delay = RESTART_FIRST;
 	(void)strlcpy(p->name, proc, sizeof(p->name));
 	if (strlcpy(p->path, self, sizeof(p->path)) >= sizeof(p->path))
@@ -488,9 +502,15 @@ static void
 plugin_child(struct plugin *p, int fd, int err_fd, int exec_fd)
 {
 	sigset_t	 set;
-	int		 e[2];
+	int		 e[2], hi[PLUGIN_XFDS_MAX], cp[2], i;
+	size_t		 off, len;
+	ssize_t		 n;
 
 	e[0] = EXEC_DUP;
+	/* A builtin's sockets, out of the way of the numbers they get. */
+	for (i = 0; i < p->nxfds; i++)
+		if ((hi[i] = fcntl(p->xfds[i], F_DUPFD_CLOEXEC, 64)) == -1)
+			goto fail;
 	if (dup2(fd, STDIN_FILENO) == -1 || dup2(fd, STDOUT_FILENO) == -1 ||
 	    dup2(err_fd, STDERR_FILENO) == -1)
 		goto fail;
@@ -505,7 +525,30 @@ plugin_child(struct plugin *p, int fd, int err_fd, int exec_fd)
 	}
 	if (fcntl(exec_fd, F_SETFD, FD_CLOEXEC) == -1)
 		goto fail;
-	closefrom(exec_fd + 1);
+	/*
+	 * A builtin with a configuration reads it on PLUGIN_CONF_FD, from
+	 * a pipe written whole now (it is small), and finds its sockets
+	 * after it: nothing secret is in its arguments or environment.
+	 */
+	if (p->conf != NULL) {
+		if (pipe(cp) == -1)
+			goto fail;
+		len = strlen(p->conf);
+		for (off = 0; off < len; off += (size_t)n)
+			if ((n = write(cp[1], p->conf + off, len - off)) == -1)
+				goto fail;
+		(void)close(cp[1]);
+		if (cp[0] != PLUGIN_CONF_FD) {
+			if (dup2(cp[0], PLUGIN_CONF_FD) == -1)
+				goto fail;
+			(void)close(cp[0]);
+		}
+		for (i = 0; i < p->nxfds; i++)
+			if (dup2(hi[i], PLUGIN_CONF_FD + 1 + i) == -1)
+				goto fail;
+		closefrom(PLUGIN_CONF_FD + 1 + p->nxfds);
+	} else
+		closefrom(exec_fd + 1);
 	/* As root still: the data directory need not be the user's. */
 	e[0] = EXEC_CHDIR;
 	if (chdir(plugin_dir) == -1)
