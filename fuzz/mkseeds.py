@@ -110,6 +110,7 @@ def plugin_seeds():
                     b"\\EOT\x00\x00\x00")
     lines = {
         "register-server": b"register|report|server",
+        "register-files": b"register|report|files",
         "register-log": b"register|report|log|debug",
         "register-heartbeat": b"register|filter|heartbeat",
         "register-getservers": b"register|filter|getservers",
@@ -125,6 +126,8 @@ def plugin_seeds():
         b"[2001:db8::10]:30720|Puppet",
         "counters": b"request|c|counters",
         "snapshot": b"request|s|snapshot",
+        "flatline": b"request|fl|flatline|192.0.2.10:30720",
+        "processes": b"request|p|processes",
         "ignore-add": b"request|i1|ignore-add|10.0.0.0/8",
         "ignore-remove": b"request|i2|ignore-remove|2001:db8::/32",
         "featured-set": b"request|f|featured-set|Official servers|"

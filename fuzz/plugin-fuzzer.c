@@ -143,6 +143,9 @@ check_register(const char *orig, const struct plp_line *l)
 	case PLR_SERVER:
 		CHECK(strcmp(orig, "register|report|server") == 0);
 		break;
+	case PLR_FILES:
+		CHECK(strcmp(orig, "register|report|files") == 0);
+		break;
 	case PLR_LOG:
 		CHECK(l->level >= LOGLEVEL_ALWAYS &&
 		    l->level <= LOGLEVEL_DEBUG);
@@ -220,6 +223,7 @@ check_request(const char *orig, const char *buf, size_t size,
 	case PLC_ADD_SERVER:
 		CHECK(l->narg == 1 || l->narg == 2);
 		break;
+	case PLC_FLATLINE:
 	case PLC_IGNORE_ADD:
 	case PLC_IGNORE_REMOVE:
 		CHECK(l->narg == 1);

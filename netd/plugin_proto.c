@@ -49,6 +49,8 @@ static const struct {
 	[PLC_ADD_SERVER] =	{ "add-server",		1, 2, 0, 0 },
 	[PLC_COUNTERS] =	{ "counters",		0, 0, 0, 0 },
 	[PLC_SNAPSHOT] =	{ "snapshot",		0, 0, 0, 0 },
+	[PLC_FLATLINE] =	{ "flatline",		1, 1, 0, 0 },
+	[PLC_PROCESSES] =	{ "processes",		0, 0, 0, 0 },
 	[PLC_IGNORE_ADD] =	{ "ignore-add",		1, 1, 0, 1 },
 	[PLC_IGNORE_REMOVE] =	{ "ignore-remove",	1, 1, 0, 1 },
 	[PLC_FEATURED_SET] =	{ "featured-set",	2, 2, 0, 1 },
@@ -193,7 +195,10 @@ plp_unescape(const char *s, u_char *out, size_t outsz, size_t *len)
 	return (0);
 }
 
-/* register|report|server, register|report|log|LEVEL, register|filter|KIND */
+/*
+ * register|report|server, register|report|files, register|report|log|LEVEL,
+ * register|filter|KIND
+ */
 static int
 plp_register(struct plp_line *l, char **f, int n)
 {
@@ -204,6 +209,11 @@ plp_register(struct plp_line *l, char **f, int n)
 	if (n == 3 && strcmp(f[1], "report") == 0 &&
 	    strcmp(f[2], "server") == 0) {
 		l->what = PLR_SERVER;
+		return (0);
+	}
+	if (n == 3 && strcmp(f[1], "report") == 0 &&
+	    strcmp(f[2], "files") == 0) {
+		l->what = PLR_FILES;
 		return (0);
 	}
 	if (n == 4 && strcmp(f[1], "report") == 0 &&

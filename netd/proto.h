@@ -141,6 +141,7 @@ enum plp_type {
 
 enum plp_register {
 	PLR_SERVER,		/* register|report|server */
+	PLR_FILES,		/* register|report|files */
 	PLR_LOG,		/* register|report|log|LEVEL */
 	PLR_FILTER,		/* register|filter|KIND */
 	PLR_READY		/* register|ready */
@@ -157,6 +158,8 @@ enum plp_command {
 	PLC_ADD_SERVER,		/* ADDR[|LABEL] */
 	PLC_COUNTERS,
 	PLC_SNAPSHOT,
+	PLC_FLATLINE,		/* ADDR */
+	PLC_PROCESSES,
 	PLC_IGNORE_ADD,		/* ENTRY (admin) */
 	PLC_IGNORE_REMOVE,	/* ENTRY (admin) */
 	PLC_FEATURED_SET,	/* GROUP|ADDR ADDR... (admin) */

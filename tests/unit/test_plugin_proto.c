@@ -150,6 +150,7 @@ static void
 test_register_each(void **state __unused)
 {
 	good_register("register|report|server", PLR_SERVER, 0, 0);
+	good_register("register|report|files", PLR_FILES, 0, 0);
 	good_register("register|report|log|always", PLR_LOG,
 	    LOGLEVEL_ALWAYS, 0);
 	good_register("register|report|log|error", PLR_LOG, LOGLEVEL_ERROR,
@@ -181,6 +182,11 @@ test_register_bad(void **state __unused)
 	refuse("register|report|servers");
 	refuse("register|report|server|");
 	refuse("register|report|server|udp");
+	refuse("register|report|file");
+	refuse("register|report|Files");
+	refuse("register|report|files|");
+	refuse("register|report|files|ignore");
+	refuse("register|filter|files");
 	refuse("register|report|log");
 	refuse("register|report|log|");
 	refuse("register|report|log|loud");
@@ -436,6 +442,14 @@ test_request_each(void **state __unused)
 	good_request("request|A.b_c-9|counters", PLC_COUNTERS, "A.b_c-9", 0,
 	    NULL, NULL);
 	good_request("request|1|snapshot", PLC_SNAPSHOT, "1", 0, NULL, NULL);
+	good_request("request|f1|flatline|192.0.2.10:30720", PLC_FLATLINE,
+	    "f1", 1, "192.0.2.10:30720", NULL);
+	good_request("request|f2|flatline|[2001:db8::10]:30720", PLC_FLATLINE,
+	    "f2", 1, "[2001:db8::10]:30720", NULL);
+	/* An address netd then answers "bad address": not a parse error. */
+	good_request("request|f3|flatline|", PLC_FLATLINE, "f3", 1, "", NULL);
+	good_request("request|p1|processes", PLC_PROCESSES, "p1", 0, NULL,
+	    NULL);
 	good_request("request|x|ignore-add|10.0.0.0/8", PLC_IGNORE_ADD, "x",
 	    1, "10.0.0.0/8", NULL);
 	good_request("request|x|ignore-remove|2001:db8::/32",
@@ -524,6 +538,9 @@ test_request_unknown(void **state __unused)
 	refuse("request|tok|add_server|1.2.3.4:30720");
 	refuse("request|tok|delete|1.2.3.4:30720");
 	refuse("request|tok|heartbeat|1.2.3.4:30720");
+	refuse("request|tok|Flatline|1.2.3.4:30720");
+	refuse("request|tok|process");
+	refuse("request|tok|files");
 	refuse("request|tok| counters");
 	refuse("request|counters");
 }
@@ -539,6 +556,11 @@ test_request_arg_counts(void **state __unused)
 	refuse("request|t|counters|x");
 	refuse("request|t|snapshot|");
 	refuse("request|t|snapshot|x");
+	refuse("request|t|flatline");
+	refuse("request|t|flatline|1.2.3.4:1|");
+	refuse("request|t|flatline|1.2.3.4:1|x");
+	refuse("request|t|processes|");
+	refuse("request|t|processes|x");
 	refuse("request|t|ignore-add");
 	refuse("request|t|ignore-add|10.0.0.1|10.0.0.2");
 	refuse("request|t|ignore-remove");
@@ -830,6 +852,8 @@ test_names(void **state __unused)
 	assert_string_equal(plp_request_name(PLC_ADD_SERVER), "add-server");
 	assert_string_equal(plp_request_name(PLC_COUNTERS), "counters");
 	assert_string_equal(plp_request_name(PLC_SNAPSHOT), "snapshot");
+	assert_string_equal(plp_request_name(PLC_FLATLINE), "flatline");
+	assert_string_equal(plp_request_name(PLC_PROCESSES), "processes");
 	assert_string_equal(plp_request_name(PLC_IGNORE_ADD), "ignore-add");
 	assert_string_equal(plp_request_name(PLC_IGNORE_REMOVE),
 	    "ignore-remove");
@@ -844,6 +868,8 @@ test_names(void **state __unused)
 	assert_false(plp_request_admin(PLC_ADD_SERVER));
 	assert_false(plp_request_admin(PLC_COUNTERS));
 	assert_false(plp_request_admin(PLC_SNAPSHOT));
+	assert_false(plp_request_admin(PLC_FLATLINE));
+	assert_false(plp_request_admin(PLC_PROCESSES));
 	assert_true(plp_request_admin(PLC_IGNORE_ADD));
 	assert_true(plp_request_admin(PLC_IGNORE_REMOVE));
 	assert_true(plp_request_admin(PLC_FEATURED_SET));
@@ -864,7 +890,8 @@ test_names_parse(void **state __unused)
 
 	for (c = PLC_ADD_SERVER; c <= PLC_SHUTDOWN; c++) {
 		if (c == PLC_COUNTERS || c == PLC_SNAPSHOT ||
-		    c == PLC_RELOAD || c == PLC_SHUTDOWN)
+		    c == PLC_PROCESSES || c == PLC_RELOAD ||
+		    c == PLC_SHUTDOWN)
 			(void)snprintf(s, sizeof(s), "request|t|%s",
 			    plp_request_name(c));
 		else if (c == PLC_FEATURED_SET)
