@@ -8,9 +8,13 @@
 #ifndef OSDEP_H
 #define OSDEP_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
+#include <stdint.h>
 
 int	osdep_self_path(const char *, char *, size_t);
+int	osdep_rss(pid_t, uint64_t *);
 
 /*
  * The sandbox of each child after start-up: a seccomp filter on Linux

@@ -64,6 +64,8 @@ enum ipc_type {
 	IMSG_PLUGIN_ANSWER,	/* parent -> netd: its answer */
 	IMSG_LOG_LEVEL,		/* netd -> parent, logd: log lines wanted */
 	IMSG_LOG,		/* parent, logd -> netd: a log line */
+	IMSG_PLUGIN_PROCESSES,	/* netd -> parent: a plugin's processes */
+	IMSG_PLUGIN_RSS,	/* parent -> netd: its answer */
 	IMSG_MAX
 };
 
@@ -101,7 +103,7 @@ struct ipc_label {
 struct ipc_ignore {
 	struct ipc_addr	addr;
 	uint8_t		prefixlen;
-	uint8_t		pad[3];
+	uint8_t		pad[3];		/* netd: its place in the file */
 };
 
 struct ipc_motd {
@@ -196,6 +198,45 @@ struct ipc_plugin_answer {
 	uint32_t	ok;		/* 1: done; 0: message says why not */
 	char		token[PLUGIN_TOKEN_MAX];
 	char		message[256];
+};
+
+/*
+ * A plugin's processes request (any plugin may send it), and the parent's
+ * answer: the resident memory of each process of the daemon it could
+ * read, the parent first, then netd, logd and the running plugins in
+ * their order.  ok is 0 when the parent is busy; n entries are filled.
+ */
+enum proc_kind {
+	PROC_KIND_MASTER,
+	PROC_KIND_NETD,
+	PROC_KIND_LOGD,
+	PROC_KIND_PLUGIN	/* name: the plugin's */
+};
+
+#define PROC_RSS_MAX		(3 + PLUGIN_MAX)
+
+struct ipc_plugin_query {
+	uint32_t	id;		/* the plugin */
+	uint32_t	serial;		/* its channel's, echoed in the answer */
+	char		token[PLUGIN_TOKEN_MAX];
+	uint8_t		pad[3];
+};
+
+struct ipc_proc_rss {
+	uint32_t	kind;		/* enum proc_kind */
+	int32_t		pid;
+	uint64_t	rss;		/* bytes */
+	char		name[PLUGIN_NAME_MAX];
+};
+
+struct ipc_plugin_rss {
+	uint32_t	id;
+	uint32_t	serial;
+	uint32_t	ok;		/* 0: busy */
+	uint32_t	n;		/* entries of procs filled */
+	char		token[PLUGIN_TOKEN_MAX];
+	uint8_t		pad[7];
+	struct ipc_proc_rss procs[PROC_RSS_MAX];
 };
 
 /*

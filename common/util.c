@@ -182,7 +182,9 @@ ipc_typename(uint32_t type)
 		[IMSG_PLUGIN_ADMIN] = "plugin-admin",
 		[IMSG_PLUGIN_ANSWER] = "plugin-answer",
 		[IMSG_LOG_LEVEL] = "log-level",
-		[IMSG_LOG] = "log"
+		[IMSG_LOG] = "log",
+		[IMSG_PLUGIN_PROCESSES] = "plugin-processes",
+		[IMSG_PLUGIN_RSS] = "plugin-rss"
 	};
 	static char	 buf[32];
 

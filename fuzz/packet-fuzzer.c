@@ -469,6 +469,19 @@ ws_id(const struct ws_conn *c)
 	return (c->id);
 }
 
+/* Only a plugin's counters request asks: none is attached. */
+void
+ws_counts(size_t *open __unused, uint64_t *accepted __unused)
+{
+	abort();
+}
+
+void
+netd_drops_total(struct netd_drops *d __unused)
+{
+	abort();
+}
+
 void
 netd_stat_client(const struct ipc_addr *a, const char *version,
     const char *renderer)

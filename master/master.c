@@ -89,6 +89,9 @@ static void	main_dispatch_netd(int, short, void *);
 static void	main_dispatch_logd(int, short, void *);
 static int	main_reload(int);
 static void	main_admin(const struct ipc_plugin_admin *);
+static void	main_processes(const struct ipc_plugin_query *);
+static void	main_rss(struct ipc_plugin_rss *, enum proc_kind, pid_t,
+		    const char *);
 static void	main_watch(int, short, void *);
 static void	main_shutdown(int);
 static void	main_grace(int, short, void *);
@@ -670,9 +673,10 @@ main(int argc, char *argv[])
 	plugins_unveil();
 	if (unveil(NULL, NULL) == -1)
 		fatal("unveil");
+	/* ps: the resident memory of the children (osdep_rss()). */
 	if (pledge(opts.nplugins > 0 ?
-	    "stdio rpath wpath cpath dns sendfd proc exec id" :
-	    "stdio rpath wpath cpath dns sendfd proc", NULL) == -1)
+	    "stdio rpath wpath cpath dns sendfd proc ps exec id" :
+	    "stdio rpath wpath cpath dns sendfd proc ps", NULL) == -1)
 		fatal("pledge");
 
 	event_init();
@@ -932,6 +936,60 @@ main_admin(const struct ipc_plugin_admin *a)
 		main_shutdown(0);
 }
 
+/* One process in a processes answer, if its memory can be read. */
+static void
+main_rss(struct ipc_plugin_rss *r, enum proc_kind kind, pid_t pid,
+    const char *name)
+{
+	struct ipc_proc_rss	*pr;
+	uint64_t		 rss;
+
+	if (pid <= 0 || r->n >= nitems(r->procs) || osdep_rss(pid, &rss) == -1)
+		return;
+	pr = &r->procs[r->n++];
+	pr->kind = kind;
+	pr->pid = (int32_t)pid;
+	pr->rss = rss;
+	if (name != NULL)
+		(void)strlcpy(pr->name, name, sizeof(pr->name));
+}
+
+/*
+ * A plugin's processes request, from netd: the resident memory of every
+ * process of the daemon, itself first, then netd, logd and the plugins
+ * that run, in their order.
+ */
+static void
+main_processes(const struct ipc_plugin_query *q)
+{
+	struct ipc_plugin_rss	 r;
+	const char		*name;
+	uint32_t		 i;
+
+	if (plugins_name(q->id) == NULL ||
+	    memchr(q->token, '\0', sizeof(q->token)) == NULL)
+		fatalx("bad processes request from netd");
+	memset(&r, 0, sizeof(r));
+	r.id = q->id;
+	r.serial = q->serial;
+	(void)strlcpy(r.token, q->token, sizeof(r.token));
+	/* As for admin requests: a netd that asks and does not read. */
+	if (netd.iev.ibuf.queued > ADMIN_QUEUE_FATAL)
+		fatalx("netd sends processes requests and does not read the "
+		    "answers");
+	if (netd.iev.ibuf.queued <= ADMIN_QUEUE_MAX) {
+		r.ok = 1;
+		main_rss(&r, PROC_KIND_MASTER, getpid(), NULL);
+		main_rss(&r, PROC_KIND_NETD, netd.pid, NULL);
+		main_rss(&r, PROC_KIND_LOGD, logd.pid, NULL);
+		for (i = 0; (name = plugins_name(i)) != NULL; i++)
+			main_rss(&r, PROC_KIND_PLUGIN, plugins_pid(i), name);
+	}
+	if (ipcev_compose(&netd.iev, IMSG_PLUGIN_RSS, 0, -1, &r,
+	    sizeof(r)) == -1)
+		fatal("%s", __func__);
+}
+
 /*
  * ignore.txt and motd.txt take effect without a signal, as with the Python
  * master: a look every WATCH_INTERVAL seconds, a reload when one changed.
@@ -1095,6 +1153,7 @@ main_dispatch_netd(int fd __unused, short event, void *arg __unused)
 	struct ipc_msg	 msg;
 	struct ipc_plugin_end pe;
 	struct ipc_plugin_admin adm;
+	struct ipc_plugin_query pq;
 	struct ipc_log_level ll;
 	struct ipc_addr	 a;
 	int		 shut;
@@ -1109,6 +1168,10 @@ main_dispatch_netd(int fd __unused, short event, void *arg __unused)
 		case IMSG_PLUGIN_ADMIN:
 			ipc_check(&msg, iev->name, &adm, sizeof(adm), 0);
 			main_admin(&adm);
+			break;
+		case IMSG_PLUGIN_PROCESSES:
+			ipc_check(&msg, iev->name, &pq, sizeof(pq), 0);
+			main_processes(&pq);
 			break;
 		case IMSG_LOG_LEVEL:
 			ipc_check(&msg, iev->name, &ll, sizeof(ll), 0);

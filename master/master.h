@@ -51,5 +51,6 @@ int	plugins_running(void);
 void	plugins_kill(void);
 const char *plugins_name(uint32_t);
 int	plugins_admin(uint32_t);
+pid_t	plugins_pid(uint32_t);
 
 #endif /* MASTER_H */

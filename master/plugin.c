@@ -877,3 +877,10 @@ plugins_admin(uint32_t id)
 	return (id < (uint32_t)nplugins &&
 	    (plugins[id].flags & PLUGIN_ADMIN) != 0);
 }
+
+/* The pid of plugin id while it runs, else 0. */
+pid_t
+plugins_pid(uint32_t id)
+{
+	return (id < (uint32_t)nplugins ? plugins[id].pid : 0);
+}

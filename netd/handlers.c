@@ -52,6 +52,9 @@ static void	challenge_send(const struct source *, int64_t);
 static int	bucket_take(uint32_t *, int64_t *, uint32_t, int64_t,
 		    int64_t);
 
+/* What came, by kind, and the challenges sent, since start. */
+static struct netd_taken	 taken;
+
 /* The timeouts of the command line, in milliseconds. */
 #define CHALLENGE_MS	((int64_t)netd_conf.challenge_timeout * 1000)
 #define SERVER_MS	((int64_t)netd_conf.server_timeout * 1000)
@@ -105,6 +108,7 @@ handle_packet(const struct source *src, const u_char *pkt, size_t len)
 	if (log_level_enabled(LOGLEVEL_DEBUG))
 		addr_str(&src->addr, abuf, sizeof(abuf));
 	if (len < PKT_HDR_LEN || memcmp(pkt, PKT_HDR, PKT_HDR_LEN) != 0) {
+		taken.bad++;
 		log_debug("%s: no header", abuf);
 		return;
 	}
@@ -116,39 +120,50 @@ handle_packet(const struct source *src, const u_char *pkt, size_t len)
 
 	cmd = proto_command(pkt, len, &off);
 	if (src->ws == NULL && src->sock->role == SOCK_CHALLENGE) {
-		if (cmd != CMD_INFORESPONSE)
+		if (cmd != CMD_INFORESPONSE) {
+			taken.bad++;
 			log_debug("%s: unexpected packet on the challenge "
 			    "port", abuf);
-		else
+		} else {
+			taken.inforesponses++;
 			handle_inforesponse(src, pkt + off, len - off);
+		}
 		return;
 	}
 	/* A WebSocket server answers its challenge on its connection. */
 	if (src->ws != NULL && cmd == CMD_INFORESPONSE) {
+		taken.inforesponses++;
 		handle_inforesponse(src, pkt + off, len - off);
 		return;
 	}
 	switch (cmd) {
 	case CMD_GAMESTAT:
+		taken.gamestats++;
 		handle_gamestat(src, pkt + off, len - off);
 		break;
 	case CMD_GETMOTD:
+		taken.getmotd++;
 		handle_getmotd(src, pkt + off, len - off);
 		break;
 	case CMD_GETSERVERS:
+		taken.getservers++;
 		handle_getservers(src, pkt, len, off, 0);
 		break;
 	case CMD_GETSERVERSEXT:
+		taken.getserversext++;
 		handle_getservers(src, pkt, len, off, 1);
 		break;
 	case CMD_HEARTBEAT:
+		/* Counted there: a heartbeat or a flatline. */
 		handle_heartbeat(src, pkt, len);
 		break;
 	case CMD_INFORESPONSE:
 		/* Challenges are answered on the challenge port only. */
+		taken.bad++;
 		log_debug("%s: infoResponse on a request port, ignored", abuf);
 		break;
 	default:
+		taken.bad++;
 		log_debug("%s: unrecognised content", abuf);
 		break;
 	}
@@ -165,6 +180,14 @@ challenge_send(const struct source *src, int64_t now)
 	challenge_make(&src->addr, src->ws_id, now, challenge);
 	len = proto_getinfo(buf, sizeof(buf), challenge);
 	src_challenge(src, buf, len);
+	taken.challenges++;
+}
+
+/* The counts since start, for the counters request (plugin.c). */
+const struct netd_taken *
+handle_taken(void)
+{
+	return (&taken);
 }
 
 /*
@@ -213,6 +236,7 @@ handle_heartbeat(const struct source *src, const u_char *pkt, size_t len)
 		addr_str(&src->addr, abuf, sizeof(abuf));
 	sv = sv_lookup(&src->addr, src->ws != NULL);
 	if (proto_heartbeat_dead(pkt, len)) {
+		taken.flatlines++;
 		if (sv == NULL) {
 			log_debug("%s: flatline from an unknown server", abuf);
 			return;
@@ -225,6 +249,7 @@ handle_heartbeat(const struct source *src, const u_char *pkt, size_t len)
 		}
 		return;
 	}
+	taken.heartbeats++;
 	if (!challenge_allowed(sv, &src->addr, now)) {
 		log_debug("%s: heartbeat not challenged: too many", abuf);
 		return;
@@ -321,6 +346,27 @@ handle_add_server(const struct ipc_addr *a, int64_t now, const char **why)
 	}
 	src_udp(&src, a, NULL, NULL);
 	heartbeat_challenge(&src, sv, now);
+	return (0);
+}
+
+/*
+ * flatline from a plugin: the server listed at a over UDP is probed as
+ * its own flatline would have it.  -1 when none is listed there.
+ */
+int
+handle_flatline(const struct ipc_addr *a, const char *plugin, int64_t now)
+{
+	struct server	*sv;
+	char		 abuf[ADDRSTRLEN];
+
+	if ((sv = sv_lookup(a, 0)) == NULL)
+		return (-1);
+	if (sv->probe_next == 0) {
+		log_verbose("%s: flatline from plugin %s, challenging it",
+		    addr_str(a, abuf, sizeof(abuf)), plugin);
+		sv->probes = 0;
+		handle_probe(sv, now);
+	}
 	return (0);
 }
 

@@ -52,7 +52,8 @@ ignore_mask(uint8_t *addr, int bits)
 
 /*
  * Index the n entries, which are sorted and have their host bits cleared
- * in place; the index points into them until it is built again.
+ * in place; the index points into them until it is built again.  Each
+ * keeps its place in the file in its pad bytes, for ignore_order().
  */
 void
 ignore_index_build(struct ignore_index *ix, struct ipc_ignore *entries,
@@ -61,9 +62,14 @@ ignore_index_build(struct ignore_index *ix, struct ipc_ignore *entries,
 	struct ignore_group	*g = NULL;
 	size_t			 i;
 
+	if (n > IGNORE_POSITIONS)
+		fatalx("%s: more than %d entries", __func__, IGNORE_POSITIONS);
 	for (i = 0; i < n; i++) {
 		entries[i].addr.port = 0;
 		entries[i].addr.pad = 0;
+		entries[i].pad[0] = (uint8_t)i;
+		entries[i].pad[1] = (uint8_t)(i >> 8);
+		entries[i].pad[2] = (uint8_t)(i >> 16);
 		ignore_mask(entries[i].addr.addr, entries[i].prefixlen);
 	}
 	if (n > 0)
@@ -84,6 +90,31 @@ ignore_index_build(struct ignore_index *ix, struct ipc_ignore *entries,
 		}
 		g->n++;
 	}
+}
+
+/*
+ * The n entries of an index in the order of the file: order[i] is the
+ * index into the sorted entries of the file's entry i.  Made for the
+ * plugins' files reports only (plugin.c), and freed by the caller.
+ */
+uint32_t *
+ignore_order(const struct ipc_ignore *entries, size_t n)
+{
+	uint32_t	*order;
+	size_t		 i, pos;
+
+	if ((order = reallocarray(NULL, n > 0 ? n : 1, sizeof(*order))) ==
+	    NULL)
+		fatal(NULL);
+	for (i = 0; i < n; i++) {
+		pos = entries[i].pad[0] | (size_t)entries[i].pad[1] << 8 |
+		    (size_t)entries[i].pad[2] << 16;
+		if (pos >= n)
+			fatalx("%s: entry %zu at position %zu", __func__, i,
+			    pos);
+		order[pos] = (uint32_t)i;
+	}
+	return (order);
 }
 
 /* Is a in one of the ranges? */

@@ -43,6 +43,7 @@ struct netsock_head	 netd_socks = TAILQ_HEAD_INITIALIZER(netd_socks);
 struct netd_conf	 netd_conf;
 struct netd_files	 netd_files;
 struct netd_drops	 netd_drops;
+static struct netd_drops drops_before;	/* summed up before the last minute */
 
 static struct ipcev	 iev_main, iev_logd;
 static struct event	 ev_sigterm, ev_expire, ev_save, ev_summary;
@@ -185,8 +186,26 @@ netd_summary_timer(int fd __unused, short event __unused, void *arg __unused)
 		    (unsigned long long)netd_drops.budget,
 		    (unsigned long long)netd_drops.gamestats,
 		    (unsigned long long)netd_drops.stats);
+	drops_before.servers += netd_drops.servers;
+	drops_before.challenges += netd_drops.challenges;
+	drops_before.throttled += netd_drops.throttled;
+	drops_before.budget += netd_drops.budget;
+	drops_before.gamestats += netd_drops.gamestats;
+	drops_before.stats += netd_drops.stats;
 	memset(&netd_drops, 0, sizeof(netd_drops));
 	evtimer_add(&ev_summary, &tv);
+}
+
+/* The drops since start: the minutes summed up, and this one. */
+void
+netd_drops_total(struct netd_drops *d)
+{
+	d->servers = drops_before.servers + netd_drops.servers;
+	d->challenges = drops_before.challenges + netd_drops.challenges;
+	d->throttled = drops_before.throttled + netd_drops.throttled;
+	d->budget = drops_before.budget + netd_drops.budget;
+	d->gamestats = drops_before.gamestats + netd_drops.gamestats;
+	d->stats = drops_before.stats + netd_drops.stats;
 }
 
 /*
@@ -370,6 +389,7 @@ netd_reconf_end(void)
 	ignore_index_build(&netd_ignore, netd_files.ignore, netd_files.nignore);
 	sv_relabel();
 	sv_drop_ignored();
+	plugin_files_reload();
 	log_info("data files: %zu featured servers in %zu groups, %zu "
 	    "ignore entries, motd of %zu bytes", netd_files.nfeatured,
 	    netd_files.nlabels, netd_files.nignore, strlen(netd_files.motd));
@@ -465,6 +485,7 @@ netd_dispatch_main(int fd __unused, short event, void *arg __unused)
 	struct ipc_motd		 motd;
 	struct ipc_plugin	 plugin;
 	struct ipc_plugin_answer ans;
+	struct ipc_plugin_rss	 rss;
 	struct featured_addr	 fa;
 	struct ipc_chunk	 chunk;
 	struct ipc_addr		 a;
@@ -590,6 +611,10 @@ netd_dispatch_main(int fd __unused, short event, void *arg __unused)
 		case IMSG_PLUGIN_ANSWER:
 			ipc_check(&msg, iev->name, &ans, sizeof(ans), 0);
 			plugin_admin_answer(&ans);
+			break;
+		case IMSG_PLUGIN_RSS:
+			ipc_check(&msg, iev->name, &rss, sizeof(rss), 0);
+			plugin_processes_answer(&rss);
 			break;
 		case IMSG_STARTUP:
 			ipc_check(&msg, iev->name, NULL, 0, 0);

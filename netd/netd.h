@@ -188,6 +188,22 @@ struct netd_drops {
 	uint64_t		 stats;		/* records logd could not take */
 };
 
+/*
+ * The messages taken, UDP datagrams and WebSocket messages together, by
+ * their command (handlers.c), and the challenges sent: since start.
+ */
+struct netd_taken {
+	uint64_t		 heartbeats;
+	uint64_t		 flatlines;
+	uint64_t		 getservers;
+	uint64_t		 getserversext;
+	uint64_t		 getmotd;
+	uint64_t		 gamestats;
+	uint64_t		 inforesponses;
+	uint64_t		 bad;		/* no header, unknown, wrong port */
+	uint64_t		 challenges;	/* sent */
+};
+
 /* Token buckets per address in a set-associative table (ratelimit.c). */
 #define RL_WAYS		4
 struct rl_bucket;
@@ -212,6 +228,7 @@ void	netd_log_level(int);
 void	netd_stat_client(const struct ipc_addr *, const char *, const char *);
 void	netd_stat_game(const struct ipc_addr *, const u_char *, size_t);
 int64_t	netd_now(void);
+void	netd_drops_total(struct netd_drops *);
 
 /* ws.c */
 void	ws_tls_init(const u_char *, size_t, const u_char *, size_t);
@@ -220,6 +237,7 @@ void	ws_adopt(int, const struct ipc_addr *, struct netsock *);
 void	ws_send(struct ws_conn *, const void *, size_t);
 struct ws_conn *ws_find(uint32_t);
 uint32_t ws_id(const struct ws_conn *);
+void	ws_counts(size_t *, uint64_t *);
 
 /* udp.c */
 void	udp_start(struct netsock *);
@@ -242,13 +260,16 @@ void	src_challenge(const struct source *, const void *, size_t);
 void	handle_packet(const struct source *, const u_char *, size_t);
 void	handle_saved_server(const struct ipc_addr *);
 int	handle_add_server(const struct ipc_addr *, int64_t, const char **);
+int	handle_flatline(const struct ipc_addr *, const char *, int64_t);
 void	handle_filtered(enum plp_kind, const struct source *,
 	    const u_char *, size_t);
 void	handle_tick(int64_t);
+const struct netd_taken *handle_taken(void);
 
 /* plugin.c */
 void	plugin_attach(const struct ipc_plugin *, int);
 void	plugin_startup(void);
+void	plugin_files_reload(void);
 void	plugin_shutdown(void);
 void	plugin_tick(int64_t);
 void	plugin_server_add(const struct server *);
@@ -256,6 +277,7 @@ void	plugin_server_update(const struct server *);
 void	plugin_server_remove(const struct server *, enum sv_gone);
 void	plugin_log(const char *, int, const char *);
 void	plugin_admin_answer(const struct ipc_plugin_answer *);
+void	plugin_processes_answer(const struct ipc_plugin_rss *);
 int	plugin_filter(enum plp_kind, const struct source *,
 	    const u_char *, size_t);
 int	plugin_take_label(const struct ipc_addr *);
@@ -263,8 +285,10 @@ int	plugin_nlabels(void);
 const char *plugin_label(int);
 
 /* ignore.c */
+#define IGNORE_POSITIONS	(1 << 24)	/* entries: places in 24 bits */
 int	ignore_match(const struct ipc_addr *);
 void	ignore_index_build(struct ignore_index *, struct ipc_ignore *, size_t);
+uint32_t *ignore_order(const struct ipc_ignore *, size_t);
 int	ignore_index_match(const struct ignore_index *,
 	    const struct ipc_addr *);
 

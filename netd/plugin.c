@@ -47,6 +47,17 @@
 #define ADD_BURST		4096
 #define PENDING_MAX		65536	/* add-server labels awaiting answers */
 #define ADMIN_INFLIGHT_MAX	8	/* admin requests a plugin may have */
+#define PROCS_INFLIGHT_MAX	2	/* processes requests, the same */
+
+/* Where a plugin's files report is (plugin_files_more()). */
+enum pl_files {
+	FILES_NONE,		/* none being sent */
+	FILES_BEGIN,
+	FILES_MOTD,
+	FILES_FEATURED,		/* files_pos: the next address */
+	FILES_IGNORE,		/* files_pos: the next entry, file order */
+	FILES_END
+};
 
 enum pl_state {
 	PL_REGISTER,		/* config sent, register lines expected */
@@ -62,6 +73,9 @@ struct plugin {
 	struct event		 ev_read, ev_write, ev_more;
 	struct evbuffer		*in, *out;
 	int			 reports;	/* report|server */
+	int			 files;		/* report|files */
+	enum pl_files		 files_at;	/* of the report being sent */
+	size_t			 files_pos;
 	int			 log_level;	/* report|log, -1: none */
 	int			 filters[PLP_KINDS];
 	size_t			 nheld;
@@ -73,6 +87,7 @@ struct plugin {
 	int			 snap_ws;
 	char			 snap_token[PLP_TOKEN_MAX + 1];
 	int			 nadmin;	/* admin requests in flight */
+	int			 nprocs;	/* processes requests in flight */
 	uint64_t		 lost;		/* reports dropped, not told */
 	uint64_t		 lost_log;	/* dropped, not yet logged */
 	int64_t			 add_tokens;	/* thousandths */
@@ -131,6 +146,7 @@ static int			 nlabels;
 static uint64_t			 next_token;
 static int			 netd_started;
 static uint32_t			 serials;
+static uint32_t			*ignore_file_order;	/* ignore_order() */
 
 static const char *const	 gone_names[] = {
 	[GONE_TIMEOUT] = "timeout",
@@ -152,11 +168,15 @@ static int	 plugin_result(struct plugin *, const struct plp_line *);
 static int	 plugin_request(struct plugin *, const struct plp_line *);
 static void	 plugin_flush(struct plugin *);
 static void	 request_admin(struct plugin *, const struct plp_line *);
+static void	 request_processes(struct plugin *, const char *);
 static void	 respond_error(struct plugin *, const char *, const char *);
 static int	 plugin_room(struct plugin *);
 static void	 plugin_initialize(struct plugin *);
 static void	 plugin_snapshot(struct plugin *, const char *);
 static void	 plugin_snapshot_more(struct plugin *);
+static void	 plugin_files(struct plugin *);
+static void	 plugin_files_more(struct plugin *);
+static void	 plugin_files_line(struct plugin *);
 static void	 plugin_put_server(struct evbuffer *, const char *,
 		    const struct server *);
 static void	 plugin_report_server(const char *, const struct server *,
@@ -461,6 +481,9 @@ plugin_register(struct plugin *p, const struct plp_line *l)
 	case PLR_SERVER:
 		p->reports = 1;
 		return (0);
+	case PLR_FILES:
+		p->files = 1;
+		return (0);
 	case PLR_LOG:
 		p->log_level = l->level;
 		return (0);
@@ -474,8 +497,9 @@ plugin_register(struct plugin *p, const struct plp_line *l)
 			nfiltering[k]++;
 	if (p->log_level != -1)
 		plugin_log_level();
-	log_info("plugin %s: registered%s%s%s%s", p->name,
+	log_info("plugin %s: registered%s%s%s%s%s", p->name,
 	    p->reports ? " server reports" : "",
+	    p->files ? " files reports" : "",
 	    p->log_level != -1 ? " log" : "",
 	    p->filters[PLP_HEARTBEAT] ? " heartbeat filter" : "",
 	    p->filters[PLP_GETSERVERS] ? " getservers filter" : "");
@@ -484,14 +508,131 @@ plugin_register(struct plugin *p, const struct plp_line *l)
 	return (0);
 }
 
-/* config|1|initialize, then the table if the plugin keeps a copy. */
+/*
+ * config|1|initialize, then the data files and the table, for the
+ * plugins that asked for them: a files report goes out whole before the
+ * snapshot's lines go on.
+ */
 static void
 plugin_initialize(struct plugin *p)
 {
 	evbuffer_add_printf(p->out, "config|%s|initialize\n", PLP_VERSION);
+	if (p->files)
+		plugin_files(p);
 	if (p->reports)
 		plugin_snapshot(p, NULL);
 	plugin_flush(p);
+}
+
+/*
+ * netd swapped in new data files: every plugin that takes files reports
+ * and had its initialize gets them again; one whose report was being
+ * sent starts over with files-begin, as the arrays it walked are gone.
+ */
+void
+plugin_files_reload(void)
+{
+	size_t	 i;
+
+	free(ignore_file_order);
+	ignore_file_order = NULL;
+	if (!netd_started)
+		return;
+	for (i = 0; i < PLUGIN_MAX; i++)
+		if (plugins[i] != NULL && plugins[i]->state == PL_READY &&
+		    plugins[i]->files)
+			plugin_files(plugins[i]);
+}
+
+/*
+ * A files report: files-begin, the motd, the featured addresses and the
+ * ignore entries in the files' order, files-end.  Like a snapshot it is
+ * queued in pieces as the plugin reads, never past half of
+ * PLUGIN_OUT_MAX, and never dropped as lost.
+ */
+static void
+plugin_files(struct plugin *p)
+{
+	p->files_at = FILES_BEGIN;
+	p->files_pos = 0;
+	plugin_files_more(p);
+}
+
+static void
+plugin_files_more(struct plugin *p)
+{
+	while (p->files_at != FILES_NONE &&
+	    evbuffer_get_length(p->out) < PLUGIN_OUT_MAX / 2)
+		plugin_files_line(p);
+	plugin_flush(p);
+	/* Done: a snapshot waiting for it goes on. */
+	if (p->files_at == FILES_NONE && p->snap)
+		plugin_snapshot_more(p);
+}
+
+/* The next line of p's files report. */
+static void
+plugin_files_line(struct plugin *p)
+{
+	const struct featured_addr	*fa;
+	const struct ipc_ignore		*ig;
+	const char			*label;
+	char				 abuf[ADDRSTRLEN];
+
+	switch (p->files_at) {
+	case FILES_BEGIN:
+		report_head(p->out);
+		evbuffer_add_printf(p->out, "|files-begin\n");
+		p->files_at = FILES_MOTD;
+		return;
+	case FILES_MOTD:
+		report_head(p->out);
+		evbuffer_add_printf(p->out, "|motd|");
+		put_escaped(p->out, netd_files.motd, strlen(netd_files.motd));
+		evbuffer_add(p->out, "\n", 1);
+		p->files_at = FILES_FEATURED;
+		p->files_pos = 0;
+		return;
+	case FILES_FEATURED:
+		if (p->files_pos >= netd_files.nfeatured) {
+			p->files_at = FILES_IGNORE;
+			p->files_pos = 0;
+			return;
+		}
+		fa = &netd_files.featured[p->files_pos++];
+		label = fa->label < netd_files.nlabels ?
+		    netd_files.labels[fa->label].label : "";
+		report_head(p->out);
+		evbuffer_add_printf(p->out, "|featured|");
+		put_escaped(p->out, label, strlen(label));
+		evbuffer_add_printf(p->out, "|%s\n", addr_str(&fa->addr, abuf,
+		    sizeof(abuf)));
+		return;
+	case FILES_IGNORE:
+		if (p->files_pos >= netd_files.nignore) {
+			p->files_at = FILES_END;
+			return;
+		}
+		if (ignore_file_order == NULL)
+			ignore_file_order = ignore_order(netd_files.ignore,
+			    netd_files.nignore);
+		ig = &netd_files.ignore[ignore_file_order[p->files_pos++]];
+		report_head(p->out);
+		evbuffer_add_printf(p->out, "|ignore|%s", addr_host(&ig->addr,
+		    abuf, sizeof(abuf)));
+		if (ig->prefixlen != (ig->addr.family == AF_INET ? 32 : 128))
+			evbuffer_add_printf(p->out, "/%u", ig->prefixlen);
+		evbuffer_add(p->out, "\n", 1);
+		return;
+	case FILES_END:
+		report_head(p->out);
+		evbuffer_add_printf(p->out, "|files-end\n");
+		p->files_at = FILES_NONE;
+		return;
+	case FILES_NONE:
+		break;
+	}
+	fatalx("%s: no files report", __func__);
 }
 
 /*
@@ -521,6 +662,9 @@ plugin_snapshot_more(struct plugin *p)
 {
 	struct server	*sv;
 
+	/* A files report goes first: the snapshot waits for its end. */
+	if (p->files_at != FILES_NONE)
+		return;
 	while (evbuffer_get_length(p->out) < PLUGIN_OUT_MAX / 2) {
 		if ((sv = sv_after(p->snap_begun ? &p->snap_addr : NULL,
 		    p->snap_ws)) == NULL) {
@@ -561,7 +705,9 @@ plugin_write(int fd, short event __unused, void *arg)
 		plugin_lost(p, "its channel failed");
 		return;
 	}
-	if (p->snap)
+	if (p->files_at != FILES_NONE)
+		plugin_files_more(p);
+	else if (p->snap)
 		plugin_snapshot_more(p);
 	plugin_flush(p);
 	/* Room again: what it sent meanwhile is heard. */
@@ -1183,27 +1329,82 @@ request_add_server(struct plugin *p, const struct plp_line *l)
 	return (0);
 }
 
-/* request|TOKEN|counters */
+/*
+ * request|TOKEN|flatline|ADDR: the server listed at ADDR over UDP is
+ * probed as after its own flatline, within add-server's rate.
+ */
+static void
+request_flatline(struct plugin *p, const struct plp_line *l)
+{
+	struct ipc_addr	 a;
+	int64_t		 now = netd_now();
+
+	if (addr_parse(l->arg[0], &a) == -1 || a.port == 0) {
+		respond_error(p, l->token, "bad address");
+		return;
+	}
+	if (!add_allowed(p, now)) {
+		respond_error(p, l->token, "busy");
+		return;
+	}
+	if (handle_flatline(&a, p->name, now) == -1) {
+		respond_error(p, l->token, "not listed");
+		return;
+	}
+	plugin_respond(p, l->token, "ok");
+}
+
+/*
+ * request|TOKEN|counters: the plugins' counters, then what netd took by
+ * kind, its drops and its challenges, all since start.
+ */
 static void
 request_counters(struct plugin *p, const char *token)
 {
-	size_t	 i, ws = sv_count_ws();
-	int	 np = 0;
+	const struct netd_taken	*t = handle_taken();
+	struct netd_drops	 d;
+	size_t			 i, ws = sv_count_ws(), wsopen;
+	uint64_t		 wsaccepted;
+	int			 np = 0;
 
 	for (i = 0; i < PLUGIN_MAX; i++)
 		if (plugins[i] != NULL)
 			np++;
+	netd_drops_total(&d);
+	ws_counts(&wsopen, &wsaccepted);
 	plugin_respond(p, token, "ok|servers=%zu|udp=%zu|ws=%zu|plugins=%d|"
 	    "filtered=%llu|filter-timeouts=%llu|filter-skipped=%llu|"
 	    "filter-late=%llu|reports-lost=%llu|added=%llu|"
-	    "plugins-ended=%llu", sv_count(), sv_count() - ws, ws, np,
+	    "plugins-ended=%llu|heartbeats=%llu|flatlines=%llu|"
+	    "getservers=%llu|getserversext=%llu|getmotd=%llu|gamestats=%llu|"
+	    "inforesponses=%llu|bad=%llu|refused-servers=%llu|"
+	    "refused-challenges=%llu|throttled=%llu|over-budget=%llu|"
+	    "refused-gamestats=%llu|stats-dropped=%llu|challenges=%llu|"
+	    "ws-connections=%zu|ws-accepted=%llu",
+	    sv_count(), sv_count() - ws, ws, np,
 	    (unsigned long long)counters.filtered,
 	    (unsigned long long)counters.timeouts,
 	    (unsigned long long)counters.skipped,
 	    (unsigned long long)counters.late,
 	    (unsigned long long)counters.lost,
 	    (unsigned long long)counters.added,
-	    (unsigned long long)counters.ended);
+	    (unsigned long long)counters.ended,
+	    (unsigned long long)t->heartbeats,
+	    (unsigned long long)t->flatlines,
+	    (unsigned long long)t->getservers,
+	    (unsigned long long)t->getserversext,
+	    (unsigned long long)t->getmotd,
+	    (unsigned long long)t->gamestats,
+	    (unsigned long long)t->inforesponses,
+	    (unsigned long long)t->bad,
+	    (unsigned long long)d.servers,
+	    (unsigned long long)d.challenges,
+	    (unsigned long long)d.throttled,
+	    (unsigned long long)d.budget,
+	    (unsigned long long)d.gamestats,
+	    (unsigned long long)d.stats,
+	    (unsigned long long)t->challenges,
+	    wsopen, (unsigned long long)wsaccepted);
 }
 
 /* request|TOKEN|COMMAND|...: answered with response lines. */
@@ -1222,6 +1423,12 @@ plugin_request(struct plugin *p, const struct plp_line *l)
 		return (0);
 	case PLC_SNAPSHOT:
 		plugin_snapshot(p, l->token);
+		return (0);
+	case PLC_FLATLINE:
+		request_flatline(p, l);
+		return (0);
+	case PLC_PROCESSES:
+		request_processes(p, l->token);
 		return (0);
 	}
 	request_admin(p, l);
@@ -1303,4 +1510,73 @@ plugin_admin_answer(const struct ipc_plugin_answer *ans)
 		plugin_respond(p, ans->token, "ok");
 	else
 		respond_error(p, ans->token, ans->message);
+}
+
+/*
+ * request|TOKEN|processes: the parent reads the memory of the daemon's
+ * processes; its answer comes in plugin_processes_answer().
+ */
+static void
+request_processes(struct plugin *p, const char *token)
+{
+	struct ipc_plugin_query	 q;
+
+	if (p->nprocs >= PROCS_INFLIGHT_MAX) {
+		respond_error(p, token, "busy");
+		return;
+	}
+	memset(&q, 0, sizeof(q));
+	q.id = p->id;
+	q.serial = p->serial;
+	(void)strlcpy(q.token, token, sizeof(q.token));
+	p->nprocs++;
+	netd_parent_send(IMSG_PLUGIN_PROCESSES, &q, sizeof(q));
+}
+
+/*
+ * The parent's answer: ok, then NAME=PID:RSS for each process, the
+ * plugins as plugin.NAME with NAME escaped.
+ */
+void
+plugin_processes_answer(const struct ipc_plugin_rss *r)
+{
+	static const char *const	 kinds[] = {
+		[PROC_KIND_MASTER] = "master",
+		[PROC_KIND_NETD] = "netd",
+		[PROC_KIND_LOGD] = "logd",
+		[PROC_KIND_PLUGIN] = "plugin."
+	};
+	const struct ipc_proc_rss	*pr;
+	struct plugin			*p;
+	uint32_t			 i;
+
+	if (r->id >= PLUGIN_MAX || r->n > nitems(r->procs) ||
+	    memchr(r->token, '\0', sizeof(r->token)) == NULL)
+		fatalx("bad processes answer from the parent");
+	for (i = 0; i < r->n; i++) {
+		pr = &r->procs[i];
+		if (pr->kind >= nitems(kinds) || pr->pid <= 0 ||
+		    memchr(pr->name, '\0', sizeof(pr->name)) == NULL)
+			fatalx("bad processes answer from the parent");
+	}
+	/* Gone, or started again since it asked: nobody to tell. */
+	if ((p = plugins[r->id]) == NULL || p->serial != r->serial)
+		return;
+	p->nprocs--;
+	if (!r->ok) {
+		respond_error(p, r->token, "busy");
+		return;
+	}
+	evbuffer_add_printf(p->out, "response|%s|%s|ok", PLP_VERSION,
+	    r->token);
+	for (i = 0; i < r->n; i++) {
+		pr = &r->procs[i];
+		evbuffer_add_printf(p->out, "|%s", kinds[pr->kind]);
+		if (pr->kind == PROC_KIND_PLUGIN)
+			put_escaped(p->out, pr->name, strlen(pr->name));
+		evbuffer_add_printf(p->out, "=%ld:%llu", (long)pr->pid,
+		    (unsigned long long)pr->rss);
+	}
+	evbuffer_add(p->out, "\n", 1);
+	plugin_flush(p);
 }

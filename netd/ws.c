@@ -135,6 +135,7 @@ RB_GENERATE_STATIC(ws_tree, ws_conn, entry, ws_cmp)
 static struct ws_tree		 conns = RB_INITIALIZER(&conns);
 static struct ipcount_tree	 conn_ips = RB_INITIALIZER(&conn_ips);
 static size_t			 nconns;
+static uint64_t			 naccepted;	/* past the limits, since start */
 static uint32_t			 next_id = 1;
 static struct event		 ev_resume;
 static int			 accept_paused;
@@ -367,10 +368,19 @@ ws_adopt(int fd, const struct ipc_addr *peer, struct netsock *ns)
 		fatal(NULL);
 	RB_INSERT(ws_tree, &conns, c);
 	nconns++;
+	naccepted++;
 	evtimer_set(&c->timer, ws_timeout, c);
 	ws_touch(c, WS_HANDSHAKE_TIMEOUT);
 	log_verbose("[WS] connection from %s", ws_name(c, buf, sizeof(buf)));
 	ws_update(c);
+}
+
+/* Connections open now, and taken since start (the counters request). */
+void
+ws_counts(size_t *open, uint64_t *accepted)
+{
+	*open = nconns;
+	*accepted = naccepted;
 }
 
 /* Restart the connection's deadline. */

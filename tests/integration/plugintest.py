@@ -119,10 +119,11 @@ class PluginMaster(Master):
         return cmd
 
     def driver(self, record, *register, control=None, verdict=None,
-               ready_delay=None):
+               ready_delay=None, admin=False):
         """Add plugins/driver.py recording to self.record(record),
-        registering each of register; returns a Recorder for it, and
-        with control (a FIFO name) a way to send it lines."""
+        registering each of register (with --plugin-admin if admin);
+        returns a Recorder for it, and with control (a FIFO name) a way
+        to send it lines."""
         args = ["--record", self.record(record)]
         for r in register:
             args += ["--register", r]
@@ -132,7 +133,7 @@ class PluginMaster(Master):
             args += ["--verdict", verdict]
         if ready_delay is not None:
             args += ["--ready-delay", str(ready_delay)]
-        self.plugin("driver.py", *args)
+        self.plugin("driver.py", *args, admin=admin)
         return Recorder(self, record, control)
 
     # -- running
@@ -289,10 +290,14 @@ class Recorder:
         return [line for line in self.lines()[after:] if r.fullmatch(line)]
 
     def send(self, *lines):
-        """Lines for the driver to send to netd."""
+        """Lines for the driver to send to netd, all of them however many:
+        the write waits while the driver reads the FIFO."""
+        data = "".join(line + "\n" for line in lines).encode()
         fd = os.open(self.control, os.O_WRONLY | os.O_NONBLOCK)
         try:
-            os.write(fd, "".join(line + "\n" for line in lines).encode())
+            os.set_blocking(fd, True)
+            while data:
+                data = data[os.write(fd, data):]
         finally:
             os.close(fd)
 

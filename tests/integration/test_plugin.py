@@ -98,7 +98,13 @@ class HandshakeTest(PluginTest):
             self.assertEqual(got[9], "response|1|t1|ok|servers=0|udp=0|ws=0|"
                              "plugins=3|filtered=0|filter-timeouts=0|"
                              "filter-skipped=0|filter-late=0|reports-lost=0|"
-                             "added=0|plugins-ended=0", got)
+                             "added=0|plugins-ended=0|heartbeats=0|"
+                             "flatlines=0|getservers=0|getserversext=0|"
+                             "getmotd=0|gamestats=0|inforesponses=0|bad=0|"
+                             "refused-servers=0|refused-challenges=0|"
+                             "throttled=0|over-budget=0|refused-gamestats=0|"
+                             "stats-dropped=0|challenges=0|ws-connections=0|"
+                             "ws-accepted=0", got)
         m.d.wait_for_log(LINE + r"netd: plugin example\.py-2: registered "
                          r"server reports$")
         m.d.wait_for_log(LINE + r"netd: plugin driver\.py: registered "
@@ -588,7 +594,7 @@ class AddServerTest(PluginTest):
             "response|1|t5|error|bad address",
             "response|1|t6|error|address in ignore.txt"], got)
         self.assertRegex(got[6], r"^response\|1\|t7\|ok\|servers=0\|.*\|"
-                         r"added=3\|plugins-ended=0$")
+                         r"added=3\|plugins-ended=0\|heartbeats=0\|.*$")
         m.d.wait_for_log(LINE + r"master: plugin example\.py: request t4: "
                          r"bad address$")
         for s in (a, b):

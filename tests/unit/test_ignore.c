@@ -116,6 +116,41 @@ test_zero_prefix(void **state __unused)
 	assert_false(match(&ix, "1.2.3.4"));
 }
 
+/*
+ * The files' order survives the sort: ignore_order() gives back each
+ * entry of the file, duplicates too, where the file had it.
+ */
+static void
+test_file_order(void **state __unused)
+{
+	struct ignore_index	 ix;
+	struct ipc_ignore	 file[6], ig[6];
+	uint32_t		*order;
+	size_t			 i;
+
+	file[0] = range("192.0.2.7", 32);
+	file[1] = range("2001:db8::", 32);
+	file[2] = range("10.0.0.0", 8);
+	file[3] = range("192.0.2.7", 32);
+	file[4] = range("2001:db8::7", 128);
+	file[5] = range("1.0.0.0", 24);
+	memcpy(ig, file, sizeof(ig));
+	ignore_index_build(&ix, ig, nitems(ig));
+	/* Sorted: the first is not the file's first any more. */
+	assert_int_not_equal(ig[0].addr.addr[0], 192);
+	order = ignore_order(ig, nitems(ig));
+	for (i = 0; i < nitems(file); i++) {
+		assert_int_equal(ig[order[i]].addr.family,
+		    file[i].addr.family);
+		assert_int_equal(ig[order[i]].prefixlen, file[i].prefixlen);
+		assert_memory_equal(ig[order[i]].addr.addr, file[i].addr.addr,
+		    sizeof(file[i].addr.addr));
+	}
+	free(order);
+	order = ignore_order(NULL, 0);
+	free(order);
+}
+
 /* The plain scan the index replaces. */
 static int
 scan(const struct ipc_ignore *ig, size_t n, const struct ipc_addr *a)
@@ -215,6 +250,7 @@ main(void)
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_edges),
 		cmocka_unit_test(test_zero_prefix),
+		cmocka_unit_test(test_file_order),
 		cmocka_unit_test(test_random_against_scan),
 	};
 
