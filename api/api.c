@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <sodium.h>
 
 #include "api.h"
@@ -157,6 +158,12 @@ api_main(const struct options *o)
 
 	if ((base = event_init()) == NULL)
 		fatalx("event_init");
+	/*
+	 * libbsd's arc4random(3) may open /dev/urandom on its first call, and
+	 * jansson would on its first object for its hash seed: both now.
+	 */
+	(void)arc4random();
+	json_object_seed(randombytes_random());
 	if (geteuid() == 0) {
 		if ((pw = getpwnam(options_user(o))) == NULL)
 			fatalx("unknown user %s", options_user(o));
