@@ -29,6 +29,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <event.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
@@ -58,6 +59,7 @@
 #define BAD_KEYS_A_MINUTE 5
 #define SERVERS_PUT_MAX	256		/* addresses of a featured group */
 #define LOG_LIMIT_MAX	1000
+#define WRITE_AT_ONCE	(1024 * 1024)	/* bytes a write(2) may take */
 
 /* Routes: a path, the methods it takes, which of them need a key. */
 #define M_GET		EVHTTP_REQ_GET
@@ -146,6 +148,7 @@ static int		 nlisteners;
 static struct api_http_stats stats;
 
 static void	 http_request(struct evhttp_request *, void *);
+static struct bufferevent *new_bev(struct event_base *, void *);
 static void	 accept_error(struct evconnlistener *, void *);
 static void	 accept_resume(int, short, void *);
 static void	 reply(struct hctx *, int, const char *, struct evbuffer *);
@@ -185,6 +188,7 @@ http_init(struct event_base *eb, const int *fds, int nfds,
 	    M_DELETE | M_OPTIONS);
 	evhttp_set_default_content_type(http, "application/json");
 	evhttp_set_gencb(http, http_request, NULL);
+	evhttp_set_bevcb(http, new_bev, NULL);
 	/*
 	 * Per minute: the buckets count in minutes where netd's count in
 	 * seconds, so the clock given is milliseconds over 60 (now_ms()).
@@ -205,6 +209,23 @@ http_init(struct event_base *eb, const int *fds, int nfds,
 		nlisteners++;
 	}
 	evtimer_set(&ev_accept, accept_resume, NULL);
+}
+
+/*
+ * A connection's buffers: a list of 1,000 servers is 300 KB, and the
+ * 16 KiB libevent writes at once by default would take a wakeup and a
+ * system call each; the socket buffer decides instead.
+ */
+static struct bufferevent *
+new_bev(struct event_base *eb, void *arg __unused)
+{
+	struct bufferevent	*bev;
+
+	if ((bev = bufferevent_socket_new(eb, -1, BEV_OPT_CLOSE_ON_FREE)) ==
+	    NULL)
+		return (NULL);
+	(void)bufferevent_set_max_single_write(bev, WRITE_AT_ONCE);
+	return (bev);
 }
 
 /*

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Copyright (c) 2026 The tremmasterd authors
 #
-# The tremmasterd benchmark: bench/run.sh [--smoke] [--memory | --puppet]
+# The tremmasterd benchmark:
+# bench/run.sh [--smoke] [--memory | --puppet | --api]
 #
 # Starts tremmasterd on free loopback ports (throttle, answer budget and
 # challenge limit off, no server limits, netd and logd pinned to CPU 0
@@ -16,12 +17,14 @@
 # 100,000 servers, each infoResponse field at the most netd keeps of it;
 # one attacker address against the default throttle; a second
 # tremmasterd cloning the list of 1,000 servers of the first with the
-# puppet plugin (--puppet-master), until all that answer are listed.
+# puppet plugin (--puppet-master), until all that answer are listed;
+# GET /api/servers of the REST API plugin by wrk(1), beside nginx serving
+# the same bytes, and the UDP list while the API is under that load.
 # Prints a Markdown table and the ratios tremmasterd / responder.
 # With --smoke every mode runs for a second or two with small numbers and
 # only correctness is asserted (never speed): exit 1 on a failure.
 # With --memory only the memory row runs (half a minute); with --puppet
-# only the puppet row (a few seconds).
+# only the puppet row (a few seconds); with --api only the API rows.
 #
 # Environment:
 #   TREMMASTERD	the binary under test (default: build/tremmasterd, built)
@@ -47,13 +50,14 @@ SMOKE=0 ONLY=
 for arg in "$@"; do
 	case $arg in
 	--smoke) SMOKE=1 ;;
-	--memory|--puppet)
+	--memory|--puppet|--api)
 		if [ -n "$ONLY" ] && [ "$ONLY" != "${arg#--}" ]; then
-			echo "bench: --memory or --puppet, not both" >&2
+			echo "bench: one of --memory, --puppet and --api" >&2
 			exit 2
 		fi
 		ONLY=${arg#--} ;;
-	*) echo "usage: bench/run.sh [--smoke] [--memory | --puppet]" >&2
+	*) echo "usage: bench/run.sh [--smoke] [--memory | --puppet | --api]" \
+		    >&2
 		exit 2 ;;
 	esac
 done
@@ -627,6 +631,157 @@ end = first clone listed ($(kv "$out" first_listed) of them), to 50 ms; \
 puppet log: $sync"
 }
 
+# Row 9, the REST API: GET /api/servers of N1 servers by wrk(1) over C
+# keep-alive connections, against the API plugin and, in the same run,
+# against nginx serving the same bytes as a static file (one worker, on
+# the master's CPU as the plugin is); then the same poll with the list's
+# ETag (answered 304); then the UDP getservers row again while wrk keeps
+# the API busy, beside the same row without it.  The API runs with
+# --api-rate-limit 0: the benchmark measures the work, not the limit.
+# With --api it is the only row.
+wrk_run() {
+	local out=$1
+	shift
+	timeout -k 5 $((${D%.*} + 30)) "${PIN_L[@]}" wrk -t 2 -c "$C" \
+	    -d "${D%.*}s" --latency "$@" >"$out" 2>&1
+	if ! grep -q "Requests/sec:" "$out" || grep -q "Non-2xx\|Socket errors" \
+	    "$out"; then
+		fail "wrk $*: $(tail -5 "$out")"
+	fi
+}
+
+wrk_rps() {
+	awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$1"
+}
+
+wrk_lat() {
+	awk '$1 == "50%" { p50 = $2 } $1 == "99%" { p99 = $2 }
+	    END { print p50 " / " p99 }' "$1"
+}
+
+api_row() {
+	local aport ngport www apid body etag i n cpu t0 t1 s0 s1 wpid
+	if ! command -v wrk >/dev/null 2>&1 ||
+	    ! command -v nginx >/dev/null 2>&1; then
+		fail "api: wrk and nginx are needed (sh tools/install-deps.sh)"
+		return
+	fi
+	echo "bench: REST API, $N1 servers" >&2
+	aport=$(free_port)
+	start_master $UNLIMITED -d none --api-port "$aport" --api-rate-limit 0
+	if ! start_servers "$N1" "$TMP/servers-api.out"; then
+		stop_master
+		return
+	fi
+	body=$TMP/www/api/servers
+	mkdir -p "$TMP/www/api"
+	for ((i = 0; i < 100; i++)); do
+		curl -sf -o "$body" "http://127.0.0.1:$aport/api/servers" &&
+		    n=$(grep -o '"count":[0-9]*' "$body" | cut -d: -f2) &&
+		    [ "$n" = "$N1" ] && break
+		sleep 0.1
+	done
+	if [ "${n:-0}" != "$N1" ]; then
+		fail "api: /api/servers lists ${n:-no} servers, not $N1"
+		stop_pid "$SPID"
+		stop_master
+		return
+	fi
+	apid=$(child_of_master api)
+	etag=$(curl -sfI "http://127.0.0.1:$aport/api/servers" |
+	    tr -d '\r' | sed -n 's/^ETag: //p')
+	ngport=$(free_port)
+	cat >"$TMP/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $TMP/nginx.pid;
+error_log $TMP/nginx.err;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	sendfile on;
+	tcp_nopush on;
+	keepalive_requests 1000000;
+	types { application/json servers; }
+	default_type application/json;
+	server {
+		listen 127.0.0.1:$ngport;
+		root $TMP/www;
+	}
+}
+NGINX
+	"${PIN_M[@]}" nginx -c "$TMP/nginx.conf" -p "$TMP" \
+	    >"$TMP/nginx.out" 2>&1 &
+	wpid=$!
+	PIDS+=("$wpid")
+	for ((i = 0; i < 50; i++)); do
+		curl -sf -o /dev/null "http://127.0.0.1:$ngport/api/servers" &&
+		    break
+		sleep 0.1
+	done
+	t0=$(cpu_ticks "$apid")
+	s0=$(date +%s.%N)
+	wrk_run "$TMP/wrk-api.out" "http://127.0.0.1:$aport/api/servers"
+	s1=$(date +%s.%N)
+	t1=$(cpu_ticks "$apid")
+	cpu=$(pct $((t1 - t0)) "$(elapsed "$s0" "$s1")")
+	wrk_run "$TMP/wrk-nginx.out" "http://127.0.0.1:$ngport/api/servers"
+	API_RPS=$(wrk_rps "$TMP/wrk-api.out")
+	NGINX_RPS=$(wrk_rps "$TMP/wrk-nginx.out")
+	row "REST API GET /api/servers" "$N1" "$C keep-alive" \
+	    "$API_RPS req/s" "$(wrk_lat "$TMP/wrk-api.out")" \
+	    "$(grep -c "Non-2xx" "$TMP/wrk-api.out") / -" "$cpu (api)" \
+	    "$(mib "$(rss_kb "$apid")") (api)" \
+	    "wrk -t 2; $(stat -c %s "$body") B a body; \
+$(ratio "$API_RPS" "$NGINX_RPS") of nginx"
+	row "nginx, the same bytes as a static file" "$N1" \
+	    "$C keep-alive" "$NGINX_RPS req/s" \
+	    "$(wrk_lat "$TMP/wrk-nginx.out")" "-" "-" "-" \
+	    "nginx $(nginx -v 2>&1 | sed 's/.*\///'), 1 worker, sendfile"
+	wrk_run "$TMP/wrk-304.out" -H "If-None-Match: $etag" \
+	    "http://127.0.0.1:$aport/api/servers"
+	row "REST API poll with the ETag (304)" "$N1" "$C keep-alive" \
+	    "$(wrk_rps "$TMP/wrk-304.out") req/s" \
+	    "$(wrk_lat "$TMP/wrk-304.out")" "-" "-" "-" "If-None-Match"
+	stop_pid "$wpid"
+	# The UDP list without and with the API under wrk's load.  netd
+	# keeps CPU 0 to itself, as on a machine with a core for each: the
+	# API moves to CPU 1, where wrk and loadgen share what is left, so
+	# the rate loadgen reaches falls with its share; what netd spends a
+	# request is what must not move.
+	list_run api-udp-quiet "$NETD" "$PORT" getservers "$N1" "$C" 1
+	[ ${#PIN_M[@]} -gt 0 ] && taskset -pc 1 "$apid" >/dev/null
+	timeout -k 5 $((${D%.*} + 30)) "${PIN_L[@]}" wrk -t 1 -c "$C" \
+	    -d "$((${D%.*} + 2))s" \
+	    "http://127.0.0.1:$aport/api/servers" >"$TMP/wrk-bg.out" 2>&1 &
+	wpid=$!
+	PIDS+=("$wpid")
+	sleep 1
+	list_run api-udp-busy "$NETD" "$PORT" getservers "$N1" "$C" 1
+	wait "$wpid"
+	forget "$wpid"
+	ROUNDS_SAVED=$ROUNDS
+	ROUNDS=1
+	list_row api-udp-quiet "$NETD" getservers "$N1" "$C"
+	list_row api-udp-busy "$NETD" getservers "$N1" "$C"
+	ROUNDS=$ROUNDS_SAVED
+	for k in quiet busy; do
+		out=$TMP/api-udp-$k-getservers-$N1-$C.1.out
+		# netd's CPU microseconds a request: CPU % x duration / requests
+		eval "US_$k=\$(awk -v c=\"\$(cat \"\$out.cpu\")\" \
+		    -v d=\"\$(kv \"\$out\" duration)\" \
+		    -v r=\"\$(kv \"\$out\" requests)\" 'BEGIN {
+			if (r > 0) printf \"%.2f\", c / 100 * d * 1e6 / r
+			else print \"-\" }')"
+	done
+	ROWS[-2]="${ROWS[-2]% |}; netd $US_quiet µs CPU a request |"
+	ROWS[-1]="${ROWS[-1]% |}; netd $US_busy µs CPU a request; while wrk \
+on CPU 1 keeps the API (moved to CPU 1) busy at \
+$(wrk_rps "$TMP/wrk-bg.out") req/s |"
+	stop_pid "$SPID"
+	stop_master
+}
+
 declare -A TM RESP
 case $ONLY in
 memory)
@@ -635,6 +790,10 @@ memory)
 	exit ;;
 puppet)
 	puppet_row
+	table
+	exit ;;
+api)
+	api_row
 	table
 	exit ;;
 esac
@@ -862,6 +1021,9 @@ stop_master
 
 # 8. The puppet plugin (puppet_row, above).
 puppet_row
+
+# 9. The REST API (api_row, above).
+api_row
 
 table
 exit

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <netdb.h>
@@ -239,10 +240,16 @@ listen_api(const struct options *o, int *fds, int max)
 			log_warn("--api-host: socket for %s", buf);
 			goto fail;
 		}
+		/*
+		 * TCP_NODELAY is inherited by the accepted connections: an
+		 * answer's last segment must not wait for the client's
+		 * delayed ACK (40 ms a request on Linux).
+		 */
 		if ((ai->ai_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
 		    IPV6_V6ONLY, &on, sizeof(on)) == -1) ||
 		    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
-		    sizeof(on)) == -1) {
+		    sizeof(on)) == -1 || setsockopt(fd, IPPROTO_TCP,
+		    TCP_NODELAY, &on, sizeof(on)) == -1) {
 			log_warn("--api-host: setsockopt for %s", buf);
 			(void)close(fd);
 			goto fail;
