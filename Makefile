@@ -104,6 +104,8 @@ $(BUILD)/%.o: %.c common/*.h master/*.h netd/*.h logd/*.h puppet/*.h \
 # cmocka; the tests of netd modules that read netd's globals define those
 # themselves (netd.c is never linked).  O is the build directory.
 O	= $(BUILD)
+test_api_OBJS	    = $(O)/api/render.o $(O)/api/keys.o $(O)/common/log.o \
+		      $(O)/common/util.o
 test_challenge_OBJS = $(O)/netd/challenge.o $(O)/netd/proto.o $(O)/common/log.o
 test_files_OBJS	    = $(O)/master/files.o $(O)/common/log.o $(O)/common/util.o
 test_ignore_OBJS    = $(O)/netd/ignore.o $(O)/common/log.o

@@ -85,18 +85,6 @@ static void	 tick(int, short, void *);
 static void	 files_free(struct api_files *);
 static int	 field_bytes(const char *, u_char *, size_t, size_t *);
 
-RB_GENERATE(api_table, api_server, entry, api_server_cmp)
-
-int
-api_server_cmp(struct api_server *a, struct api_server *b)
-{
-	int	 c;
-
-	if ((c = memcmp(&a->addr, &b->addr, sizeof(a->addr))) != 0)
-		return (c);
-	return (a->ws - b->ws);
-}
-
 static const char *const level_names[] = {
 	[LOGLEVEL_ALWAYS] = "ALWAYS",
 	[LOGLEVEL_ERROR] = "ERROR",

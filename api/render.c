@@ -39,6 +39,19 @@ static void	 xml_escape(struct evbuffer *, const char *);
 static int	 json_out(const char *, size_t, void *);
 static void	 ago(char *, size_t, int64_t, time_t);
 
+RB_GENERATE(api_table, api_server, entry, api_server_cmp)
+
+/* The table's order: by address, then UDP before WebSocket. */
+int
+api_server_cmp(struct api_server *a, struct api_server *b)
+{
+	int	 c;
+
+	if ((c = memcmp(&a->addr, &b->addr, sizeof(a->addr))) != 0)
+		return (c);
+	return (a->ws - b->ws);
+}
+
 /*
  * bytes as Latin-1, into UTF-8 in out (NUL-terminated, cut at a whole
  * character).  NUL bytes are dropped.
