@@ -419,14 +419,12 @@ authorized(struct hctx *c)
 		return (0);
 	}
 	key = evhttp_find_header(h, "X-API-Key");
-	if (key != NULL && keys_match(keys, key, strlen(key))) {
-		log_info("admin access: %s %s from %s", method_name(c->method),
-		    c->path, c->peer_str);
-		return (1);
-	}
-	stats.unauthorized++;
-	/* A wrong key costs a token; with none left no key is tried. */
-	if (key != NULL && !rl_allow(&rl_badkeys, &g, now_ms() / 60)) {
+	/*
+	 * A wrong key costs a token of the client's; with none left no key
+	 * is tried, the right one neither, until one comes back.
+	 */
+	if (key != NULL && rl_tokens(&rl_badkeys, &g, now_ms() / 60) == 0) {
+		stats.unauthorized++;
 		(void)snprintf(retry, sizeof(retry), "%d",
 		    60 / BAD_KEYS_A_MINUTE + 1);
 		evhttp_add_header(evhttp_request_get_output_headers(c->req),
@@ -435,9 +433,17 @@ authorized(struct hctx *c)
 		    "keys. Try again in %s seconds.", retry);
 		return (0);
 	}
-	if (key != NULL)
+	if (key != NULL && keys_match(keys, key, strlen(key))) {
+		log_info("admin access: %s %s from %s", method_name(c->method),
+		    c->path, c->peer_str);
+		return (1);
+	}
+	stats.unauthorized++;
+	if (key != NULL) {
+		(void)rl_allow(&rl_badkeys, &g, now_ms() / 60);
 		log_info("wrong API key: %s %s from %s",
 		    method_name(c->method), c->path, c->peer_str);
+	}
 	reply_error(c, 401, "Unauthorized", "Valid API key required. Provide "
 	    "a valid API key via the X-API-Key header.");
 	return (0);

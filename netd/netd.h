@@ -324,6 +324,7 @@ void		 ipcount_put(struct ipcount_tree *, struct ipcount *);
 /* ratelimit.c */
 void	rl_init(struct ratelimit *, size_t, uint32_t, uint32_t);
 int	rl_allow(struct ratelimit *, const struct ipc_addr *, int64_t);
+uint32_t rl_tokens(struct ratelimit *, const struct ipc_addr *, int64_t);
 
 /* throttle.c */
 void	throttle_init(void);

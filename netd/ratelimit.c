@@ -131,3 +131,35 @@ rl_allow(struct ratelimit *rl, const struct ipc_addr *a, int64_t now)
 	b->tokens--;
 	return (1);
 }
+
+/*
+ * The tokens a's bucket holds now, without taking one: the burst when it
+ * has none yet, 0 when none can be had for it and the table fails
+ * closed.  For a limit that counts failures only: is a try allowed?
+ */
+uint32_t
+rl_tokens(struct ratelimit *rl, const struct ipc_addr *a, int64_t now)
+{
+	struct rl_bucket	*set, *b;
+	uint64_t		 h;
+	u_char			 key[19];
+	size_t			 i;
+	int			 room = 0;
+
+	if (rl->burst == 0)
+		return (1);
+	key[0] = a->family;
+	memcpy(key + 1, a->addr, sizeof(a->addr));
+	memcpy(key + 17, &a->port, sizeof(a->port));
+	(void)crypto_shorthash((u_char *)&h, key, sizeof(key), rl->key);
+	set = &rl->buckets[(h & (rl->nsets - 1)) * RL_WAYS];
+	for (i = 0; i < RL_WAYS; i++) {
+		b = &set[i];
+		if (b->family == a->family && b->port == a->port &&
+		    memcmp(b->addr, a->addr, sizeof(b->addr)) == 0)
+			return (rl_refill(rl, b, now));
+		if (b->family == 0 || rl_refill(rl, b, now) == rl->burst)
+			room = 1;
+	}
+	return (room || rl->fail_open ? rl->burst : 0);
+}
