@@ -259,17 +259,6 @@ api_request(api_answer_cb cb, void *arg, const char *fmt, ...)
 	return (0);
 }
 
-/* arg is gone (its HTTP request failed): its answers go nowhere. */
-void
-api_request_cancel(void *arg)
-{
-	struct request	*r;
-
-	TAILQ_FOREACH(r, &requests, entry)
-		if (r->arg == arg)
-			r->cb = NULL;
-}
-
 static void
 tick(int fd __unused, short ev __unused, void *arg __unused)
 {
@@ -282,8 +271,7 @@ tick(int fd __unused, short ev __unused, void *arg __unused)
 			break;
 		TAILQ_REMOVE(&requests, r, entry);
 		nrequests--;
-		if (r->cb != NULL)
-			r->cb(r->arg, -1, NULL, 0);
+		r->cb(r->arg, -1, NULL, 0);
 		free(r);
 	}
 	evtimer_add(&ev_tick, &tv);
@@ -309,8 +297,7 @@ response_line(char **f, int n)
 		return;		/* timed out already */
 	TAILQ_REMOVE(&requests, r, entry);
 	nrequests--;
-	if (r->cb != NULL)
-		r->cb(r->arg, strcmp(f[3], "ok") == 0, f + 4, n - 4);
+	r->cb(r->arg, strcmp(f[3], "ok") == 0, f + 4, n - 4);
 	free(r);
 }
 

@@ -112,7 +112,6 @@ typedef void	(*api_answer_cb)(void *, int, char **, int);
 void	api_main(const struct options *) __dead;
 int	api_request(api_answer_cb, void *, const char *, ...)
 	    __attribute__((__format__ (printf, 3, 4)));
-void	api_request_cancel(void *);
 const char *api_level_name(int);
 int	api_level_parse(const char *);
 
