@@ -190,7 +190,7 @@ FUZZCC	    = clang
 FUZZTIME   ?= 60
 FUZZBUILD   = build-fuzz
 FUZZERS	    = proto-fuzzer files-fuzzer ws-http-fuzzer packet-fuzzer \
-	      ws-fuzzer plugin-fuzzer puppet-fuzzer
+	      ws-fuzzer plugin-fuzzer puppet-fuzzer api-fuzzer
 # Does $(FUZZCC) link libFuzzer?  Asked by check only.
 FUZZ_PROBE  = printf 'int LLVMFuzzerTestOneInput(const char *d, long n) \
 	      { return (0); }\n' | $(FUZZCC) -fsanitize=fuzzer -x c \
@@ -215,6 +215,8 @@ FUZZ_PLUGIN_SRCS = netd/plugin_proto.c
 # The puppet's readers of other masters' lists and of puppetmasters.txt.
 FUZZ_PUPPET_SRCS = puppet/list.c puppet/remotes.c master/files.c common/util.c \
 	      common/log.c
+# The REST API's bodies, from what game servers send.
+FUZZ_API_SRCS = api/render.c common/util.c common/log.c
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	      -fno-sanitize-recover=all -fno-omit-frame-pointer $(WARNINGS) \
 	      -D_GNU_SOURCE -DLIBBSD_OPENBSD_VIS -Icommon -Imaster -Inetd \
@@ -242,6 +244,10 @@ $(FUZZBUILD)/puppet-fuzzer: fuzz/puppet-fuzzer.c $(FUZZ_PUPPET_SRCS) \
     $(FUZZ_HDRS)
 	@mkdir -p $(FUZZBUILD)
 	$(FUZZCC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_PUPPET_SRCS) $(PKGLIBS)
+
+$(FUZZBUILD)/api-fuzzer: fuzz/api-fuzzer.c $(FUZZ_API_SRCS) $(FUZZ_HDRS)
+	@mkdir -p $(FUZZBUILD)
+	$(FUZZCC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_API_SRCS) $(PKGLIBS)
 
 $(FUZZBUILD)/%-fuzzer: fuzz/%-fuzzer.c $(FUZZ_SRCS) $(FUZZ_HDRS)
 	@mkdir -p $(FUZZBUILD)

@@ -455,14 +455,11 @@ report_server(char **f, int n)
 		memset(&old, 0, sizeof(old));
 		old.last = -1;
 	}
-	if (field_bytes(f[6], buf, sizeof(s->label) - 1, &len) == 0) {
-		memcpy(s->label, buf, len);
-		s->label[len] = '\0';
-	}
-	if (field_bytes(f[7], buf, sizeof(s->protocols) - 1, &len) == 0) {
-		memcpy(s->protocols, buf, len);
-		s->protocols[len] = '\0';
-	}
+	/* Labels and protocols without control bytes, as UTF-8. */
+	if (field_bytes(f[6], buf, sizeof(buf), &len) == 0)
+		render_text(buf, len, s->label, sizeof(s->label));
+	if (field_bytes(f[7], buf, sizeof(buf), &len) == 0)
+		render_text(buf, len, s->protocols, sizeof(s->protocols));
 	s->clients = (unsigned int)strtonum(f[8], 0, 65535, &errstr);
 	s->maxclients = (unsigned int)strtonum(f[9], 0, 65535, &errstr);
 	s->first = strtonum(f[10], 0, INT64_MAX, &errstr);
@@ -531,10 +528,10 @@ report_files(char **f, int n)
 		}
 		fe = &next_files.featured[next_files.nfeatured];
 		memset(fe, 0, sizeof(*fe));
-		if (field_bytes(f[4], buf, sizeof(fe->label) - 1, &len) == -1 ||
+		if (field_bytes(f[4], buf, MAX_LABEL, &len) == -1 ||
 		    addr_parse(f[5], &fe->addr) == -1)
 			return;
-		memcpy(fe->label, buf, len);
+		render_text(buf, len, fe->label, sizeof(fe->label));
 		next_files.nfeatured++;
 	} else if (strcmp(f[3], "ignore") == 0 && n >= 5) {
 		next_files.ignore_total++;

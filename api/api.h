@@ -36,13 +36,14 @@ struct options;
 #define API_PROTOCOLS_MAX	40	/* 4 protocols of 7, commas */
 #define API_FIELD_MAX		32	/* game, gamename, mapname */
 #define API_HOSTNAME_MAX	128
+#define API_LABEL_MAX		(MAX_LABEL * 2)	/* as UTF-8 */
 
 /* A server of netd's table, from the server reports. */
 struct api_server {
 	RB_ENTRY(api_server)	 entry;
 	struct ipc_addr		 addr;
 	int			 ws;
-	char			 label[MAX_LABEL];
+	char			 label[API_LABEL_MAX];	/* UTF-8 */
 	char			 protocols[API_PROTOCOLS_MAX];
 	unsigned int		 clients, maxclients;
 	int64_t			 first, last;	/* unix seconds */
@@ -62,7 +63,7 @@ int	api_server_cmp(struct api_server *, struct api_server *);
 #define API_ENTRY_MAX		48	/* "ffff:...:ffff/128", NUL */
 
 struct api_featured {
-	char			 label[MAX_LABEL];
+	char			 label[API_LABEL_MAX];	/* UTF-8 */
 	struct ipc_addr		 addr;
 };
 
@@ -136,7 +137,7 @@ int	keys_check(const char *, size_t, char *, size_t);
 struct evbuffer;
 struct api_filter {
 	char		 protocol[8];	/* "" : any */
-	char		 label[MAX_LABEL];
+	char		 label[API_LABEL_MAX];
 	int		 has_label;
 	int		 empty;		/* -1 any, 0 not empty, 1 empty */
 	int		 full;		/* the same for full */
@@ -156,6 +157,7 @@ struct api_http_stats {
 void	render_metrics(struct evbuffer *, const struct api_state *,
 	    const char *, char **, int, const struct api_http_stats *);
 void	render_utf8(const u_char *, size_t, char *, size_t);
+void	render_text(const u_char *, size_t, char *, size_t);
 void	render_html_escape(struct evbuffer *, const char *);
 
 #endif /* API_H */

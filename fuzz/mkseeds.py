@@ -2,15 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Copyright (c) 2026 The tremmasterd authors
 
-"""Write the seed corpora of packet-fuzzer, ws-fuzzer, plugin-fuzzer and
-puppet-fuzzer.
+"""Write the seed corpora of packet-fuzzer, ws-fuzzer, plugin-fuzzer,
+puppet-fuzzer and api-fuzzer.
 
 Run from the top of the tree: python3 fuzz/mkseeds.py.  The layouts are
 described at the top of fuzz/packet-fuzzer.c and fuzz/ws-fuzzer.c;
 plugin-fuzzer takes one line of the plugin protocol
 (man/tremmasterd-plugins.7); puppet-fuzzer a selector byte, then another
 master's server-list packet (PROTOCOL.md, section 4) or a line of
-puppetmasters.txt.
+puppetmasters.txt; api-fuzzer the fields of up to four game servers
+(fuzz/api-fuzzer.c).
 """
 
 import os
@@ -205,10 +206,33 @@ def puppet_seeds():
     return seeds
 
 
+def api_seeds():
+    # api-fuzzer: per server a byte of players, then hostname, map, game,
+    # gamename, label and protocols, each ended by a NUL.
+    def server(players, *fields):
+        return bytes([players]) + b"".join(f + b"\0" for f in fields)
+    return {
+        "plain": server(0x35, b"^1Red^7Base", b"atcs", b"base", b"GPP",
+                        b"Official", b"71"),
+        "markup": server(0x02, b"<script>&amp;\"'</b>", b"<map>", b"]]>",
+                         b"&", b"<L>", b"70,71"),
+        "latin1": server(0xff, b"caf\xe9 \xa0\xff", b"\xe9t\xe9", b"", b"",
+                         b"Gr\xfcn", b"71") +
+        server(0x11, b"caf\xc3\xa9 \xe2\x82\xac", b"niveus", b"", b"",
+               b"", b"69"),
+        "controls": server(0x10, b"a\x01b\x1b[31mc\x7f", b"m\tap\n", b"",
+                           b"", b"L\x07", b"7\x001"),
+        "four": b"".join(server(i * 40, b"s%d" % i, b"m", b"base", b"",
+                                b"" if i % 2 else b"Official", b"71")
+                         for i in range(4)),
+        "empty": b"",
+    }
+
+
 def main():
     for name, seeds in (("packet", packet_seeds()), ("ws", ws_seeds()),
                         ("plugin", plugin_seeds()),
-                        ("puppet", puppet_seeds())):
+                        ("puppet", puppet_seeds()), ("api", api_seeds())):
         d = os.path.join(HERE, "corpus-seed", name)
         os.makedirs(d, exist_ok=True)
         for f, data in seeds.items():
