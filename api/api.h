@@ -159,5 +159,6 @@ void	render_metrics(struct evbuffer *, const struct api_state *,
 void	render_utf8(const u_char *, size_t, char *, size_t);
 void	render_text(const u_char *, size_t, char *, size_t);
 void	render_html_escape(struct evbuffer *, const char *);
+void	render_apitest(struct evbuffer *, int);
 
 #endif /* API_H */

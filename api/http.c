@@ -112,6 +112,8 @@ static void	 h_featured(struct hctx *);
 static void	 h_logs(struct hctx *);
 static void	 h_shutdown(struct hctx *);
 static void	 h_reload(struct hctx *);
+static void	 h_plugins(struct hctx *);
+static void	 h_apitest(struct hctx *);
 
 static const struct route routes[] = {
 	{ "/", 0, M_GET | M_HEAD, 0, h_root },
@@ -130,6 +132,9 @@ static const struct route routes[] = {
 	{ "/api/logs", 0, M_GET | M_HEAD, M_GET | M_HEAD, h_logs },
 	{ "/api/admin/shutdown", 0, M_POST, M_POST, h_shutdown },
 	{ "/api/admin/reload-config", 0, M_POST, M_POST, h_reload },
+	{ "/api/plugins", 0, M_GET | M_HEAD, M_GET | M_HEAD, h_plugins },
+	{ "/apitest", 0, M_GET | M_HEAD, 0, h_apitest },
+	{ "/apitest.js", 0, M_GET | M_HEAD, 0, h_apitest },
 };
 
 static struct evhttp	*http;
@@ -856,6 +861,8 @@ h_info(struct hctx *c)
 		    "configuration (requires auth)" },
 		{ "POST /api/admin/shutdown", "Shut the master server down "
 		    "(requires auth)" },
+		{ "GET /api/plugins", "List all plugins (requires auth)" },
+		{ "GET /apitest", "A page to try the API from a browser" },
 	};
 
 	if ((eps = json_object()) == NULL)
@@ -1500,5 +1507,76 @@ metrics_answered(void *arg, int ok, char **f, int n)
 		fatalx("out of memory");
 	render_metrics(b, &api, c->counters, f, n, &stats);
 	reply(c, 200, "text/plain; version=0.0.4; charset=utf-8", b);
+	evbuffer_free(b);
+}
+
+/* ---- plugins ---- */
+
+static void
+plugins_answered(void *arg, int ok, char **f, int n)
+{
+	struct hctx	*c = arg;
+	json_t		*list;
+	const char	*eq, *colon;
+	u_char		 name[PLUGIN_NAME_MAX * 4];
+	char		 text[PLUGIN_NAME_MAX * 2 + 1];
+	size_t		 len;
+	int		 i;
+
+	if (ok != 1) {
+		reply_error(c, ok == -1 ? 504 : 500, ok == -1 ?
+		    "Gateway Timeout" : "Internal Server Error", "netd did not "
+		    "list the processes");
+		return;
+	}
+	if ((list = json_array()) == NULL)
+		fatalx("out of memory");
+	/* plugin.NAME=PID:RSS, NAME escaped, PID:RSS after the last '='. */
+	for (i = 0; i < n; i++) {
+		if (strncmp(f[i], "plugin.", 7) != 0 ||
+		    (eq = strrchr(f[i], '=')) == NULL ||
+		    (colon = strchr(eq, ':')) == NULL ||
+		    (size_t)(eq - f[i] - 7) >= sizeof(text))
+			continue;
+		(void)strlcpy(text, f[i] + 7, (size_t)(eq - f[i] - 7) + 1);
+		if (plp_unescape(text, name, sizeof(name), &len) == -1)
+			continue;
+		render_text(name, len, text, sizeof(text));
+		json_array_append_new(list, json_pack("{s:s, s:I, s:I, s:b}",
+		    "name", text, "pid", (json_int_t)strtoll(eq + 1, NULL, 10),
+		    "resident_bytes", (json_int_t)strtoll(colon + 1, NULL, 10),
+		    "enabled", 1));
+	}
+	reply_json(c, 200, json_pack("{s:O, s:I}", "plugins", list, "count",
+	    (json_int_t)json_array_size(list)));
+	json_decref(list);
+}
+
+/* GET /api/plugins: the plugins running, from the parent's list. */
+static void
+h_plugins(struct hctx *c)
+{
+	(void)netd_ask(c, plugins_answered, "processes");
+}
+
+/* GET /apitest and its script: a page to try the endpoints. */
+static void
+h_apitest(struct hctx *c)
+{
+	struct evbuffer	*b;
+	int		 js = strcmp(c->path, "/apitest.js") == 0;
+
+	if ((b = evbuffer_new()) == NULL)
+		fatalx("out of memory");
+	render_apitest(b, js);
+	if (!js)
+		evhttp_add_header(evhttp_request_get_output_headers(c->req),
+		    "Content-Security-Policy", "default-src 'none'; "
+		    "script-src 'self'; connect-src *; "
+		    "style-src 'unsafe-inline'");
+	evhttp_add_header(evhttp_request_get_output_headers(c->req),
+	    "Cache-Control", "public, max-age=3600");
+	reply(c, 200, js ? "text/javascript; charset=utf-8" :
+	    "text/html; charset=utf-8", b);
 	evbuffer_free(b);
 }

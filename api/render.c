@@ -757,3 +757,98 @@ render_metrics(struct evbuffer *b, const struct api_state *st,
 	evbuffer_add_printf(b, "tremmasterd_start_time_seconds %lld\n",
 	    (long long)st->started);
 }
+
+/* ---- /apitest ---- */
+
+static const char apitest_html[] =
+    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    "<meta name=\"viewport\" content=\"width=device-width, "
+    "initial-scale=1\">\n<title>tremmasterd REST API</title>\n<style>"
+    "body{font:15px/1.4 system-ui,sans-serif;margin:1em 1.5em;"
+    "color:#1b1f24;background:#f6f7f9}"
+    "label{display:block;margin:.6em 0 .2em;font-size:.85em;color:#3a4652}"
+    "input,select,textarea{font:14px monospace;width:100%;max-width:40em;"
+    "box-sizing:border-box;padding:.3em}"
+    "button{margin-top:.8em;padding:.4em 1.5em;font-size:1em}"
+    "pre{background:#fff;border:1px solid #dde2e8;padding:.7em;"
+    "white-space:pre-wrap;word-break:break-all;max-width:60em}"
+    "</style>\n</head>\n<body>\n<h1>tremmasterd REST API</h1>\n"
+    "<form id=\"form\">\n"
+    "<label for=\"key\">API key (for the endpoints that need one; it stays "
+    "in this page)</label>\n"
+    "<input id=\"key\" type=\"password\" autocomplete=\"off\">\n"
+    "<label for=\"endpoint\">Endpoint</label>\n<select id=\"endpoint\">\n"
+    "<option>GET /api/servers</option>\n<option>GET /api/info</option>\n"
+    "<option>GET /api/motd</option>\n<option>GET /api/servers/rss</option>\n"
+    "<option>GET /metrics</option>\n<option>POST /heartbeat</option>\n"
+    "<option>GET /api/stats</option>\n<option>GET /api/blacklist</option>\n"
+    "<option>POST /api/blacklist</option>\n"
+    "<option>DELETE /api/blacklist/1</option>\n"
+    "<option>GET /api/featured</option>\n<option>PUT /api/featured</option>\n"
+    "<option>PUT /api/motd</option>\n<option>GET /api/logs?limit=20</option>\n"
+    "<option>GET /api/plugins</option>\n"
+    "<option>POST /api/admin/reload-config</option>\n"
+    "<option>POST /api/admin/shutdown</option>\n</select>\n"
+    "<label for=\"path\">Path (edit it for an id or parameters)</label>\n"
+    "<input id=\"path\">\n"
+    "<label for=\"body\">Body (JSON, for POST and PUT)</label>\n"
+    "<textarea id=\"body\" rows=\"4\"></textarea>\n"
+    "<button type=\"submit\">Send</button>\n</form>\n"
+    "<h2>Response <span id=\"status\"></span></h2>\n<pre id=\"out\">"
+    "</pre>\n<script src=\"/apitest.js\"></script>\n</body>\n</html>\n";
+
+static const char apitest_js[] =
+    "'use strict';\n"
+    "const samples = {\n"
+    "  'POST /heartbeat': {address: '192.0.2.10:30720', protocol: '71'},\n"
+    "  'POST /api/blacklist': {entry: '192.0.2.0/24'},\n"
+    "  'PUT /api/featured': {label: 'Official', servers: "
+    "['192.0.2.10:30720']},\n"
+    "  'PUT /api/motd': {motd: 'Welcome'}\n"
+    "};\n"
+    "const $ = (id) => document.getElementById(id);\n"
+    "function pick() {\n"
+    "  const [method, path] = $('endpoint').value.split(' ');\n"
+    "  $('path').value = path;\n"
+    "  const s = samples[$('endpoint').value];\n"
+    "  $('body').value = s ? JSON.stringify(s, null, 2) : '';\n"
+    "  return method;\n"
+    "}\n"
+    "$('endpoint').addEventListener('change', pick);\n"
+    "pick();\n"
+    "$('form').addEventListener('submit', async (ev) => {\n"
+    "  ev.preventDefault();\n"
+    "  const method = $('endpoint').value.split(' ')[0];\n"
+    "  const headers = {};\n"
+    "  if ($('key').value) headers['X-API-Key'] = $('key').value;\n"
+    "  const init = {method, headers};\n"
+    "  if (method === 'POST' || method === 'PUT') {\n"
+    "    headers['Content-Type'] = 'application/json';\n"
+    "    init.body = $('body').value || '{}';\n"
+    "  }\n"
+    "  $('status').textContent = '...';\n"
+    "  try {\n"
+    "    const r = await fetch($('path').value, init);\n"
+    "    const text = await r.text();\n"
+    "    $('status').textContent = r.status + ' ' + r.statusText;\n"
+    "    try {\n"
+    "      $('out').textContent = JSON.stringify(JSON.parse(text), null, "
+    "2);\n"
+    "    } catch (e) {\n"
+    "      $('out').textContent = text;\n"
+    "    }\n"
+    "  } catch (e) {\n"
+    "    $('status').textContent = 'failed';\n"
+    "    $('out').textContent = String(e);\n"
+    "  }\n"
+    "});\n";
+
+/* GET /apitest: a page to try each endpoint, its script apart (js). */
+void
+render_apitest(struct evbuffer *b, int js)
+{
+	if (js)
+		evbuffer_add(b, apitest_js, sizeof(apitest_js) - 1);
+	else
+		evbuffer_add(b, apitest_html, sizeof(apitest_html) - 1);
+}
