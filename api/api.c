@@ -68,7 +68,7 @@ static unsigned long		 token_seq;
 static int			 configured;
 static struct api_files		 next_files;	/* between begin and end */
 static int			 files_open;
-static struct event		 ev_tick;
+static struct event		 ev_tick, ev_exit;
 
 static void	 api_config(int, int *, int *, struct api_keys *);
 static void	 chan_read(struct bufferevent *, void *);
@@ -331,13 +331,28 @@ chan_read(struct bufferevent *bev, void *arg __unused)
 		fatalx("a line longer than %d bytes from netd", LINE_MAX_NETD);
 }
 
-/* End of file: the daemon stops (the seed's cleanup()), or netd went. */
 static void
-chan_event(struct bufferevent *bev __unused, short what, void *arg __unused)
+api_exit(int fd __unused, short ev __unused, void *arg __unused)
 {
+	exit(0);
+}
+
+/*
+ * End of file: the daemon stops (the seed's cleanup()), or netd went.  The
+ * answers already made (that of POST /api/admin/shutdown among them) have
+ * half a second to leave; the parent waits two.
+ */
+static void
+chan_event(struct bufferevent *bev, short what, void *arg __unused)
+{
+	struct timeval	 tv = { 0, 500000 };
+
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
 		log_debug("channel closed: exiting");
-		exit(0);
+		bufferevent_disable(bev, EV_READ | EV_WRITE);
+		http_stop();
+		evtimer_set(&ev_exit, api_exit, NULL);
+		evtimer_add(&ev_exit, &tv);
 	}
 }
 

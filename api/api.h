@@ -121,6 +121,7 @@ struct event_base;
 struct api_keys;
 void	http_init(struct event_base *, const int *, int, struct api_keys *,
 	    int);
+void	http_stop(void);
 
 /* api/keys.c: the keys, kept as digests and compared in constant time. */
 struct api_keys	*keys_new(void);

@@ -77,6 +77,7 @@ struct route {
 	int		 prefix;	/* path is a prefix: /api/blacklist/ */
 	int		 methods;
 	int		 auth;		/* methods that need a key */
+	int		 body;		/* methods that take a JSON body */
 	handler_fn	 fn;
 };
 
@@ -116,25 +117,25 @@ static void	 h_plugins(struct hctx *);
 static void	 h_apitest(struct hctx *);
 
 static const struct route routes[] = {
-	{ "/", 0, M_GET | M_HEAD, 0, h_root },
-	{ "/api/servers", 0, M_GET | M_HEAD, 0, h_servers },
-	{ "/api/servers/rss", 0, M_GET | M_HEAD, 0, h_rss },
-	{ "/api/info", 0, M_GET | M_HEAD, 0, h_info },
-	{ "/api/motd", 0, M_GET | M_HEAD | M_PUT, M_PUT, h_motd },
-	{ "/heartbeat", 0, M_POST, 0, h_heartbeat },
-	{ "/metrics", 0, M_GET | M_HEAD, 0, h_metrics },
-	{ "/api/stats", 0, M_GET | M_HEAD, M_GET | M_HEAD, h_stats },
+	{ "/", 0, M_GET | M_HEAD, 0, 0, h_root },
+	{ "/api/servers", 0, M_GET | M_HEAD, 0, 0, h_servers },
+	{ "/api/servers/rss", 0, M_GET | M_HEAD, 0, 0, h_rss },
+	{ "/api/info", 0, M_GET | M_HEAD, 0, 0, h_info },
+	{ "/api/motd", 0, M_GET | M_HEAD | M_PUT, M_PUT, M_PUT, h_motd },
+	{ "/heartbeat", 0, M_POST, 0, M_POST, h_heartbeat },
+	{ "/metrics", 0, M_GET | M_HEAD, 0, 0, h_metrics },
+	{ "/api/stats", 0, M_GET | M_HEAD, M_GET | M_HEAD, 0, h_stats },
 	{ "/api/blacklist", 0, M_GET | M_HEAD | M_POST,
-	    M_GET | M_HEAD | M_POST, h_blacklist },
-	{ "/api/blacklist/", 1, M_DELETE, M_DELETE, h_blacklist_id },
+	    M_GET | M_HEAD | M_POST, M_POST, h_blacklist },
+	{ "/api/blacklist/", 1, M_DELETE, M_DELETE, 0, h_blacklist_id },
 	{ "/api/featured", 0, M_GET | M_HEAD | M_PUT,
-	    M_GET | M_HEAD | M_PUT, h_featured },
-	{ "/api/logs", 0, M_GET | M_HEAD, M_GET | M_HEAD, h_logs },
-	{ "/api/admin/shutdown", 0, M_POST, M_POST, h_shutdown },
-	{ "/api/admin/reload-config", 0, M_POST, M_POST, h_reload },
-	{ "/api/plugins", 0, M_GET | M_HEAD, M_GET | M_HEAD, h_plugins },
-	{ "/apitest", 0, M_GET | M_HEAD, 0, h_apitest },
-	{ "/apitest.js", 0, M_GET | M_HEAD, 0, h_apitest },
+	    M_GET | M_HEAD | M_PUT, M_PUT, h_featured },
+	{ "/api/logs", 0, M_GET | M_HEAD, M_GET | M_HEAD, 0, h_logs },
+	{ "/api/admin/shutdown", 0, M_POST, M_POST, 0, h_shutdown },
+	{ "/api/admin/reload-config", 0, M_POST, M_POST, 0, h_reload },
+	{ "/api/plugins", 0, M_GET | M_HEAD, M_GET | M_HEAD, 0, h_plugins },
+	{ "/apitest", 0, M_GET | M_HEAD, 0, 0, h_apitest },
+	{ "/apitest.js", 0, M_GET | M_HEAD, 0, 0, h_apitest },
 };
 
 static struct evhttp	*http;
@@ -249,6 +250,18 @@ accept_error(struct evconnlistener *l __unused, void *arg __unused)
 	for (i = 0; i < nlisteners; i++)
 		(void)evconnlistener_disable(listeners[i]);
 	evtimer_add(&ev_accept, &tv);
+}
+
+/* The daemon stops: no new connection. */
+void
+http_stop(void)
+{
+	int	 i;
+
+	evtimer_del(&ev_accept);
+	for (i = 0; i < nlisteners; i++)
+		(void)evconnlistener_disable(listeners[i]);
+	nlisteners = 0;
 }
 
 static void
@@ -401,7 +414,7 @@ http_request(struct evhttp_request *req, void *arg __unused)
 	}
 	if ((r->auth & c->method) && !authorized(c))
 		return;
-	if ((c->method == M_POST || c->method == M_PUT) && read_body(c) == -1)
+	if ((r->body & c->method) && read_body(c) == -1)
 		return;
 	r->fn(c);
 }

@@ -214,7 +214,8 @@ listen_close(struct listener_head *lh)
  * the host has, TCP, listening.  They go to the API plugin, not to netd.
  */
 int
-listen_api(const struct options *o, int *fds, int max)
+listen_api(const struct options *o, int *fds, int max, char *err,
+    size_t errlen)
 {
 	struct addrinfo	 hints, *res, *ai;
 	struct ipc_addr	 a;
@@ -226,18 +227,17 @@ listen_api(const struct options *o, int *fds, int max)
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE;
 	(void)snprintf(port, sizeof(port), "%u", o->api_port);
-	if ((error = getaddrinfo(o->api_host, port, &hints, &res)) != 0) {
-		log_warnx("--api-host: cannot use \"%s\": %s", o->api_host,
-		    gai_strerror(error));
-		return (-1);
-	}
+	if ((error = getaddrinfo(o->api_host, port, &hints, &res)) != 0)
+		return (seterr(err, errlen, "--api-host: cannot use \"%s\": %s",
+		    o->api_host, gai_strerror(error)));
 	for (ai = res; ai != NULL && n < max; ai = ai->ai_next) {
 		if (addr_from_sa(&a, ai->ai_addr) == -1)
 			continue;
 		addr_str(&a, buf, sizeof(buf));
 		if ((fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, 0)) == -1) {
-			log_warn("--api-host: socket for %s", buf);
+			(void)seterr(err, errlen, "--api-host: socket for %s: "
+			    "%s", buf, strerror(errno));
 			goto fail;
 		}
 		/*
@@ -250,25 +250,24 @@ listen_api(const struct options *o, int *fds, int max)
 		    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
 		    sizeof(on)) == -1 || setsockopt(fd, IPPROTO_TCP,
 		    TCP_NODELAY, &on, sizeof(on)) == -1) {
-			log_warn("--api-host: setsockopt for %s", buf);
+			(void)seterr(err, errlen, "--api-host: setsockopt for "
+			    "%s: %s", buf, strerror(errno));
 			(void)close(fd);
 			goto fail;
 		}
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
 		    listen(fd, 128) == -1) {
-			log_warn("--api-host/--api-port: cannot listen on %s",
-			    buf);
+			(void)seterr(err, errlen, "--api-host/--api-port: cannot "
+			    "listen on %s: %s", buf, strerror(errno));
 			(void)close(fd);
 			goto fail;
 		}
 		fds[n++] = fd;
 	}
 	freeaddrinfo(res);
-	if (n == 0) {
-		log_warnx("--api-host: \"%s\" has no address to listen on",
-		    o->api_host);
-		return (-1);
-	}
+	if (n == 0)
+		return (seterr(err, errlen, "--api-host: \"%s\" has no address "
+		    "to listen on", o->api_host));
 	return (n);
  fail:
 	freeaddrinfo(res);

@@ -110,7 +110,7 @@ static void	main_send_chunks(uint32_t, const u_char *, size_t);
 static int	main_puppet(char *, size_t);
 static int	main_api_keys(char *, size_t, char *, size_t);
 static int	main_api(char *, size_t);
-static void	argv_drop_keys(char **);
+static void	argv_drop_keys(char **, char **);
 
 /*
  * The puppet plugin runs when --puppet-master or puppetmasters.txt names
@@ -258,9 +258,8 @@ main_api(char *err, size_t errlen)
 	if ((nkeys = main_api_keys(conf, sizeof(conf), err, errlen)) == -1)
 		return (-1);
 	if (opts.action == ACTION_RUN &&
-	    (nfds = listen_api(&opts, fds, API_LISTEN_MAX)) == -1)
-		return (seterr(err, errlen, "REST API: cannot listen on "
-		    "%s port %u", opts.api_host, opts.api_port));
+	    (nfds = listen_api(&opts, fds, API_LISTEN_MAX, err, errlen)) == -1)
+		return (-1);
 	(void)snprintf(line, sizeof(line), "listen %d\n", nfds);
 	if (strlen(conf) + strlen(line) >= sizeof(conf))
 		return (seterr(err, errlen, "API keys too long"));
@@ -289,11 +288,14 @@ main_api(char *err, size_t errlen)
  * Leave every --api-keys and its key out of the arguments the children
  * are given.  orig holds argv's pointers as they were before getopt(3)
  * moved them, in the order of saved_argv; a key is an option's argument
- * of its own, or follows "=" in the option's word.
+ * of its own, or follows "=" in the option's word.  kargv are the words
+ * the kernel shows in ps(1) (setproctitle_init() moved argv off them):
+ * the keys' bytes there are overwritten.
  */
 static void
-argv_drop_keys(char **orig)
+argv_drop_keys(char **orig, char **kargv)
 {
+	char	*eq;
 	int	 i, j, k, n = 0, drop;
 	size_t	 len;
 
@@ -307,12 +309,15 @@ argv_drop_keys(char **orig)
 			    opts.api_keys[k] <= orig[i] + len)
 				drop = 1;
 		}
-		if (drop == 2 && n > 0) {
-			n--;
-			explicit_bzero(saved_argv[n], strlen(saved_argv[n]));
-		}
+		if (drop == 2 && n > 0)
+			free(saved_argv[--n]);
 		if (drop) {
 			explicit_bzero(saved_argv[i], strlen(saved_argv[i]));
+			free(saved_argv[i]);
+			if (drop == 2)
+				memset(kargv[i], '*', strlen(kargv[i]));
+			else if ((eq = strchr(kargv[i], '=')) != NULL)
+				memset(eq + 1, '*', strlen(eq + 1));
 			continue;
 		}
 		saved_argv[n++] = saved_argv[i];
@@ -514,13 +519,17 @@ main(int argc, char *argv[])
 	struct ipc_socket sock;
 	struct ipc_link	 link;
 	struct tls	*tls_check;
-	char		 errbuf[256], **orig_argv;
+	char		 errbuf[256], **orig_argv, **kargv, **kenv;
 	const char	*e;
 	int		 is_root, pipe_netd[2], pipe_logd[2], pipe_link[2];
 	size_t		 i;
 
 	saved_argc = argc;
 	saved_argv = copy_argv(argc, argv);
+	if ((kargv = calloc(argc + 1, sizeof(*kargv))) == NULL)
+		err(1, NULL);
+	memcpy(kargv, argv, argc * sizeof(*argv));
+	kenv = environ;
 	setproctitle_init(argc, argv, environ);
 	if ((orig_argv = calloc(argc + 1, sizeof(*orig_argv))) == NULL)
 		err(1, NULL);
@@ -536,10 +545,18 @@ main(int argc, char *argv[])
 			if ((api_env_keys = strdup(e)) == NULL)
 				err(1, NULL);
 			(void)unsetenv(API_KEYS_ENV);
+			/* And out of what /proc shows of our environment. */
+			for (i = 0; kenv[i] != NULL; i++)
+				if (strncmp(kenv[i], API_KEYS_ENV "=",
+				    sizeof(API_KEYS_ENV)) == 0)
+					memset(kenv[i] + sizeof(API_KEYS_ENV),
+					    '*', strlen(kenv[i] +
+					    sizeof(API_KEYS_ENV)));
 		}
-		argv_drop_keys(orig_argv);
+		argv_drop_keys(orig_argv, kargv);
 	}
 	free(orig_argv);
+	free(kargv);
 	/* netd and logd have their channel on fd 3, plugins on stdin. */
 	if (opts.proc != PROC_PARENT && (fstat(opts.proc == PROC_PUPPET ||
 	    opts.proc == PROC_API ? STDIN_FILENO : PARENT_SOCK_FILENO,

@@ -25,7 +25,7 @@ struct listener {
 TAILQ_HEAD(listener_head, listener);
 
 int	listen_open(const struct options *, struct listener_head *);
-int	listen_api(const struct options *, int *, int);
+int	listen_api(const struct options *, int *, int, char *, size_t);
 void	listen_close(struct listener_head *);
 
 /* admin.c */
