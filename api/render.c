@@ -358,12 +358,14 @@ static const char status_css[] =
     "border-radius:6px;padding:.5em 1em}"
     "dt{font-size:.8em;color:#5b6772}dd{margin:0;font-size:1.3em;"
     "font-weight:600}"
+    "div.list{overflow-x:auto}"
     "table{border-collapse:collapse;width:100%;background:#fff;"
     "border:1px solid #dde2e8}"
     "th,td{text-align:left;padding:.35em .7em;border-bottom:1px solid "
     "#eef1f4;white-space:nowrap}"
     "th{background:#eef1f4;font-size:.85em;color:#3a4652}"
-    "td.name{white-space:normal}td.num{text-align:right}"
+    "td.name{white-space:normal;min-width:12em}"
+    "th.num,td.num{text-align:right}"
     "tr.empty td{color:#7a858f}"
     "p.motd{background:#fffbe6;border:1px solid #f0e2a0;padding:.5em 1em;"
     "border-radius:6px}"
@@ -425,8 +427,9 @@ render_status_html(struct evbuffer *b, const struct api_state *st,
 		render_html_escape(b, name);
 		evbuffer_add_printf(b, "</p>\n");
 	}
-	evbuffer_add_printf(b, "<table>\n<thead><tr><th>Server</th>"
-	    "<th>Map</th><th>Players</th><th>Address</th><th>Game</th>"
+	evbuffer_add_printf(b, "<div class=\"list\">\n<table>\n<thead><tr>"
+	    "<th>Server</th><th>Map</th><th class=\"num\">Players</th>"
+	    "<th>Address</th><th>Game</th>"
 	    "<th>Protocols</th><th>Transport</th><th>Label</th>"
 	    "<th>Last seen</th></tr></thead>\n<tbody>\n");
 	for (i = 0; i < n; i++) {
@@ -456,7 +459,8 @@ render_status_html(struct evbuffer *b, const struct api_state *st,
 	if (n == 0)
 		evbuffer_add_printf(b, "<tr class=\"empty\"><td colspan=\"9\">"
 		    "No server is listed.</td></tr>\n");
-	evbuffer_add_printf(b, "</tbody>\n</table>\n</main>\n<footer>"
+	evbuffer_add_printf(b, "</tbody>\n</table>\n</div>\n</main>\n"
+	    "<footer>"
 	    "The list as JSON: <a href=\"/api/servers\">/api/servers</a>; "
 	    "new servers: <a href=\"/api/servers/rss\">RSS</a>; "
 	    "<a href=\"/metrics\">metrics</a>.</footer>\n</body>\n</html>\n");
