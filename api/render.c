@@ -453,7 +453,8 @@ render_status_html(struct evbuffer *b, const struct api_state *st,
 		ago(when, sizeof(when), s->last, now);
 		evbuffer_add_printf(b, "</td><td>%s</td><td>", s->ws ?
 		    "WebSocket" : "UDP");
-		render_html_escape(b, s->label);
+		render_html_escape(b, s->label[0] != '\0' ? s->label :
+		    "default");
 		evbuffer_add_printf(b, "</td><td>%s</td></tr>\n", when);
 	}
 	if (n == 0)
