@@ -537,6 +537,8 @@ main(int argc, char *argv[])
 
 	if (options_parse(argc, argv, &opts, errbuf, sizeof(errbuf)) == -1) {
 		fprintf(stderr, "tremmasterd: %s\n", errbuf);
+		free(orig_argv);
+		free(kargv);
 		return (1);
 	}
 	/* The keys reach no child but the API, and that on a pipe. */
