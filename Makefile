@@ -63,6 +63,7 @@ ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 LIBS	= $(PKGLIBS) -lwslay -ltls
 
 COMMON_SRCS = common/ipc.c common/log.c common/util.c common/base64.c \
+	      common/pchan.c \
 	      $(OSDEP) $(SANDBOX)
 MASTER_SRCS = master/master.c master/options.c master/files.c master/listen.c \
 	      master/plugin.c master/admin.c

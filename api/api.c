@@ -40,6 +40,7 @@
 #include "log.h"
 #include "options.h"
 #include "osdep.h"
+#include "pchan.h"
 #include "proto.h"
 #include "util.h"
 
@@ -61,7 +62,6 @@ TAILQ_HEAD(request_list, request);
 
 struct api_state		 api;
 static struct event_base	*base;
-static struct bufferevent	*chan;
 static struct request_list	 requests = TAILQ_HEAD_INITIALIZER(requests);
 static size_t			 nrequests;
 static unsigned long		 token_seq;
@@ -71,11 +71,8 @@ static int			 files_open;
 static struct event		 ev_tick, ev_exit;
 
 static void	 api_config(int, int *, int *, struct api_keys *);
-static void	 chan_read(struct bufferevent *, void *);
 static void	 chan_event(struct bufferevent *, short, void *);
 static void	 chan_line(char *);
-static void	 chan_send(const char *, ...)
-		    __attribute__((__format__ (printf, 1, 2)));
 static void	 report_line(char **, int);
 static void	 report_server(char **, int);
 static void	 report_files(char **, int);
@@ -159,12 +156,7 @@ api_main(const struct options *o)
 	}
 	sandbox_api(o->no_seccomp);
 
-	if ((chan = bufferevent_socket_new(base, STDIN_FILENO, 0)) == NULL)
-		fatalx("bufferevent_socket_new");
-	bufferevent_setcb(chan, chan_read, NULL, chan_event, NULL);
-	bufferevent_setwatermark(chan, EV_READ, 0, LINE_MAX_NETD * 2);
-	if (bufferevent_enable(chan, EV_READ | EV_WRITE) == -1)
-		fatalx("bufferevent_enable");
+	(void)pchan_open(base, LINE_MAX_NETD, chan_line, chan_event);
 	http_init(base, fds, nfds, keys, o->api_rate_limit);
 	evtimer_set(&ev_tick, tick, NULL);
 	evtimer_add(&ev_tick, &tv);
@@ -238,9 +230,7 @@ api_request(api_answer_cb cb, void *arg, const char *fmt, ...)
 	struct request	*r;
 	va_list		 ap;
 
-	if (nrequests >= REQUESTS_MAX || chan == NULL ||
-	    evbuffer_get_length(bufferevent_get_output(chan)) >=
-	    OUT_QUEUE_MAX)
+	if (nrequests >= REQUESTS_MAX || pchan_queued() >= OUT_QUEUE_MAX)
 		return (-1);
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return (-1);
@@ -250,12 +240,11 @@ api_request(api_answer_cb cb, void *arg, const char *fmt, ...)
 	r->sent = time(NULL);
 	TAILQ_INSERT_TAIL(&requests, r, entry);
 	nrequests++;
-	chan_send("request|h%lu|", r->token);
+	pchan_send("request|h%lu|", r->token);
 	va_start(ap, fmt);
-	if (evbuffer_add_vprintf(bufferevent_get_output(chan), fmt, ap) == -1)
-		fatalx("out of memory");
+	pchan_vsend(fmt, ap);
 	va_end(ap);
-	chan_send("\n");
+	pchan_send("\n");
 	return (0);
 }
 
@@ -304,34 +293,6 @@ response_line(char **f, int n)
 /* ---- the channel to netd ---- */
 
 static void
-chan_send(const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	if (evbuffer_add_vprintf(bufferevent_get_output(chan), fmt, ap) == -1)
-		fatalx("out of memory");
-	va_end(ap);
-}
-
-static void
-chan_read(struct bufferevent *bev, void *arg __unused)
-{
-	struct evbuffer	*in = bufferevent_get_input(bev);
-	char		*line;
-	size_t		 len;
-
-	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) != NULL) {
-		if (len >= LINE_MAX_NETD)
-			fatalx("a line of %zu bytes from netd", len);
-		chan_line(line);
-		free(line);
-	}
-	if (evbuffer_get_length(in) >= LINE_MAX_NETD)
-		fatalx("a line longer than %d bytes from netd", LINE_MAX_NETD);
-}
-
-static void
 api_exit(int fd __unused, short ev __unused, void *arg __unused)
 {
 	exit(0);
@@ -371,7 +332,7 @@ chan_line(char *line)
 		if (strcmp(f[2], "ready") == 0 && !configured) {
 			configured = 1;
 			/* The log as the daemon's own -v level shows it. */
-			chan_send("register|report|server\n"
+			pchan_send("register|report|server\n"
 			    "register|report|files\n"
 			    "register|report|log|%s\nregister|ready\n",
 			    plp_level_name(api.opts->verbose));
@@ -396,7 +357,7 @@ report_line(char **f, int n)
 {
 	if (strcmp(f[3], "lost") == 0) {
 		/* Reports went missing: the table is asked for again. */
-		chan_send("request|snapshot|snapshot\n");
+		pchan_send("request|snapshot|snapshot\n");
 		return;
 	}
 	if (strncmp(f[3], "server-", 7) == 0)

@@ -52,48 +52,6 @@ api_server_cmp(struct api_server *a, struct api_server *b)
 	return (a->ws - b->ws);
 }
 
-/* Is s (len bytes) UTF-8, without NUL, overlong forms or surrogates? */
-static int
-utf8_valid(const u_char *s, size_t len)
-{
-	size_t		 i = 0, more, k;
-	uint32_t	 c, min;
-
-	while (i < len) {
-		if (s[i] == 0)
-			return (0);
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if ((s[i] & 0xe0) == 0xc0) {
-			more = 1;
-			c = s[i] & 0x1f;
-			min = 0x80;
-		} else if ((s[i] & 0xf0) == 0xe0) {
-			more = 2;
-			c = s[i] & 0x0f;
-			min = 0x800;
-		} else if ((s[i] & 0xf8) == 0xf0) {
-			more = 3;
-			c = s[i] & 0x07;
-			min = 0x10000;
-		} else
-			return (0);
-		if (len - i <= more)
-			return (0);
-		for (k = 1; k <= more; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return (0);
-			c = (c << 6) | (s[i + k] & 0x3f);
-		}
-		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-			return (0);
-		i += more + 1;
-	}
-	return (1);
-}
-
 /*
  * bytes into UTF-8 in out (NUL-terminated, cut at a whole character):
  * as they are when they are UTF-8 already, else read as Latin-1, which

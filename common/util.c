@@ -258,3 +258,50 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 	return (-1);
 }
+
+/*
+ * Is s valid UTF-8 without NUL bytes, as the Python master decoded text?
+ * No overlong forms, no surrogates, nothing past U+10FFFF.  logd stores
+ * only such text; the REST API passes it on as it is.
+ */
+int
+utf8_valid(const u_char *s, size_t len)
+{
+	size_t		 i = 0, n, k;
+	uint32_t	 cp, min;
+
+	while (i < len) {
+		if (s[i] == 0)
+			return (0);
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((s[i] & 0xe0) == 0xc0) {
+			n = 1;
+			cp = s[i] & 0x1f;
+			min = 0x80;
+		} else if ((s[i] & 0xf0) == 0xe0) {
+			n = 2;
+			cp = s[i] & 0x0f;
+			min = 0x800;
+		} else if ((s[i] & 0xf8) == 0xf0) {
+			n = 3;
+			cp = s[i] & 0x07;
+			min = 0x10000;
+		} else
+			return (0);
+		if (len - i <= n)
+			return (0);
+		for (k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return (0);
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return (0);
+		i += n + 1;
+	}
+	return (1);
+}

@@ -28,6 +28,7 @@ const char	*family_name(int);
 void		 privdrop(const struct passwd *, const char *);
 void		 proc_start(const char *, int, int, const char *,
 		    const char *);
+int		 utf8_valid(const u_char *, size_t);
 int		 seterr(char *, size_t, const char *, ...)
 		    __attribute__((__format__ (printf, 3, 4)));
 

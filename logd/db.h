@@ -60,6 +60,5 @@ extern const struct db_ops	db_sqlite;
 extern const struct db_ops	db_tdb;
 extern const struct db_ops	db_none;
 
-int	db_text_ok(const u_char *, size_t);
 
 #endif /* DB_H */

@@ -18,6 +18,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "util.h"
 
 #define BUSY_TIMEOUT	5000	/* milliseconds */
 #define ROOM_MARGIN	16	/* pages one record may need, at most */
@@ -213,8 +214,8 @@ sq_commit(void)
 static int
 sq_client(const char *addr, const char *version, const char *renderer)
 {
-	if (!db_text_ok((const u_char *)version, strlen(version)) ||
-	    !db_text_ok((const u_char *)renderer, strlen(renderer)))
+	if (!utf8_valid((const u_char *)version, strlen(version)) ||
+	    !utf8_valid((const u_char *)renderer, strlen(renderer)))
 		return (DB_REFUSED);
 	if (sqlite3_bind_text(st_client, 1, addr, -1, SQLITE_STATIC) !=
 	    SQLITE_OK ||
@@ -231,7 +232,7 @@ sq_client(const char *addr, const char *version, const char *renderer)
 static int
 sq_game(const char *addr, int64_t when, const u_char *data, size_t len)
 {
-	if (!db_text_ok(data, len))
+	if (!utf8_valid(data, len))
 		return (DB_REFUSED);
 	if (sqlite3_bind_text(st_game, 1, addr, -1, SQLITE_STATIC) !=
 	    SQLITE_OK ||

@@ -23,6 +23,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "util.h"
 #include "tremmasterd.h"
 
 /* A record's header, key, data and tailer, at most. */
@@ -187,8 +188,8 @@ td_client(const char *addr, const char *version, const char *renderer)
 	int	 n;
 
 	if (strchr(version, '"') != NULL || strchr(renderer, '"') != NULL ||
-	    !db_text_ok((const u_char *)version, strlen(version)) ||
-	    !db_text_ok((const u_char *)renderer, strlen(renderer)))
+	    !utf8_valid((const u_char *)version, strlen(version)) ||
+	    !utf8_valid((const u_char *)renderer, strlen(renderer)))
 		return (0);
 	n = snprintf(val, sizeof(val), "\"%s\" \"%s\"", version, renderer);
 	if (n < 0 || (size_t)n >= sizeof(val))
@@ -207,7 +208,7 @@ td_game(const char *addr, int64_t when, const u_char *data, size_t len)
 	size_t		 n;
 	int		 k;
 
-	if (!db_text_ok(data, len))
+	if (!utf8_valid(data, len))
 		return (0);
 	if (gmtime_r(&t, &tm) == NULL || asctime_r(&tm, stamp) == NULL)
 		return (0);

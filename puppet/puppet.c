@@ -48,6 +48,7 @@
 #include "log.h"
 #include "options.h"
 #include "osdep.h"
+#include "pchan.h"
 #include "puppet.h"
 #include "util.h"
 
@@ -106,7 +107,6 @@ struct name_query {
 static struct event_base	*base;
 static struct evdns_base	*dns;
 static struct tls_config	*tls_conf;
-static struct bufferevent	*chan;
 static struct remote		 remotes[PUPPET_REMOTES_MAX];
 static int			 nremotes;
 static struct table		 table = RB_INITIALIZER(&table);
@@ -128,11 +128,8 @@ RB_PROTOTYPE_STATIC(table, tserver, entry, tserver_cmp)
 RB_PROTOTYPE_STATIC(syncset, sentry, entry, sentry_cmp)
 
 static void	 puppet_config(const struct options *);
-static void	 chan_read(struct bufferevent *, void *);
 static void	 chan_event(struct bufferevent *, short, void *);
 static void	 chan_line(char *);
-static void	 chan_send(const char *, ...)
-		    __attribute__((__format__ (printf, 1, 2)));
 static void	 report_line(char **, int);
 static void	 response_line(char **, int);
 static void	 sync_timer(int, short, void *);
@@ -230,12 +227,7 @@ puppet_main(const struct options *o)
 	}
 	sandbox_puppet(o->no_seccomp);
 
-	if ((chan = bufferevent_socket_new(base, STDIN_FILENO, 0)) == NULL)
-		fatalx("bufferevent_socket_new");
-	bufferevent_setcb(chan, chan_read, NULL, chan_event, NULL);
-	bufferevent_setwatermark(chan, EV_READ, 0, LINE_MAX_NETD * 4);
-	if (bufferevent_enable(chan, EV_READ | EV_WRITE) == -1)
-		fatalx("bufferevent_enable");
+	(void)pchan_open(base, LINE_MAX_NETD, chan_line, chan_event);
 	evtimer_set(&ev_sync, sync_timer, NULL);
 	evtimer_set(&ev_add, add_tick, NULL);
 	if (nremotes > 0)
@@ -282,34 +274,6 @@ puppet_config(const struct options *o)
 
 /* ---- the channel to netd ---- */
 
-static void
-chan_send(const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	if (evbuffer_add_vprintf(bufferevent_get_output(chan), fmt, ap) == -1)
-		fatalx("out of memory");
-	va_end(ap);
-}
-
-static void
-chan_read(struct bufferevent *bev, void *arg __unused)
-{
-	struct evbuffer	*in = bufferevent_get_input(bev);
-	char		*line;
-	size_t		 len;
-
-	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) != NULL) {
-		if (len >= LINE_MAX_NETD)
-			fatalx("a line of %zu bytes from netd", len);
-		chan_line(line);
-		free(line);
-	}
-	if (evbuffer_get_length(in) >= LINE_MAX_NETD)
-		fatalx("a line longer than %d bytes from netd", LINE_MAX_NETD);
-}
-
 /* End of file: the daemon stops (the seed's cleanup()), or netd went. */
 static void
 chan_event(struct bufferevent *bev __unused, short what, void *arg __unused)
@@ -334,7 +298,7 @@ chan_line(char *line)
 	if (n >= 3 && strcmp(f[0], "config") == 0) {
 		if (strcmp(f[2], "ready") == 0 && !configured) {
 			configured = 1;
-			chan_send("register|report|server\nregister|ready\n");
+			pchan_send("register|report|server\nregister|ready\n");
 		} else if (strcmp(f[2], "initialize") == 0)
 			initialized = 1;
 		return;
@@ -366,7 +330,7 @@ report_line(char **f, int n)
 	}
 	if (strcmp(f[3], "lost") == 0) {
 		/* Reports went missing: the table is asked for again. */
-		chan_send("request|snapshot|snapshot\n");
+		pchan_send("request|snapshot|snapshot\n");
 		return;
 	}
 	if (n < 6)
@@ -834,9 +798,9 @@ add_tick(int fd __unused, short ev __unused, void *arg __unused)
 	int		 n = 0;
 
 	while (addq_next < naddq && n < ADD_PER_TICK &&
-	    evbuffer_get_length(bufferevent_get_output(chan)) <
+	    pchan_queued() <
 	    OUT_QUEUE_MAX) {
-		chan_send("request|a%lu-%d|add-server|%s|" PUPPET_LABEL "\n",
+		pchan_send("request|a%lu-%d|add-server|%s|" PUPPET_LABEL "\n",
 		    ++token_seq, addq_remote[addq_next],
 		    addr_str(&addq[addq_next], a, sizeof(a)));
 		addq_next++;
