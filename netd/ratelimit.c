@@ -42,6 +42,8 @@ struct rl_bucket {
 
 static uint32_t	rl_refill(const struct ratelimit *, struct rl_bucket *,
 		    int64_t);
+static struct rl_bucket *rl_set(const struct ratelimit *,
+		    const struct ipc_addr *);
 
 /*
  * An empty table of nsets * RL_WAYS buckets, nsets a power of two, that
@@ -86,6 +88,20 @@ rl_refill(const struct ratelimit *rl, struct rl_bucket *b, int64_t now)
 	return (b->tokens);
 }
 
+/* The RL_WAYS buckets of the set of a. */
+static struct rl_bucket *
+rl_set(const struct ratelimit *rl, const struct ipc_addr *a)
+{
+	uint64_t	 h;
+	u_char		 key[19];
+
+	key[0] = a->family;
+	memcpy(key + 1, a->addr, sizeof(a->addr));
+	memcpy(key + 17, &a->port, sizeof(a->port));
+	(void)crypto_shorthash((u_char *)&h, key, sizeof(key), rl->key);
+	return (&rl->buckets[(h & (rl->nsets - 1)) * RL_WAYS]);
+}
+
 /*
  * Take one token from the bucket of a (already grouped by ip_group()).
  * Returns 1 when a may go ahead, 0 when its bucket is empty or no bucket
@@ -95,17 +111,11 @@ int
 rl_allow(struct ratelimit *rl, const struct ipc_addr *a, int64_t now)
 {
 	struct rl_bucket	*set, *b, *room = NULL;
-	uint64_t		 h;
-	u_char			 key[19];
 	size_t			 i;
 
 	if (rl->burst == 0)
 		return (1);
-	key[0] = a->family;
-	memcpy(key + 1, a->addr, sizeof(a->addr));
-	memcpy(key + 17, &a->port, sizeof(a->port));
-	(void)crypto_shorthash((u_char *)&h, key, sizeof(key), rl->key);
-	set = &rl->buckets[(h & (rl->nsets - 1)) * RL_WAYS];
+	set = rl_set(rl, a);
 	for (i = 0; i < RL_WAYS; i++) {
 		b = &set[i];
 		if (b->family == a->family && b->port == a->port &&
@@ -141,18 +151,12 @@ uint32_t
 rl_tokens(struct ratelimit *rl, const struct ipc_addr *a, int64_t now)
 {
 	struct rl_bucket	*set, *b;
-	uint64_t		 h;
-	u_char			 key[19];
 	size_t			 i;
 	int			 room = 0;
 
 	if (rl->burst == 0)
 		return (1);
-	key[0] = a->family;
-	memcpy(key + 1, a->addr, sizeof(a->addr));
-	memcpy(key + 17, &a->port, sizeof(a->port));
-	(void)crypto_shorthash((u_char *)&h, key, sizeof(key), rl->key);
-	set = &rl->buckets[(h & (rl->nsets - 1)) * RL_WAYS];
+	set = rl_set(rl, a);
 	for (i = 0; i < RL_WAYS; i++) {
 		b = &set[i];
 		if (b->family == a->family && b->port == a->port &&
