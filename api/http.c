@@ -792,20 +792,21 @@ static void
 h_rss(struct hctx *c)
 {
 	struct evbuffer	*b;
-	const char	*host = evhttp_request_get_host(c->req);
+	const char	*host;
 	char		 link[300];
 
-	/* The feed's own address, from a Host that looks like one. */
-	if (host == NULL || strlen(host) > 255 || strspn(host,
-	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789.-:[]") != strlen(host))
+	/*
+	 * The feed's own address, from a Host that looks like one, port and
+	 * all (evhttp_request_get_host() leaves the port out).
+	 */
+	host = evhttp_find_header(evhttp_request_get_input_headers(c->req),
+	    "Host");
+	if (host == NULL || host[0] == '\0' || strlen(host) > 255 ||
+	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789.-:[]") != strlen(host) || (host[0] != '[' &&
+	    strchr(host, ':') != strrchr(host, ':')))
 		host = "localhost";
-	if (strchr(host, ':') != NULL && host[0] != '[')
-		(void)snprintf(link, sizeof(link), "http://[%s]/api/servers/rss",
-		    host);
-	else
-		(void)snprintf(link, sizeof(link), "http://%s/api/servers/rss",
-		    host);
+	(void)snprintf(link, sizeof(link), "http://%s/api/servers/rss", host);
 	if ((b = evbuffer_new()) == NULL)
 		fatalx("out of memory");
 	if (render_rss(b, &api.table, link, time(NULL)) == -1) {
