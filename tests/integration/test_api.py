@@ -285,6 +285,8 @@ class PublicTest(APITest):
         self.assertTrue(h["content-type"].startswith("application/rss+xml"))
         root = ET.fromstring(body)
         self.assertEqual((root.tag, root.get("version")), ("rss", "2.0"))
+        self.assertEqual(root.findtext("./channel/link"),
+                         self.url(m, "/api/servers/rss"))
         items = root.findall("./channel/item")
         self.assertEqual(len(items), 1)
         self.assertEqual(items[0].findtext("title"), "A&B <c> \xe9t\xe9")
