@@ -45,6 +45,18 @@ def addrs_in(second_octet, n):
             for i in range(n)]
 
 
+def settle(c, timeout=10.0):
+    """Wait until netd has read every datagram sent before: a sprayed
+    burst can fill the socket's receive buffer of a slow (sanitizer)
+    build under load, and a datagram sent into a full buffer is lost
+    in the kernel before netd ever sees it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if c.ask(HDR + b"getservers 69 empty full", first=0.5):
+            return
+    raise AssertionError("netd did not answer within %.0f s" % timeout)
+
+
 def getinfos(sock, wait=0.5):
     return [d for d, _ in recv_all(sock, first=wait, quiet=0.3)
             if d.startswith(HDR + b"getinfo ")]
@@ -67,6 +79,7 @@ class StatelessChallengeTest(UDPTest):
         # ports first (within the challenge limit of that address).
         spray(["127.0.0.5"], HDR + b"heartbeat Tremulous\n",
               ("127.0.0.1", m.port), ports_each=6)
+        settle(c)
         a = self.server(m, "127.0.0.5")
         b = self.server(m, "127.0.0.6")
         a.register()
@@ -119,6 +132,7 @@ class StatelessChallengeTest(UDPTest):
         c = self.client(m)
         spray(["127.0.0.5"], HDR + b"heartbeat Tremulous\n",
               ("127.0.0.1", m.port), ports_each=200)
+        settle(c)
         s = self.server(m, "127.0.0.5")
         s.register()
         c.wait_listed([s])
