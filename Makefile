@@ -74,7 +74,7 @@ NETD_SRCS   = netd/netd.c netd/proto.c netd/udp.c netd/handlers.c \
 LOGD_SRCS   = logd/logd.c logd/db.c logd/db_sqlite.c logd/db_tdb.c \
 	      logd/report.c
 PUPPET_SRCS = puppet/puppet.c puppet/fetch.c puppet/remotes.c puppet/list.c
-API_SRCS    = api/api.c api/http.c api/render.c api/keys.c
+API_SRCS    = api/api.c api/http.c api/conns.c api/render.c api/keys.c
 SRCS	= $(COMMON_SRCS) $(MASTER_SRCS) $(NETD_SRCS) $(LOGD_SRCS) \
 	  $(PUPPET_SRCS) $(API_SRCS)
 OBJS	= $(SRCS:%.c=$(BUILD)/%.o)

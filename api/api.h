@@ -27,10 +27,14 @@ struct options;
 #define API_KEYS_ENV		"SLEEPYTEEPEE_API_KEYS"
 #define API_KEYS_MAX		64	/* keys, all sources together */
 #define API_KEY_MAX		256	/* bytes of a key */
+#define API_KEY_SHORT		16	/* ... shorter is said to be weak */
 #define API_LISTEN_MAX		8	/* sockets of --api-host */
 #define API_CONF_FD		4	/* the parent's pipe: sockets, keys */
 #define API_SOCK_FD		5	/* the first listening socket */
 #define API_FD_MAX		1024	/* descriptors: connections, mostly */
+#define CONNS_PER_ADDR		64	/* connections from one client */
+#define REQUEST_DEADLINE	10000	/* ms to send a whole request */
+#define QUEUED_MAX		(32 * 1024 * 1024) /* bytes of answers */
 
 /* Bytes kept of a server's fields, as netd's reports give them. */
 #define API_PROTOCOLS_MAX	40	/* 4 protocols of 7, commas */
@@ -122,6 +126,24 @@ struct api_keys;
 void	http_init(struct event_base *, const int *, int, struct api_keys *,
 	    int);
 void	http_stop(void);
+void	api_group(const struct ipc_addr *, struct ipc_addr *);
+
+/* api/conns.c: the connections, bounded. */
+struct api_http_stats;
+struct bufferevent;
+struct evhttp_request;
+struct conn_ref {
+	int		 fd;
+	uint32_t	 gen;
+};
+void	conns_init(struct api_http_stats *);
+void	conns_stop(void);
+void	conns_accepted(struct bufferevent *);
+int	conns_request(struct evhttp_request *, struct conn_ref *);
+int	conns_may_queue(const struct conn_ref *, size_t);
+void	conns_answered(const struct conn_ref *, size_t, const void *);
+int	conns_room(void);
+void	conns_shared_replaced(const void *);
 
 /* api/keys.c: the keys, kept as digests and compared in constant time. */
 struct api_keys	*keys_new(void);
@@ -154,6 +176,9 @@ int	render_rss(struct evbuffer *, const struct api_table *, const char *,
 struct api_http_stats {
 	uint64_t	 requests, limited, unauthorized, not_modified;
 	uint64_t	 by_class[6];	/* 1xx .. 5xx */
+	uint64_t	 conns_refused;	/* CONNS_PER_ADDR */
+	uint64_t	 deadline;	/* REQUEST_DEADLINE */
+	uint64_t	 queue_full;	/* QUEUED_MAX */
 };
 void	render_metrics(struct evbuffer *, const struct api_state *,
 	    const char *, char **, int, const struct api_http_stats *);

@@ -13,10 +13,11 @@
  * this process never opens a file.
  *
  * Bounds: headers of 8 KiB, bodies of 16 KiB (evhttp closes past 64 KiB),
- * 10 seconds for a request to come and for an idle connection, as many
- * connections as API_FD_MAX descriptors allow (accept(2) pauses a second
- * when they run out), --api-rate-limit requests a minute per client
- * address, 10 heartbeats a minute per client, 5 wrong keys a minute.
+ * 10 seconds of inactivity (evhttp's), as many connections as API_FD_MAX
+ * descriptors allow (accept(2) pauses a second when they run out),
+ * --api-rate-limit requests a minute per client address, 10 heartbeats a
+ * minute per client, 5 wrong keys a minute; connections per address, the
+ * deadline of a request and the bytes of answers queued are api/conns.c's.
  */
 
 #include "compat.h"
@@ -53,6 +54,7 @@
 #define BODY_EVHTTP_MAX	65536		/* past it evhttp closes */
 #define HTTP_TIMEOUT	10		/* seconds */
 #define LIST_MAX_AGE	30		/* seconds a cached list is served */
+#define PAGE_MAX_AGE	5		/* ... and the status page */
 #define LIST_MAX_AGE_HDR "public, max-age=5"
 #define RL_SETS		4096		/* x RL_WAYS client addresses */
 #define HEARTBEATS_A_MINUTE 10
@@ -91,6 +93,9 @@ struct hctx {
 	int			 has_query;
 	struct ipc_addr		 peer;
 	char			 peer_str[ADDRSTRLEN];
+	struct conn_ref		 conn;
+	const void		*shared;	/* the answer's shared buffer */
+	int			 forced;	/* sent past QUEUED_MAX */
 	json_t			*body;
 	/* For the answer of netd, when one is awaited. */
 	int			 stage;
@@ -142,9 +147,21 @@ static struct evhttp	*http;
 static struct api_keys	*keys;
 static struct ratelimit	 rl_requests, rl_heartbeats, rl_badkeys;
 static int		 rate_limit;
-static struct evbuffer	*list_cache;
-static uint64_t		 list_gen;	/* of the cached list */
-static time_t		 list_built;
+/*
+ * Answers that every client gets alike, built once and referenced by
+ * each connection that sends them: the whole list and the status page.
+ */
+struct shared {
+	struct evbuffer	*buf;
+	uint64_t	 gen;		/* api.list_generation it was built at */
+	time_t		 built;
+	int		 max_age;	/* seconds, when only times move */
+	int		(*render)(struct evbuffer *, time_t);
+};
+static int	 render_list(struct evbuffer *, time_t);
+static int	 render_page(struct evbuffer *, time_t);
+static struct shared shared_list = { NULL, 0, 0, LIST_MAX_AGE, render_list };
+static struct shared shared_page = { NULL, 0, 0, PAGE_MAX_AGE, render_page };
 static uint32_t		 boot_id;	/* in ETags, new at each start */
 static struct event	 ev_accept;
 static struct evconnlistener *listeners[API_LISTEN_MAX];
@@ -170,7 +187,6 @@ static int	 body_fields(struct hctx *, const char *const *);
 static const char *query(struct hctx *, const char *);
 static int	 etag_fresh(struct hctx *, const char *);
 static int64_t	 now_ms(void);
-static void	 group(const struct ipc_addr *, struct ipc_addr *);
 static int	 netd_ask(struct hctx *, api_answer_cb, const char *, ...)
 		    __attribute__((__format__ (printf, 3, 4)));
 static void	 admin_answered(void *, int, char **, int);
@@ -205,6 +221,13 @@ http_init(struct event_base *eb, const int *fds, int nfds,
 	rl_init(&rl_heartbeats, RL_SETS, HEARTBEATS_A_MINUTE,
 	    HEARTBEATS_A_MINUTE);
 	rl_init(&rl_badkeys, RL_SETS, BAD_KEYS_A_MINUTE, BAD_KEYS_A_MINUTE);
+	/*
+	 * Full of other clients' wrong keys, the table lets a new client try
+	 * (at --api-rate-limit): closed, it would let anyone with enough
+	 * addresses lock the operators out.  Keys of 16 random bytes or
+	 * more are out of a brute force's reach either way.
+	 */
+	rl_badkeys.fail_open = 1;
 	for (i = 0; i < nfds; i++) {
 		if ((bs = evhttp_accept_socket_with_handle(http, fds[i])) ==
 		    NULL)
@@ -215,6 +238,7 @@ http_init(struct event_base *eb, const int *fds, int nfds,
 		nlisteners++;
 	}
 	evtimer_set(&ev_accept, accept_resume, NULL);
+	conns_init(&stats);
 }
 
 /*
@@ -231,6 +255,7 @@ new_bev(struct event_base *eb, void *arg __unused)
 	    NULL)
 		return (NULL);
 	(void)bufferevent_set_max_single_write(bev, WRITE_AT_ONCE);
+	conns_accepted(bev);
 	return (bev);
 }
 
@@ -259,6 +284,7 @@ http_stop(void)
 	int	 i;
 
 	evtimer_del(&ev_accept);
+	conns_stop();
 	for (i = 0; i < nlisteners; i++)
 		(void)evconnlistener_disable(listeners[i]);
 	nlisteners = 0;
@@ -283,8 +309,8 @@ now_ms(void)
 }
 
 /* An IPv6 client is its /64 (--ipv6-prefix) for the limits. */
-static void
-group(const struct ipc_addr *a, struct ipc_addr *g)
+void
+api_group(const struct ipc_addr *a, struct ipc_addr *g)
 {
 	int	 bits = api.opts->ipv6_prefix, i;
 
@@ -350,13 +376,22 @@ http_request(struct evhttp_request *req, void *arg __unused)
 	size_t			 i, len;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		evhttp_send_error(req, 503, NULL);
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Connection", "close");
+		evhttp_send_reply(req, 503, NULL, NULL);
 		return;
 	}
 	c->req = req;
 	c->method = evhttp_request_get_command(req);
 	TAILQ_INIT(&c->query);
 	stats.requests++;
+	if (conns_request(req, &c->conn) == -1) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Connection", "close");
+		reply_error(c, 503, "Service Unavailable", "At most %d "
+		    "connections from one client", CONNS_PER_ADDR);
+		return;
+	}
 	if (uri == NULL || (c->path = evhttp_uri_get_path(uri)) == NULL ||
 	    c->path[0] != '/') {
 		reply_error(c, 400, "Bad Request", "Bad request target");
@@ -374,7 +409,7 @@ http_request(struct evhttp_request *req, void *arg __unused)
 	addr_host(&c->peer, c->peer_str, sizeof(c->peer_str));
 
 	if (rate_limit > 0) {
-		group(&c->peer, &g);
+		api_group(&c->peer, &g);
 		if (!rl_allow(&rl_requests, &g, now_ms() / 60)) {
 			stats.limited++;
 			(void)snprintf(retry, sizeof(retry), "%d",
@@ -428,7 +463,7 @@ authorized(struct hctx *c)
 	struct ipc_addr		 g;
 	char			 retry[16];
 
-	group(&c->peer, &g);
+	api_group(&c->peer, &g);
 	if (keys_count(keys) == 0) {
 		stats.unauthorized++;
 		reply_error(c, 401, "Configuration Error", "No API keys "
@@ -554,12 +589,39 @@ hctx_free(struct hctx *c)
 	free(c);
 }
 
-/* Send the answer and forget the request. */
+/*
+ * The reason phrase, where libevent 2.1 has none of its own ("Client
+ * Error" for 429).
+ */
+static const char *
+reason(int code)
+{
+	return (code == 429 ? "Too Many Requests" : NULL);
+}
+
+/*
+ * Send the answer and forget the request.  An answer of its own is
+ * counted against the bytes that all connections may have queued
+ * (api/conns.c); past them the client is answered 503.  A HEAD request
+ * gets the length of the body it would have had, and no body.
+ */
 static void
 reply(struct hctx *c, int code, const char *type, struct evbuffer *body)
 {
 	struct evkeyvalq	*h = evhttp_request_get_output_headers(c->req);
+	size_t			 len = body != NULL ?
+				    evbuffer_get_length(body) : 0;
+	char			 clen[24];
 
+	if (c->shared == NULL && !c->forced &&
+	    !conns_may_queue(&c->conn, len)) {
+		c->forced = 1;
+		evhttp_clear_headers(h);
+		evhttp_add_header(h, "Retry-After", "1");
+		reply_error(c, 503, "Service Unavailable", "Too many answers "
+		    "are waiting for their clients; try again");
+		return;
+	}
 	cors_headers(h);
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
 	if (type != NULL)
@@ -570,7 +632,14 @@ reply(struct hctx *c, int code, const char *type, struct evbuffer *body)
 		stats.by_class[code / 100]++;
 	if (code == 304)
 		stats.not_modified++;
-	evhttp_send_reply(c->req, code, NULL, body);
+	if (c->method == M_HEAD && body != NULL) {
+		(void)snprintf(clen, sizeof(clen), "%zu", len);
+		evhttp_add_header(h, "Content-Length", clen);
+		body = NULL;
+		len = 0;
+	}
+	conns_answered(&c->conn, len, c->shared);
+	evhttp_send_reply(c->req, code, reason(code), body);
 	hctx_free(c);
 }
 
@@ -580,11 +649,11 @@ reply_json(struct hctx *c, int code, json_t *o)
 	struct evbuffer	*b;
 	char		*s;
 
+	c->shared = NULL;
 	if (o == NULL || (s = json_dumps(o, JSON_COMPACT)) == NULL) {
 		if (o != NULL)
 			json_decref(o);
-		evhttp_send_error(c->req, 500, NULL);
-		hctx_free(c);
+		reply(c, 500, NULL, NULL);
 		return;
 	}
 	json_decref(o);
@@ -656,6 +725,46 @@ etag_fresh(struct hctx *c, const char *tag)
 
 /* ---- public ---- */
 
+static int
+render_list(struct evbuffer *b, time_t now)
+{
+	return (render_servers_json(b, &api.table, NULL, now));
+}
+
+static int
+render_page(struct evbuffer *b, time_t now)
+{
+	return (render_status_html(b, &api, now));
+}
+
+/*
+ * The shared answer s for c: rebuilt when the list has changed, or
+ * when it is s->max_age old, unless the answers queued are at their
+ * bound (then the one built last is sent again, with its ETag).  Who is
+ * still sending the one it replaces is counted from now on.
+ */
+static struct evbuffer *
+shared_get(struct hctx *c, struct shared *s)
+{
+	struct evbuffer	*b;
+	time_t		 now = time(NULL);
+
+	if (s->buf == NULL || (conns_room() && (s->gen != api.list_generation ||
+	    now - s->built >= s->max_age || now < s->built))) {
+		if ((b = evbuffer_new()) == NULL || s->render(b, now) == -1)
+			fatalx("out of memory");
+		if (s->buf != NULL) {
+			conns_shared_replaced(s->buf);
+			evbuffer_free(s->buf);
+		}
+		s->buf = b;
+		s->gen = api.list_generation;
+		s->built = now;
+	}
+	c->shared = s->buf;
+	return (s->buf);
+}
+
 /* The Python master's GET /: the list; ours for a browser: the page. */
 static void
 h_root(struct hctx *c)
@@ -668,13 +777,9 @@ h_root(struct hctx *c)
 		h_servers(c);
 		return;
 	}
-	if ((b = evbuffer_new()) == NULL)
+	if ((b = evbuffer_new()) == NULL ||
+	    evbuffer_add_buffer_reference(b, shared_get(c, &shared_page)) == -1)
 		fatalx("out of memory");
-	if (render_status_html(b, &api, time(NULL)) == -1) {
-		evbuffer_free(b);
-		reply_error(c, 500, "Internal Server Error", "Out of memory");
-		return;
-	}
 	evhttp_add_header(evhttp_request_get_output_headers(c->req),
 	    "Content-Security-Policy", "default-src 'none'; "
 	    "style-src 'unsafe-inline'");
@@ -716,8 +821,10 @@ h_servers(struct hctx *c)
 	struct evbuffer		*b;
 	const char		*v;
 	const struct evkeyval	*kv;
+	struct evbuffer		*list = NULL;
 	char			 etag[64];
 	time_t			 now = time(NULL);
+	uint64_t		 gen;
 	int			 filtered = 0;
 
 	memset(&f, 0, sizeof(f));
@@ -754,13 +861,20 @@ h_servers(struct hctx *c)
 			return;
 		filtered = 1;
 	}
+	if (filtered)
+		gen = api.list_generation;
+	else {
+		list = shared_get(c, &shared_list);
+		gen = shared_list.gen;
+	}
 	(void)snprintf(etag, sizeof(etag), "W/\"%08x-%llu\"", boot_id,
-	    (unsigned long long)api.list_generation);
+	    (unsigned long long)gen);
 	evhttp_add_header(evhttp_request_get_output_headers(c->req), "ETag",
 	    etag);
 	evhttp_add_header(evhttp_request_get_output_headers(c->req),
 	    "Cache-Control", LIST_MAX_AGE_HDR);
 	if (etag_fresh(c, etag)) {
+		c->shared = NULL;
 		reply(c, 304, NULL, NULL);
 		return;
 	}
@@ -769,21 +883,8 @@ h_servers(struct hctx *c)
 	if (filtered) {
 		if (render_servers_json(b, &api.table, &f, now) == -1)
 			fatalx("out of memory");
-	} else {
-		if (list_cache == NULL || list_gen != api.list_generation ||
-		    now - list_built >= LIST_MAX_AGE || now < list_built) {
-			if (list_cache != NULL)
-				evbuffer_free(list_cache);
-			if ((list_cache = evbuffer_new()) == NULL ||
-			    render_servers_json(list_cache, &api.table, NULL,
-			    now) == -1)
-				fatalx("out of memory");
-			list_gen = api.list_generation;
-			list_built = now;
-		}
-		if (evbuffer_add_buffer_reference(b, list_cache) == -1)
-			fatalx("out of memory");
-	}
+	} else if (evbuffer_add_buffer_reference(b, list) == -1)
+		fatalx("out of memory");
 	reply(c, 200, "application/json", b);
 	evbuffer_free(b);
 }
@@ -953,40 +1054,36 @@ h_motd(struct hctx *c)
 /* ---- heartbeats ---- */
 
 /*
- * Addresses a heartbeat may not name: nowhere, multicast, broadcast, and
- * the loopback for a client that is not itself on the loopback.
+ * Addresses a heartbeat may not name: nowhere, multicast, broadcast; the
+ * loopback for a client that is not itself on the loopback, and private
+ * networks for a client from outside them, so that no one from outside
+ * has the master send to the networks behind it.
  */
 static int
 heartbeat_unusable(const struct ipc_addr *a, const struct ipc_addr *peer)
 {
-	static const u_char	 v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-				    0xff, 0xff };
 	static const u_char	 zero[16];
-	const u_char		*v4 = NULL;
-	int			 loop = 0, peer_loop = 0;
+	const u_char		*v4 = addr_v4(a);
 
 	if (a->port == 0)
 		return (1);
-	if (a->family == AF_INET)
-		v4 = a->addr;
-	else if (memcmp(a->addr, v4mapped, 12) == 0)
-		v4 = a->addr + 12;
 	if (v4 != NULL) {
 		if (v4[0] == 0 || v4[0] >= 224)
 			return (1);
-		loop = v4[0] == 127;
-	} else {
-		if (memcmp(a->addr, zero, 16) == 0 || a->addr[0] == 0xff)
-			return (1);
-		loop = memcmp(a->addr, zero, 15) == 0 && a->addr[15] == 1;
-	}
-	if (peer->family == AF_INET)
-		peer_loop = peer->addr[0] == 127;
-	else
-		peer_loop = (memcmp(peer->addr, zero, 15) == 0 &&
-		    peer->addr[15] == 1) || (memcmp(peer->addr, v4mapped,
-		    12) == 0 && peer->addr[12] == 127);
-	return (loop && !peer_loop);
+	} else if (memcmp(a->addr, zero, 16) == 0 || a->addr[0] == 0xff)
+		return (1);
+	return (addr_scope(a) > addr_scope(peer));
+}
+
+/* Are a and b the same host (their ports aside)? */
+static int
+same_host(const struct ipc_addr *a, const struct ipc_addr *b)
+{
+	const u_char	*a4 = addr_v4(a), *b4 = addr_v4(b);
+
+	if (a4 != NULL || b4 != NULL)
+		return (a4 != NULL && b4 != NULL && memcmp(a4, b4, 4) == 0);
+	return (memcmp(a->addr, b->addr, 16) == 0);
 }
 
 static int
@@ -1087,7 +1184,7 @@ h_heartbeat(struct hctx *c)
 		    "challenged");
 		return;
 	}
-	group(&c->peer, &g);
+	api_group(&c->peer, &g);
 	if (!rl_allow(&rl_heartbeats, &g, now_ms() / 60)) {
 		evhttp_add_header(evhttp_request_get_output_headers(c->req),
 		    "Retry-After", "7");
@@ -1097,6 +1194,22 @@ h_heartbeat(struct hctx *c)
 	}
 	addr_str(&a, abuf, sizeof(abuf));
 	if (dead != NULL && json_is_true(dead)) {
+		/*
+		 * Ours: only the server's own address, or a client with a
+		 * key, may say it is dead; from anyone else it would be a
+		 * probe of any server on their word.
+		 */
+		if (!same_host(&a, &c->peer)) {
+			if (evhttp_find_header(evhttp_request_get_input_headers(
+			    c->req), "X-API-Key") == NULL) {
+				reply_error(c, 403, "Forbidden", "Only the "
+				    "server's own address, or a client with "
+				    "an API key, may report it dead");
+				return;
+			}
+			if (!authorized(c))
+				return;
+		}
 		if (is_featured(&a)) {
 			reply_error(c, 403, "Forbidden", "Featured servers "
 			    "cannot be removed via heartbeat");

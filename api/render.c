@@ -715,6 +715,19 @@ render_metrics(struct evbuffer *b, const struct api_state *st,
 	    "Server list requests answered 304 Not Modified.");
 	evbuffer_add_printf(b, "tremmasterd_api_not_modified_total %llu\n",
 	    (unsigned long long)hs->not_modified);
+	family_head(b, "tremmasterd_api_connections_refused_total",
+	    "counter", "HTTP connections shut at once: too many from one "
+	    "client address.");
+	evbuffer_add_printf(b, "tremmasterd_api_connections_refused_total "
+	    "%llu\n", (unsigned long long)hs->conns_refused);
+	family_head(b, "tremmasterd_api_request_deadline_total", "counter",
+	    "HTTP connections shut for sending no whole request in time.");
+	evbuffer_add_printf(b, "tremmasterd_api_request_deadline_total "
+	    "%llu\n", (unsigned long long)hs->deadline);
+	family_head(b, "tremmasterd_api_queue_full_total", "counter",
+	    "HTTP requests answered 503: too many bytes of answers queued.");
+	evbuffer_add_printf(b, "tremmasterd_api_queue_full_total %llu\n",
+	    (unsigned long long)hs->queue_full);
 	family_head(b, "tremmasterd_start_time_seconds", "gauge",
 	    "When the REST API started, in seconds since the epoch.");
 	evbuffer_add_printf(b, "tremmasterd_start_time_seconds %lld\n",

@@ -106,6 +106,50 @@ addr_to_sa(const struct ipc_addr *a, struct sockaddr_storage *ss)
 }
 
 /*
+ * The IPv4 address in a, if it is one: IPv4, IPv4-mapped IPv6, or the
+ * NAT64 well-known prefix 64:ff9b::/96.  NULL otherwise.
+ */
+const u_char *
+addr_v4(const struct ipc_addr *a)
+{
+	static const u_char	 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+				    0xff, 0xff };
+	static const u_char	 nat64[12] = { 0, 0x64, 0xff, 0x9b };
+
+	if (a->family == AF_INET)
+		return (a->addr);
+	if (memcmp(a->addr, mapped, 12) == 0 ||
+	    memcmp(a->addr, nat64, 12) == 0)
+		return (a->addr + 12);
+	return (NULL);
+}
+
+/*
+ * 2 for the loopback, 1 for an address of a private network (RFC 1918,
+ * shared 100.64/10, link-local; IPv6 unique-local and link-local), 0 for
+ * any other.
+ */
+int
+addr_scope(const struct ipc_addr *a)
+{
+	static const u_char	 zero[16];
+	const u_char		*v4 = addr_v4(a);
+
+	if (v4 != NULL) {
+		if (v4[0] == 127)
+			return (2);
+		return (v4[0] == 10 || (v4[0] == 172 && (v4[1] & 0xf0) == 16) ||
+		    (v4[0] == 192 && v4[1] == 168) ||
+		    (v4[0] == 100 && (v4[1] & 0xc0) == 64) ||
+		    (v4[0] == 169 && v4[1] == 254));
+	}
+	if (memcmp(a->addr, zero, 15) == 0 && a->addr[15] == 1)
+		return (2);
+	return ((a->addr[0] & 0xfe) == 0xfc ||
+	    (a->addr[0] == 0xfe && (a->addr[1] & 0xc0) == 0x80));
+}
+
+/*
  * Parse a numeric "1.2.3.4:port", "[v6]:port" or "v6:port" (port after the
  * last colon, as featured.txt writes it).  Returns -1 when it is not one.
  */

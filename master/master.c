@@ -77,6 +77,7 @@ static int			 puppet_on;
 static int			 api_on;
 static char			 api_note[200];
 static char			*api_env_keys;	/* taken out of environ */
+static int			 api_short_keys;
 static char			 puppet_note[160];
 static u_char			*tls_cert, *tls_key;
 static size_t			 tls_cert_len, tls_key_len;
@@ -195,6 +196,8 @@ main_api_keys(char *conf, size_t conflen, char *err, size_t errlen)
 			if (++nkeys > API_KEYS_MAX)
 				return (seterr(err, errlen, "more than %d API "
 				    "keys", API_KEYS_MAX));
+			if (klen < API_KEY_SHORT)
+				api_short_keys++;
 			(void)strlcat(conf, "key ", conflen);
 			if (strlen(conf) + klen + 2 > conflen)
 				return (seterr(err, errlen, "API keys too "
@@ -228,6 +231,8 @@ main_api_keys(char *conf, size_t conflen, char *err, size_t errlen)
 			    opts.api_key_file, lineno, nkeys > API_KEYS_MAX ?
 			    "too many keys" : why));
 		}
+		if (klen < API_KEY_SHORT)
+			api_short_keys++;
 		(void)strlcat(conf, "key ", conflen);
 		(void)strlcat(conf, t, conflen);
 		(void)strlcat(conf, "\n", conflen);
@@ -274,6 +279,13 @@ main_api(char *err, size_t errlen)
 	(void)snprintf(api_note, sizeof(api_note), "REST API on: http://%s/, "
 	    "%d key%s%s", where, nkeys, nkeys == 1 ? "" : "s", nkeys == 0 ?
 	    " (the admin endpoints answer 401)" : "");
+	if (api_short_keys > 0) {
+		(void)snprintf(line, sizeof(line), " (%d shorter than %d",
+		    api_short_keys, API_KEY_SHORT);
+		(void)strlcat(api_note, line, sizeof(api_note));
+		(void)strlcat(api_note, " bytes: easier to guess)",
+		    sizeof(api_note));
+	}
 	i = plugins_add_builtin("api", selfpath, saved_argc, saved_argv, 1,
 	    fds, nfds, conf, err, errlen);
 	explicit_bzero(conf, sizeof(conf));

@@ -144,12 +144,16 @@ class StartupTest(APITest):
     def test_on_line_and_keys_from_everywhere(self):
         kfile = os.path.join(self.master_tmp(), "keys")
         with open(kfile, "w") as f:
-            f.write("# the operator's keys\n\n  filekey  \n")
+            f.write("# the operator's keys\n\n  filekey  \n"
+                    "  a-key-of-16-bytes\n")
         m = self.api(args=["--api-keys=eqkey", "--api-key-file", kfile],
                      env={"SLEEPYTEEPEE_API_KEYS": "envkey, ,env2"})
         self.assertTrue(m.d.count(r"REST API on: http://127\.0\.0\.1:%d/, "
-                                  r"5 keys" % m.aport), m.tail())
-        for k in (KEY, "eqkey", "filekey", "envkey", "env2"):
+                                  r"6 keys \(5 shorter than 16 bytes: "
+                                  r"easier to guess\)$" % m.aport),
+                        m.tail())
+        for k in (KEY, "eqkey", "filekey", "envkey", "env2",
+                  "a-key-of-16-bytes"):
             self.json_ok(m, "GET", "/api/stats", key=k)
         self.error(m, "GET", "/api/stats", 401, "Unauthorized",
                    key="filekeyx")
@@ -528,7 +532,7 @@ class HeartbeatTest(APITest):
         b.expect_getinfo()
         time.sleep(1)
         self.assertTrue(self.listed(m, [a]))
-        self.error(m, "POST", "/heartbeat", 404, "Not Found",
+        self.error(m, "POST", "/heartbeat", 404, "Not Found", key=KEY,
                    body={"address": b.addr_str, "protocol": "69",
                          "dead": True})
         for body, code in (({"protocol": "69"}, 400),
@@ -552,11 +556,19 @@ class HeartbeatTest(APITest):
             self.assertLess(n, 20)
         self.assertEqual(st, 429)
         self.assertIn(n, (7, 8), "refill of 1 a 6 s")
-        # Dead, from another client: it is probed, and removed when it
-        # stops answering.
-        o = self.json_ok(m, "POST", "/heartbeat", source=("127.0.0.9", 0),
-                         body={"address": a.addr_str, "protocol": "69",
-                               "dead": True})
+        # Dead, from another client: refused without a key, and with a
+        # wrong one.
+        dead = {"address": a.addr_str, "protocol": "69", "dead": True}
+        o = self.error(m, "POST", "/heartbeat", 403, "Forbidden",
+                       source=("127.0.0.9", 0), body=dead)
+        self.assertIn("own address", o["message"])
+        self.error(m, "POST", "/heartbeat", 401, "Unauthorized", key="no",
+                   source=("127.0.0.9", 0), body=dead)
+        self.assertTrue(self.listed(m, [a]))
+        # From the server's own address: it is probed, and removed when
+        # it stops answering.
+        o = self.json_ok(m, "POST", "/heartbeat", source=("127.0.0.2", 0),
+                         body=dead)
         self.assertIn("Flatline received", o["message"])
         self.assertTrue(self.listed(m, [], timeout=25), m.tail())
 

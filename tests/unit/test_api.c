@@ -333,6 +333,41 @@ test_rss(void **state __unused)
 	evbuffer_free(b);
 }
 
+/* The scope of an address, for the heartbeats the API may challenge. */
+static void
+test_addr_scope(void **state __unused)
+{
+	static const struct {
+		const char	*addr;
+		int		 scope;
+	} t[] = {
+		{ "127.0.0.1:1", 2 }, { "127.255.0.9:1", 2 }, { "[::1]:1", 2 },
+		{ "[::ffff:127.0.0.1]:1", 2 }, { "[64:ff9b::7f00:1]:1", 2 },
+		{ "10.0.0.1:1", 1 }, { "10.255.255.255:1", 1 },
+		{ "172.16.0.1:1", 1 }, { "172.31.255.1:1", 1 },
+		{ "172.15.0.1:1", 0 }, { "172.32.0.1:1", 0 },
+		{ "192.168.1.1:1", 1 }, { "192.169.1.1:1", 0 },
+		{ "100.64.0.1:1", 1 }, { "100.127.255.1:1", 1 },
+		{ "100.63.0.1:1", 0 }, { "100.128.0.1:1", 0 },
+		{ "169.254.1.1:1", 1 }, { "169.253.1.1:1", 0 },
+		{ "[::ffff:10.1.2.3]:1", 1 }, { "[64:ff9b::c0a8:101]:1", 1 },
+		{ "[fc00::1]:1", 1 }, { "[fd12:3456::1]:1", 1 },
+		{ "[fe80::1]:1", 1 }, { "[febf::1]:1", 1 }, { "[fec0::1]:1", 0 },
+		{ "192.0.2.10:1", 0 }, { "8.8.8.8:1", 0 },
+		{ "[2001:db8::10]:1", 0 }, { "[::2]:1", 0 },
+	};
+	struct ipc_addr	 a;
+	size_t		 i;
+
+	for (i = 0; i < nitems(t); i++) {
+		memset(&a, 0, sizeof(a));
+		assert_int_equal(addr_parse(t[i].addr, &a), 0);
+		if (addr_scope(&a) != t[i].scope)
+			fail_msg("%s: scope %d, not %d", t[i].addr,
+			    addr_scope(&a), t[i].scope);
+	}
+}
+
 static void
 test_metrics(void **state __unused)
 {
@@ -389,6 +424,7 @@ main(void)
 		cmocka_unit_test(test_keys_match),
 		cmocka_unit_test(test_keys_many),
 		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_addr_scope),
 		cmocka_unit_test_setup_teardown(test_servers_json, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_servers_filter, setup,
