@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Copyright (c) 2026 The tremmasterd authors
 
-"""Linux: netd, logd and the puppet plugin run under their seccomp filters
-(issue 10, item 9; issue 13, item 5).
+"""Linux: netd, logd, the puppet and the api plugins run under their
+seccomp filters (issue 10, item 9; issue 13, item 5).
 
 The kernel shows a filter as "Seccomp: 2" in /proc/PID/status; the parent
 has none.  --no-seccomp leaves both children without one.  Whether each
@@ -118,6 +118,36 @@ class SeccompTest(unittest.TestCase):
         d.wait_for_log(LINE + r"master: puppet: no seccomp filter "
                        r"\(--no-seccomp\)$")
         self.assert_modes(d, {"puppet": d.child_by_title("puppet")}, "0")
+        self.stop_cleanly(d)
+
+    def test_api_filter_chroot_user(self):
+        """The REST API plugin: its filter, chrooted to /var/empty as
+        nobody when started as root, its listening socket from the
+        parent; --no-seccomp leaves it without."""
+        (api,) = free_ports(1)
+        d = self.start(["--api-port", str(api), "--api-keys", "k"])
+        d.wait_for_log(LINE + r"master: api: seccomp filter of \d+ calls "
+                       r"installed$")
+        pid = d.child_by_title("api")
+        self.assert_modes(d, {"api": pid}, "2")
+        if harness.IS_ROOT:
+            info = harness.proc_info(pid)
+            self.assertEqual(set(info["uid"]), {harness.nobody()[0]},
+                             d.tail())
+            self.assertEqual(set(info["gid"]), {harness.nobody()[1]},
+                             d.tail())
+            self.assertTrue(set(info["groups"]) <= {harness.nobody()[1]},
+                            d.tail())
+            self.assertEqual(info["root"], "/var/empty", d.tail())
+        self.assertEqual(os.readlink("/proc/%d/fd/0" % pid)[:7], "socket:")
+        self.assertTrue(harness.port_socket_inodes(
+            api, ("tcp",), ["127.0.0.1"]) & harness.fd_socket_inodes(pid),
+            "the api plugin does not hold its listening socket")
+        self.stop_cleanly(d)
+        d = self.start(["--api-port", str(api), "--no-seccomp"])
+        d.wait_for_log(LINE + r"master: api: no seccomp filter "
+                       r"\(--no-seccomp\)$")
+        self.assert_modes(d, {"api": d.child_by_title("api")}, "0")
         self.stop_cleanly(d)
 
     def test_sigsys_is_a_lost_child(self):
