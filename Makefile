@@ -156,8 +156,14 @@ headers:
 		    { echo "$$h does not compile on its own" >&2; exit 1; }; \
 	done
 
+# The data directory of make run: run/, given to the -u user (nobody) when
+# started as root, so that the statistics can be written there.
+RUNDIR	= run
+RUNUSER	= nobody
 run: all
-	./$(BUILD)/$(PROG) -v
+	mkdir -p $(RUNDIR)
+	if [ "$$(id -u)" = 0 ]; then chown $(RUNUSER) $(RUNDIR); fi
+	./$(BUILD)/$(PROG) -v -j $(RUNDIR)
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man7 \

@@ -114,10 +114,14 @@ logd_dir_ok(const char *dir, const char *user, const char *file1,
 	const char	*files[2] = { file1, file2 };
 	size_t		 i;
 
+	static int	 said;
+
 	if (access(".", W_OK | X_OK) == -1) {
-		log_warnx("statistics: data directory %s is not writable by "
-		    "user %s (the database and its journal live there)", dir,
-		    user);
+		/* Once, though -d auto tries SQLite then TDB. */
+		if (!said++)
+			log_warnx("statistics: data directory %s is not "
+			    "writable by user %s (the database and its journal "
+			    "live there)", dir, user);
 		return (0);
 	}
 	for (i = 0; i < nitems(files); i++) {

@@ -106,6 +106,7 @@ static char	**copy_argv(int, char **);
 static int	main_create_db(const struct passwd *);
 static int	create_db_files(void);
 static void	db_file_range(size_t *, size_t *);
+static void	ports_str(const uint16_t *, int, char *, size_t);
 static u_char	*read_file(const char *, const char *, size_t *);
 static void	main_send_chunks(uint32_t, const u_char *, size_t);
 static int	main_puppet(char *, size_t);
@@ -340,6 +341,21 @@ argv_drop_keys(char **orig, char **kargv)
 }
 
 /* setproctitle() overwrites argv, so keep a copy for exec. */
+/* "30700 30710", or "none", for the start-up line. */
+static void
+ports_str(const uint16_t *ports, int n, char *buf, size_t len)
+{
+	char	 one[8];
+	int	 i;
+
+	(void)strlcpy(buf, n == 0 ? "none" : "", len);
+	for (i = 0; i < n; i++) {
+		(void)snprintf(one, sizeof(one), "%s%u", i > 0 ? " " : "",
+		    ports[i]);
+		(void)strlcat(buf, one, len);
+	}
+}
+
 static char **
 copy_argv(int argc, char **argv)
 {
@@ -532,6 +548,7 @@ main(int argc, char *argv[])
 	struct ipc_link	 link;
 	struct tls	*tls_check;
 	char		 errbuf[256], **orig_argv, **kargv, **kenv;
+	char		 rports[MAX_PORTS * 6 + 8], wports[MAX_PORTS * 6 + 8];
 	const char	*e;
 	int		 is_root, pipe_netd[2], pipe_logd[2], pipe_link[2];
 	size_t		 i;
@@ -777,9 +794,13 @@ main(int argc, char *argv[])
 	ipcev_add(&netd.iev);
 	ipcev_add(&logd.iev);
 
+	ports_str(opts.ports, opts.nports, rports, sizeof(rports));
+	ports_str(opts.ws_ports, opts.use_ws ? opts.nws_ports : 0, wports,
+	    sizeof(wports));
 	log_info("tremmasterd %s started: data directory %s, request ports "
-	    "%d, challenge port %u, WebSocket ports %d", VERSION, datadir,
-	    opts.nports, opts.challenge_port, opts.use_ws ? opts.nws_ports : 0);
+	    "%s, challenge port %u, WebSocket ports %s%s", VERSION, datadir,
+	    rports, opts.challenge_port, wports, opts.use_ws &&
+	    opts.ws_ssl_cert != NULL ? " (wss)" : "");
 
 	event_dispatch();
 

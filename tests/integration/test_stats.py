@@ -733,6 +733,9 @@ class AutoTest(StatsCase):
         d.wait_for_log(LINE + r"logd: statistics disabled: no database "
                        r"could be opened in %s$" % re.escape(d.datadir))
         d.wait_for_log(LINE + r"logd: statistics database: none$")
+        # Once, though -d auto tried SQLite and then TDB.
+        self.assertEqual(d.count(self.DIR_UNWRITABLE % re.escape(
+            d.datadir)), 1, d.tail())
         s = Sender(self, d.port)
         s.send(getmotd())
         s.send(gamestat(GAMEDATA))

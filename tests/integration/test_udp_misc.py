@@ -20,6 +20,12 @@ class ReplySocketTest(UDPTest):
     def test_reply_from_request_port(self):
         m = self.master(verbose=1, nports=2, files={"motd.txt": "hello\n"})
         p1, p2 = m.ports
+        # The start-up line names the ports.
+        self.assertEqual(m.d.count(r"master: tremmasterd \S+ started: data "
+                                   r"directory \S+, request ports %d %d, "
+                                   r"challenge port %d, WebSocket ports "
+                                   r"none$" % (p1, p2, m.cport)), 1,
+                         m.tail())
         clients = [("127.0.0.1", udp_socket(self, "127.0.0.1"))]
         if HAVE_IPV6:
             clients.append(("::1", udp_socket(self, "::1")))
