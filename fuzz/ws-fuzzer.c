@@ -44,6 +44,7 @@
 
 #include "log.h"
 #include "netd.h"
+#include "options.h"
 #include "util.h"
 
 #define CHECK(e) do {							\
@@ -321,6 +322,11 @@ LLVMFuzzerInitialize(int *argc __unused, char ***argv __unused)
 	log_init(0, LOGLEVEL_ALWAYS);
 	(void)event_init();
 	netd_conf.ipv6_prefix = 64;
+	netd_conf.ws_max_conns = DEFAULT_WS_MAX_CONNS;
+	netd_conf.ws_max_per_ip = DEFAULT_WS_MAX_PER_IP;
+	netd_conf.ws_handshake_timeout = DEFAULT_WS_HANDSHAKE_TIMEOUT;
+	netd_conf.ws_idle_timeout = DEFAULT_WS_IDLE_TIMEOUT;
+	netd_conf.ws_max_message = DEFAULT_WS_MAX_MESSAGE;
 	CHECK(inet_pton(AF_INET, "203.0.113.0", ignored[0].addr.addr) == 1);
 	ignored[0].addr.family = AF_INET;
 	ignored[0].prefixlen = 24;

@@ -46,6 +46,11 @@ enum {
 	OPT_DB_MAX_SIZE,
 	OPT_NO_SECCOMP,
 	OPT_CHALLENGE_BURST,
+	OPT_WS_MAX_CONNECTIONS,
+	OPT_WS_MAX_PER_IP,
+	OPT_WS_HANDSHAKE_TIMEOUT,
+	OPT_WS_IDLE_TIMEOUT,
+	OPT_WS_MAX_MESSAGE,
 	OPT_PLUGIN,
 	OPT_PLUGIN_ADMIN,
 	OPT_PROC,
@@ -104,6 +109,15 @@ static const struct option longopts[] = {
 	{ "no-seccomp",		no_argument,		NULL, OPT_NO_SECCOMP },
 	{ "challenge-burst",	required_argument,	NULL,
 	    OPT_CHALLENGE_BURST },
+	{ "ws-max-connections",	required_argument,	NULL,
+	    OPT_WS_MAX_CONNECTIONS },
+	{ "ws-max-per-ip",	required_argument,	NULL, OPT_WS_MAX_PER_IP },
+	{ "ws-handshake-timeout", required_argument,	NULL,
+	    OPT_WS_HANDSHAKE_TIMEOUT },
+	{ "ws-idle-timeout",	required_argument,	NULL,
+	    OPT_WS_IDLE_TIMEOUT },
+	{ "ws-max-message",	required_argument,	NULL,
+	    OPT_WS_MAX_MESSAGE },
 	{ "plugin",		required_argument,	NULL, OPT_PLUGIN },
 	{ "plugin-admin",	required_argument,	NULL,
 	    OPT_PLUGIN_ADMIN },
@@ -263,6 +277,11 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 	o->answer_budget = DEFAULT_ANSWER_BUDGET;
 	o->db_max_size = DEFAULT_DB_MAX_SIZE;
 	o->challenge_burst = DEFAULT_CHALLENGE_BURST;
+	o->ws_max_conns = DEFAULT_WS_MAX_CONNS;
+	o->ws_max_per_ip = DEFAULT_WS_MAX_PER_IP;
+	o->ws_handshake_timeout = DEFAULT_WS_HANDSHAKE_TIMEOUT;
+	o->ws_idle_timeout = DEFAULT_WS_IDLE_TIMEOUT;
+	o->ws_max_message = DEFAULT_WS_MAX_MESSAGE;
 	o->puppet_interval = DEFAULT_PUPPET_INTERVAL;
 	o->api_host = DEFAULT_API_HOST;
 	o->api_port = DEFAULT_API_PORT;
@@ -441,6 +460,34 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 		case OPT_CHALLENGE_BURST:
 			if (parse_num(optname, "", optarg, "", 0, 1000000,
 			    &o->challenge_burst, err, errlen) == -1)
+				return (-1);
+			break;
+		case OPT_WS_MAX_CONNECTIONS:
+			if (parse_num(optname, "", optarg, "", 1,
+			    WS_MAX_CONNS_LIMIT, &o->ws_max_conns, err,
+			    errlen) == -1)
+				return (-1);
+			break;
+		case OPT_WS_MAX_PER_IP:
+			if (parse_num(optname, "", optarg, "", 0,
+			    WS_MAX_CONNS_LIMIT, &o->ws_max_per_ip, err,
+			    errlen) == -1)
+				return (-1);
+			break;
+		case OPT_WS_HANDSHAKE_TIMEOUT:
+			if (parse_num(optname, "", optarg, "seconds", 1, 3600,
+			    &o->ws_handshake_timeout, err, errlen) == -1)
+				return (-1);
+			break;
+		case OPT_WS_IDLE_TIMEOUT:
+			if (parse_num(optname, "", optarg, "seconds", 1, 86400,
+			    &o->ws_idle_timeout, err, errlen) == -1)
+				return (-1);
+			break;
+		case OPT_WS_MAX_MESSAGE:
+			if (parse_num(optname, "", optarg, "bytes", 64,
+			    WS_MAX_MESSAGE_LIMIT, &o->ws_max_message, err,
+			    errlen) == -1)
 				return (-1);
 			break;
 		case OPT_NO_SECCOMP:
@@ -701,6 +748,11 @@ usage_print(int full)
 	    "                   [--server-timeout seconds] [--stats] "
 	    "[--syslog]\n"
 	    "                   [--throttle-burst num] [--throttle-rate num]\n"
+	    "                   [--ws-handshake-timeout seconds] "
+	    "[--ws-idle-timeout seconds]\n"
+	    "                   [--ws-max-connections num] "
+	    "[--ws-max-message bytes]\n"
+	    "                   [--ws-max-per-ip num]\n"
 	    "                   [--plugin command] [--plugin-admin command]\n"
 	    "                   [--puppet-ca-file file] [--puppet-disable] "
 	    "[--puppet-enable]\n"
@@ -761,6 +813,22 @@ usage_print(int full)
 	    "ports (with -K)\n"
 	    "  -K, --ws_ssl_cert FILE   certificate chain for wss:// (with "
 	    "-k)\n"
+	    "      --ws-max-connections NUM\n"
+	    "                           WebSocket connections in all "
+	    "(default: %d)\n"
+	    "      --ws-max-per-ip NUM  WebSocket connections from one "
+	    "address\n"
+	    "                           (default: %d; 0, no limit)\n"
+	    "      --ws-handshake-timeout SECONDS\n"
+	    "                           time to send the upgrade request "
+	    "(default: %d)\n"
+	    "      --ws-idle-timeout SECONDS\n"
+	    "                           time a connection may go without a "
+	    "data message\n"
+	    "                           (default: %d)\n"
+	    "      --ws-max-message BYTES\n"
+	    "                           largest WebSocket message taken "
+	    "(default: %d)\n"
 	    "      --challenge-timeout SECONDS\n"
 	    "                           time a server has to answer a "
 	    "challenge\n"
@@ -857,7 +925,10 @@ usage_print(int full)
 	    "(-d sqlite\n"
 	    "                           or tdb; auto means sqlite), then "
 	    "exit\n",
-	    EMPTY_DIR, DEFAULT_PORT, DEFAULT_USER, DEFAULT_CHALLENGE_TIMEOUT,
+	    EMPTY_DIR, DEFAULT_PORT, DEFAULT_USER, DEFAULT_WS_MAX_CONNS,
+	    DEFAULT_WS_MAX_PER_IP, DEFAULT_WS_HANDSHAKE_TIMEOUT,
+	    DEFAULT_WS_IDLE_TIMEOUT, DEFAULT_WS_MAX_MESSAGE,
+	    DEFAULT_CHALLENGE_TIMEOUT,
 	    DEFAULT_SERVER_TIMEOUT,
 	    DEFAULT_MAX_PER_IP, DEFAULT_THROTTLE_BURST, DEFAULT_THROTTLE_RATE,
 	    DEFAULT_CHALLENGE_BURST, DEFAULT_IPV6_PREFIX, DEFAULT_ANSWER_BUDGET,

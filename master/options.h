@@ -22,6 +22,13 @@
 #define DEFAULT_THROTTLE_RATE	1
 #define DEFAULT_IPV6_PREFIX	64
 #define DEFAULT_CHALLENGE_BURST	10
+#define DEFAULT_WS_MAX_CONNS	16384	/* WebSocket connections in all */
+#define DEFAULT_WS_MAX_PER_IP	64	/* ... from one address */
+#define DEFAULT_WS_HANDSHAKE_TIMEOUT 10	/* seconds to send the upgrade */
+#define DEFAULT_WS_IDLE_TIMEOUT	600	/* seconds without a data message */
+#define DEFAULT_WS_MAX_MESSAGE	4096	/* bytes of a message */
+#define WS_MAX_CONNS_LIMIT	1000000
+#define WS_MAX_MESSAGE_LIMIT	16384	/* netd's largest datagram */
 #define DEFAULT_ANSWER_BUDGET	2048	/* KiB a second */
 #define DEFAULT_DB_MAX_SIZE	256	/* MiB */
 #define DEFAULT_USER		"nobody"
@@ -73,6 +80,11 @@ struct options {
 	int		 db_max_size;	/* MiB, 0: no limit */
 	int		 no_seccomp;
 	int		 challenge_burst;	/* 0: no limit */
+	int		 ws_max_conns;
+	int		 ws_max_per_ip;		/* 0: no limit */
+	int		 ws_handshake_timeout;	/* seconds */
+	int		 ws_idle_timeout;	/* seconds */
+	int		 ws_max_message;	/* bytes */
 	int		 daemonize;
 	int		 use_syslog;
 	const char	*plugins[OPT_PLUGINS_MAX];	/* --plugin commands */

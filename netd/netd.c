@@ -97,6 +97,11 @@ netd_main(const struct options *o)
 	netd_conf.ipv6_prefix = o->ipv6_prefix;
 	netd_conf.answer_budget = o->answer_budget;
 	netd_conf.challenge_burst = o->challenge_burst;
+	netd_conf.ws_max_conns = o->ws_max_conns;
+	netd_conf.ws_max_per_ip = o->ws_max_per_ip;
+	netd_conf.ws_handshake_timeout = o->ws_handshake_timeout;
+	netd_conf.ws_idle_timeout = o->ws_idle_timeout;
+	netd_conf.ws_max_message = o->ws_max_message;
 
 	if (sodium_init() == -1)
 		fatalx("sodium_init");

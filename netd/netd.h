@@ -176,6 +176,11 @@ struct netd_conf {
 	int			 ipv6_prefix;
 	int			 answer_budget;		/* KiB/s, 0: none */
 	int			 challenge_burst;	/* 0: no limit */
+	int			 ws_max_conns;
+	int			 ws_max_per_ip;		/* 0: no limit */
+	int			 ws_handshake_timeout;	/* seconds */
+	int			 ws_idle_timeout;	/* seconds */
+	int			 ws_max_message;	/* bytes */
 };
 
 /* Drops at the limits, summed up in the log once a minute. */

@@ -9,7 +9,7 @@
  * socket, no bufferevent: wslay buffers already.
  *
  * What a peer can make us hold is bounded: a message takes at most
- * WS_MAX_MSG bytes in WS_MAX_FRAMES frames, and a peer with more than
+ * --ws-max-message bytes in WS_MAX_FRAMES frames, and a peer with more than
  * WS_MAX_QUEUED bytes waiting to be sent to it (pongs included, each
  * queued message counted with what wslay allocates for it) is not read
  * until that drains to half, and is dropped if it does not drain within
@@ -39,16 +39,17 @@
 #include "util.h"
 #include "ws_http.h"
 
-#define WS_HANDSHAKE_TIMEOUT	10	/* seconds to send the upgrade */
-#define WS_IDLE_TIMEOUT		600	/* seconds without a data message */
 #define WS_STALL_TIMEOUT	30	/* seconds a full queue may last */
-#define WS_MAX_MSG		4096	/* largest message taken */
 #define WS_MAX_FRAMES		16	/* frames of one message */
 #define WS_MAX_QUEUED		(256 * 1024)	/* bytes queued to a peer */
 #define WS_MSG_OVERHEAD		128	/* wslay's own bytes per queued message */
 #define WS_MAX_CTRL		125	/* payload of a control frame */
-#define WS_MAX_CONNS		16384	/* connections in all */
-#define WS_MAX_PER_IP		64	/* connections per address */
+/*
+ * Connections in all and per address, the handshake and idle deadlines
+ * and the largest message are netd_conf's (--ws-max-connections,
+ * --ws-max-per-ip, --ws-handshake-timeout, --ws-idle-timeout,
+ * --ws-max-message).
+ */
 #define WS_ACCEPT_PAUSE		1	/* seconds without accept after EMFILE */
 #define WS_ACCEPT_BATCH		64	/* accept() calls a wake-up */
 #define WS_DRAIN_READS		16	/* reads of what a refused peer sent */
@@ -339,12 +340,14 @@ ws_adopt(int fd, const struct ipc_addr *peer, struct netsock *ns)
 	int		 on = 1, ignored;
 
 	ignored = ignore_match(peer);
-	if (nconns >= WS_MAX_CONNS || ignored ||
-	    ipcount_get(&conn_ips, peer) >= WS_MAX_PER_IP) {
+	if (nconns >= (size_t)netd_conf.ws_max_conns || ignored ||
+	    (netd_conf.ws_max_per_ip > 0 && ipcount_get(&conn_ips, peer) >=
+	    (uint32_t)netd_conf.ws_max_per_ip)) {
 		log_verbose("[WS] connection from %s refused: %s",
 		    addr_str(peer, buf, sizeof(buf)),
 		    ignored ? "ignore.txt" :
-		    nconns >= WS_MAX_CONNS ? "too many connections" :
+		    nconns >= (size_t)netd_conf.ws_max_conns ?
+		    "too many connections" :
 		    "too many connections from the address");
 		(void)close(fd);
 		return;
@@ -370,7 +373,7 @@ ws_adopt(int fd, const struct ipc_addr *peer, struct netsock *ns)
 	nconns++;
 	naccepted++;
 	evtimer_set(&c->timer, ws_timeout, c);
-	ws_touch(c, WS_HANDSHAKE_TIMEOUT);
+	ws_touch(c, netd_conf.ws_handshake_timeout);
 	log_verbose("[WS] connection from %s", ws_name(c, buf, sizeof(buf)));
 	ws_update(c);
 }
@@ -606,7 +609,8 @@ ws_ctx(struct ws_conn *c)
 		return;
 	if (wslay_event_context_server_init(&c->ctx, &ws_callbacks, c) != 0)
 		fatal("wslay_event_context_server_init");
-	wslay_event_config_set_max_recv_msg_length(c->ctx, WS_MAX_MSG);
+	wslay_event_config_set_max_recv_msg_length(c->ctx,
+	    (uint64_t)netd_conf.ws_max_message);
 }
 
 /* The upgrade is done: frames from now on. */
@@ -616,7 +620,8 @@ ws_open(struct ws_conn *c)
 	char	 buf[ADDRSTRLEN];
 
 	c->state = WS_OPEN;
-	c->idle_at = netd_now() + WS_IDLE_TIMEOUT * 1000;
+	c->idle_at = netd_now() + (int64_t)netd_conf.ws_idle_timeout *
+	    1000;
 	ws_arm(c);
 	log_verbose("[WS] %s connected", ws_name(c, buf, sizeof(buf)));
 }
@@ -840,7 +845,8 @@ ws_msg_cb(wslay_event_context_ptr ctx __unused,
 	/* Only data keeps a connection open: pings do not. */
 	if (arg->opcode == WSLAY_BINARY_FRAME ||
 	    arg->opcode == WSLAY_TEXT_FRAME) {
-		c->idle_at = netd_now() + WS_IDLE_TIMEOUT * 1000;
+		c->idle_at = netd_now() +
+		    (int64_t)netd_conf.ws_idle_timeout * 1000;
 		ws_arm(c);
 	}
 	switch (arg->opcode) {

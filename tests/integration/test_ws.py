@@ -76,6 +76,22 @@ class WSCase(UDPTest):
             c.send_binary(GETSERVERS)
             self.assertEqual(c.recv_message(2), (OP_BINARY, want), m.tail())
 
+    def check_closed_with(self, c, status, what, m):
+        frames = c.wait_closed(3)
+        if c.buf:
+            self.fail("%s: the connection ended inside a frame: %r after "
+                      "%r (a close frame cut short by a reset?)\n%s" % (
+                          what, c.buf, frames, m.tail()))
+        closes = [p for op, p in frames if op == OP_CLOSE]
+        data = [(op, p) for op, p in frames if op != OP_CLOSE]
+        self.assertEqual(data, [], "%s: answered\n%s" % (what, m.tail()))
+        self.assertLessEqual(len(closes), 1, frames)
+        if closes:
+            self.assertEqual(parse_close(closes[0])[0], status,
+                             "%s: close %r\n%s" % (what, closes[0],
+                                                   m.tail()))
+        return closes
+
     def raw(self, m, source=None, timeout=5.0):
         """A connected, not upgraded, client."""
         return m.ws(source=source, handshake=False, timeout=timeout)
@@ -457,22 +473,6 @@ class FrameTest(WSCase):
 
 class ProtocolErrorTest(WSCase):
 
-    def check_closed_with(self, c, status, what, m):
-        frames = c.wait_closed(3)
-        if c.buf:
-            self.fail("%s: the connection ended inside a frame: %r after "
-                      "%r (a close frame cut short by a reset?)\n%s" % (
-                          what, c.buf, frames, m.tail()))
-        closes = [p for op, p in frames if op == OP_CLOSE]
-        data = [(op, p) for op, p in frames if op != OP_CLOSE]
-        self.assertEqual(data, [], "%s: answered\n%s" % (what, m.tail()))
-        self.assertLessEqual(len(closes), 1, frames)
-        if closes:
-            self.assertEqual(parse_close(closes[0])[0], status,
-                             "%s: close %r\n%s" % (what, closes[0],
-                                                   m.tail()))
-        return closes
-
     def test_unmasked_frame(self):
         m = self.master()
         c = m.ws()
@@ -560,6 +560,49 @@ class LimitTest(WSCase):
         last.send_raw(upgrade_request("127.0.0.1", m.wsport, new_key()))
         with self.assertRaises(Closed):
             last.read_http_response(3)
+
+    def test_limits_are_options(self):
+        """--ws-max-per-ip, --ws-max-connections, --ws-max-message,
+        --ws-handshake-timeout and --ws-idle-timeout, each at a value of
+        its own."""
+        m = self.master(["--ws-max-per-ip", "2", "--ws-max-connections",
+                         "3", "--ws-max-message", "200",
+                         "--ws-handshake-timeout", "1",
+                         "--ws-idle-timeout", "3"])
+        a = [m.ws(source="127.0.0.7") for _ in range(2)]
+        extra = m.ws(source="127.0.0.7", handshake=False)
+        with self.assertRaises(Closed):
+            extra.send_raw(upgrade_request("127.0.0.1", m.wsport,
+                                           new_key()))
+            extra.read_http_response(3)
+        m.d.wait_for_log(r"\[WS\] connection from 127\.0\.0\.7:%d "
+                         r"refused: too many connections from the address" %
+                         extra.local[1], 3)
+        b = m.ws(source="127.0.0.8")
+        fourth = m.ws(source="127.0.0.9", handshake=False)
+        m.d.wait_for_log(r"\[WS\] connection from 127\.0\.0\.9:%d "
+                         r"refused: too many connections$" %
+                         fourth.local[1], 3)
+        self.assertEqual(b.ask(GETSERVERS), [EMPTY_PLAIN], m.tail())
+        # 200 bytes are taken, 201 are not.
+        a[0].send_binary(HDR + b"x" * 196)
+        self.assertIsNone(a[0].recv_frame(0.3), m.tail())
+        self.assertEqual(a[0].ask(GETSERVERS), [EMPTY_PLAIN], m.tail())
+        a[1].send_binary(GETSERVERS + b" " * (201 - len(GETSERVERS)))
+        self.check_closed_with(a[1], CLOSE_TOO_BIG, "201 bytes", m)
+        # Without a data message for 3 s, a connection is closed.
+        t0 = time.monotonic()
+        b.wait_closed(8)
+        self.assertGreaterEqual(time.monotonic() - t0, 1.5, m.tail())
+        for c in a:
+            c.close()
+        # The upgrade has one second.
+        silent = self.raw(m, source="127.0.0.10")
+        t0 = time.monotonic()
+        with self.assertRaises(Closed):
+            silent.read_http_response(5)
+        self.assertLess(time.monotonic() - t0, HANDSHAKE_TIMEOUT - 5,
+                        m.tail())
 
     def test_handshake_deadline_and_slowloris(self):
         """A silent client and one that sends a header byte a second are

@@ -540,6 +540,41 @@ test_values_bad(void **state __unused)
 	assert_err("-u");
 }
 
+/* The WebSocket limits: their defaults, values and bounds. */
+static void
+test_ws_limits(void **state __unused)
+{
+	struct options	 o;
+
+	assert_int_equal(parse(&o, NULL), 0);
+	assert_int_equal(o.ws_max_conns, 16384);
+	assert_int_equal(o.ws_max_per_ip, 64);
+	assert_int_equal(o.ws_handshake_timeout, 10);
+	assert_int_equal(o.ws_idle_timeout, 600);
+	assert_int_equal(o.ws_max_message, 4096);
+	assert_int_equal(parse(&o, "--ws-max-connections", "3",
+	    "--ws-max-per-ip=0", "--ws-handshake-timeout", "1",
+	    "--ws-idle-timeout", "86400", "--ws-max-message", "16384", NULL),
+	    0);
+	assert_int_equal(o.ws_max_conns, 3);
+	assert_int_equal(o.ws_max_per_ip, 0);
+	assert_int_equal(o.ws_handshake_timeout, 1);
+	assert_int_equal(o.ws_idle_timeout, 86400);
+	assert_int_equal(o.ws_max_message, 16384);
+	assert_int_equal(parse(&o, "--ws-max-connections", "0", NULL), -1);
+	assert_err("--ws-max-connections");
+	assert_int_equal(parse(&o, "--ws-max-per-ip", "-1", NULL), -1);
+	assert_err("--ws-max-per-ip");
+	assert_int_equal(parse(&o, "--ws-handshake-timeout", "0", NULL), -1);
+	assert_err("--ws-handshake-timeout");
+	assert_int_equal(parse(&o, "--ws-idle-timeout", "86401", NULL), -1);
+	assert_err("--ws-idle-timeout");
+	assert_int_equal(parse(&o, "--ws-max-message", "63", NULL), -1);
+	assert_err("--ws-max-message");
+	assert_int_equal(parse(&o, "--ws-max-message", "16385", NULL), -1);
+	assert_err("--ws-max-message");
+}
+
 /* The Python master's puppet options, with their defaults. */
 static void
 test_puppet(void **state __unused)
@@ -727,6 +762,7 @@ main(void)
 		cmocka_unit_test(test_proc),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_values_bad),
+		cmocka_unit_test(test_ws_limits),
 		cmocka_unit_test(test_puppet),
 		cmocka_unit_test(test_puppet_bad),
 		cmocka_unit_test(test_check_not_root),
