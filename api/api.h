@@ -35,6 +35,7 @@ struct options;
 #define CONNS_PER_ADDR		64	/* connections from one client */
 #define REQUEST_DEADLINE	10000	/* ms to send a whole request */
 #define QUEUED_MAX		(32 * 1024 * 1024) /* bytes of answers */
+#define QUEUED_PER_GROUP	(QUEUED_MAX / 8)   /* ... of one client */
 
 /* Bytes kept of a server's fields, as netd's reports give them. */
 #define API_PROTOCOLS_MAX	40	/* 4 protocols of 7, commas */
@@ -143,7 +144,7 @@ int	conns_request(struct evhttp_request *, struct conn_ref *);
 int	conns_may_queue(const struct conn_ref *, size_t);
 void	conns_answered(const struct conn_ref *, size_t, const void *);
 int	conns_room(void);
-void	conns_shared_replaced(const void *);
+void	conns_shared_replaced(const void *, size_t);
 
 /* api/keys.c: the keys, kept as digests and compared in constant time. */
 struct api_keys	*keys_new(void);

@@ -9,14 +9,21 @@
  *  - REQUEST_DEADLINE from accept(2), or from the end of the last
  *    answer, until the next request has come whole: evhttp's timeout
  *    is one of inactivity, which a byte every few seconds resets
- *    forever (slowloris);
- *  - at most QUEUED_MAX bytes of answers waiting to be sent in all.  An
- *    answer that all clients share (the whole list, the status page) is
- *    one buffer that each connection references, and costs nothing
- *    more per connection until a newer one replaces it; every other
- *    answer is counted until it is sent, and past the bound the request
- *    is answered 503, so that clients that ask and never read hold no
- *    more than QUEUED_MAX of memory.
+ *    forever (slowloris); and an answer must go out at DRAIN_RATE at
+ *    least, after REQUEST_DEADLINE of grace (a reader of a segment now
+ *    and then);
+ *  - at most QUEUED_MAX bytes of answers waiting to be sent in all, and
+ *    QUEUED_PER_GROUP for one client address.  An answer that all
+ *    clients share (the whole list, the status page) is one buffer that
+ *    each connection references, and costs nothing more per connection;
+ *    once a newer one replaces it, the old one is counted once, until
+ *    the last connection has sent it.  Every other answer is counted
+ *    until it is sent; past either bound, an answer of more than
+ *    SMALL_ANSWER bytes is refused 503, so that clients that ask and
+ *    never read hold no more than QUEUED_MAX of memory and one client
+ *    no more than its share.  Small answers (errors, the confirmations
+ *    of changes already made) always go.  Shared answers are rebuilt
+ *    while the total is under twice QUEUED_MAX.
  *
  * evhttp tells no one of a new connection (evhttp_set_newreqcb() is
  * libevent 2.2's), so the bufferevent that evhttp asks us for is kept
@@ -43,6 +50,14 @@
 #include "util.h"
 
 #define CONNS_MAX	API_FD_MAX
+#define SMALL_ANSWER	4096		/* bytes never refused */
+#define DRAIN_RATE	16		/* bytes a ms an answer must go at */
+
+/* A shared answer replaced while connections still send it. */
+struct retired {
+	size_t		 len;
+	int		 refs;		/* 0: the slot is free */
+};
 
 struct conn {
 	struct evhttp_connection *evcon;	/* NULL: the slot is free */
@@ -56,9 +71,11 @@ struct conn {
 	size_t			 queued;	/* bytes of the last answer */
 	int			 counted;	/* ... in queued_total */
 	const void		*shared;	/* ... or this shared buffer */
+	struct retired		*ret;		/* ... or this replaced one */
 };
 
 static struct conn	 conns[CONNS_MAX];
+static struct retired	 retired[CONNS_MAX];
 static uint32_t		 conns_gen;
 static size_t		 queued_total;
 static struct bufferevent *pending[CONNS_MAX];
@@ -72,6 +89,8 @@ static void	 closed_cb(struct evhttp_connection *, void *);
 static struct conn *conn_register(struct evhttp_connection *,
 		    struct bufferevent *, int);
 static void	 conn_release(struct conn *);
+static void	 conn_sent(struct conn *);
+static void	 conn_kill(struct conn *, int);
 
 void
 conns_init(struct api_http_stats *st)
@@ -176,8 +195,7 @@ conn_register(struct evhttp_connection *evcon, struct bufferevent *bev,
 static void
 conn_release(struct conn *c)
 {
-	if (c->counted)
-		queued_total -= c->queued;
+	conn_sent(c);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -205,9 +223,12 @@ conn_sent(struct conn *c)
 {
 	if (c->counted)
 		queued_total -= c->queued;
+	if (c->ret != NULL && --c->ret->refs == 0)
+		queued_total -= c->ret->len;
 	c->queued = 0;
 	c->counted = 0;
 	c->shared = NULL;
+	c->ret = NULL;
 }
 
 /*
@@ -243,13 +264,26 @@ conns_request(struct evhttp_request *req, struct conn_ref *r)
 
 /*
  * May an answer of len bytes of its own (not shared) be queued for r?
- * Not when the answers queued would pass QUEUED_MAX.
+ * Not a large one when the answers queued would pass QUEUED_MAX, or
+ * when those of r's client address are at their share already.
  */
 int
 conns_may_queue(const struct conn_ref *r, size_t len)
 {
-	if (conn_of(r) == NULL || len == 0 || queued_total + len <= QUEUED_MAX)
+	struct conn	*c = conn_of(r);
+	size_t		 mine = 0;
+	int		 i;
+
+	if (c == NULL || len <= SMALL_ANSWER)
 		return (1);
+	if (queued_total + len <= QUEUED_MAX) {
+		for (i = 0; i < CONNS_MAX; i++)
+			if (conns[i].counted && memcmp(&conns[i].group,
+			    &c->group, sizeof(c->group)) == 0)
+				mine += conns[i].queued;
+		if (mine < QUEUED_PER_GROUP)
+			return (1);
+	}
 	stats->queue_full++;
 	return (0);
 }
@@ -280,30 +314,56 @@ conns_answered(const struct conn_ref *r, size_t len, const void *shared)
 int
 conns_room(void)
 {
-	return (queued_total < QUEUED_MAX);
+	return (queued_total < 2 * (size_t)QUEUED_MAX);
 }
 
 /*
- * A shared buffer is replaced by a newer one: who still sends the old
- * one holds a copy of its own now, and is counted.
+ * A shared buffer of len bytes is replaced by a newer one: while
+ * connections still send the old one, it is counted, once.
  */
 void
-conns_shared_replaced(const void *old)
+conns_shared_replaced(const void *old, size_t len)
 {
-	int	 i;
+	struct retired	*ret = NULL;
+	struct conn	*c;
+	int		 i, k;
 
-	for (i = 0; i < CONNS_MAX; i++)
-		if (conns[i].evcon != NULL && conns[i].shared == old) {
-			conns[i].shared = NULL;
-			conns[i].counted = 1;
-			queued_total += conns[i].queued;
+	for (i = 0; i < CONNS_MAX; i++) {
+		c = &conns[i];
+		if (c->evcon == NULL || c->shared != old)
+			continue;
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+			conn_sent(c);
+			continue;
 		}
+		if (ret == NULL) {
+			for (k = 0; k < CONNS_MAX && retired[k].refs > 0; k++)
+				;
+			if (k == CONNS_MAX)	/* cannot be: one a slot */
+				return;
+			ret = &retired[k];
+			ret->len = len;
+			queued_total += len;
+		}
+		c->shared = NULL;
+		c->ret = ret;
+		ret->refs++;
+	}
+}
+
+static void
+conn_kill(struct conn *c, int s)
+{
+	c->killed = 1;
+	stats->deadline++;
+	(void)shutdown(s, SHUT_RDWR);
 }
 
 /*
- * Once a second: answers that have gone out stop counting, and a
- * connection that has had no whole request for REQUEST_DEADLINE since
- * it came or was last answered is shut down.
+ * Once a second: answers that have gone out stop counting; a connection
+ * that has had no whole request for REQUEST_DEADLINE since it came or
+ * its last answer went out, or whose answer goes out too slowly, is shut
+ * down.
  */
 static void
 sweep_cb(int fd __unused, short ev __unused, void *arg __unused)
@@ -314,17 +374,20 @@ sweep_cb(int fd __unused, short ev __unused, void *arg __unused)
 
 	for (i = 0; i < CONNS_MAX; i++) {
 		c = &conns[i];
-		if (c->evcon == NULL || c->busy)
+		if (c->evcon == NULL || c->busy || c->killed)
 			continue;
 		if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0) {
-			c->since = now;
+			/* Sent too slowly: REQUEST_DEADLINE, then DRAIN_RATE. */
+			if (now - c->since >= REQUEST_DEADLINE +
+			    (int64_t)(c->queued / DRAIN_RATE))
+				conn_kill(c, i);
 			continue;
 		}
-		conn_sent(c);
-		if (!c->killed && now - c->since >= REQUEST_DEADLINE) {
-			c->killed = 1;
-			stats->deadline++;
-			(void)shutdown(i, SHUT_RDWR);
+		if (c->queued > 0) {	/* gone out since the last pass */
+			conn_sent(c);
+			c->since = now;
 		}
+		if (now - c->since >= REQUEST_DEADLINE)
+			conn_kill(c, i);
 	}
 }

@@ -613,8 +613,8 @@ reply(struct hctx *c, int code, const char *type, struct evbuffer *body)
 				    evbuffer_get_length(body) : 0;
 	char			 clen[24];
 
-	if (c->shared == NULL && !c->forced &&
-	    !conns_may_queue(&c->conn, len)) {
+	if (c->shared == NULL && !c->forced && !conns_may_queue(&c->conn,
+	    c->method == M_HEAD ? 0 : len)) {
 		c->forced = 1;
 		evhttp_clear_headers(h);
 		evhttp_add_header(h, "Retry-After", "1");
@@ -754,7 +754,8 @@ shared_get(struct hctx *c, struct shared *s)
 		if ((b = evbuffer_new()) == NULL || s->render(b, now) == -1)
 			fatalx("out of memory");
 		if (s->buf != NULL) {
-			conns_shared_replaced(s->buf);
+			conns_shared_replaced(s->buf,
+			    evbuffer_get_length(s->buf));
 			evbuffer_free(s->buf);
 		}
 		s->buf = b;
@@ -1063,7 +1064,7 @@ static int
 heartbeat_unusable(const struct ipc_addr *a, const struct ipc_addr *peer)
 {
 	static const u_char	 zero[16];
-	const u_char		*v4 = addr_v4(a);
+	const u_char		*v4 = addr_v4(a, 1);
 
 	if (a->port == 0)
 		return (1);
@@ -1072,14 +1073,14 @@ heartbeat_unusable(const struct ipc_addr *a, const struct ipc_addr *peer)
 			return (1);
 	} else if (memcmp(a->addr, zero, 16) == 0 || a->addr[0] == 0xff)
 		return (1);
-	return (addr_scope(a) > addr_scope(peer));
+	return (addr_scope(a, 1) > addr_scope(peer, 0));
 }
 
 /* Are a and b the same host (their ports aside)? */
 static int
 same_host(const struct ipc_addr *a, const struct ipc_addr *b)
 {
-	const u_char	*a4 = addr_v4(a), *b4 = addr_v4(b);
+	const u_char	*a4 = addr_v4(a, 0), *b4 = addr_v4(b, 0);
 
 	if (a4 != NULL || b4 != NULL)
 		return (a4 != NULL && b4 != NULL && memcmp(a4, b4, 4) == 0);

@@ -106,34 +106,45 @@ addr_to_sa(const struct ipc_addr *a, struct sockaddr_storage *ss)
 }
 
 /*
- * The IPv4 address in a, if it is one: IPv4, IPv4-mapped IPv6, or the
- * NAT64 well-known prefix 64:ff9b::/96.  NULL otherwise.
+ * The IPv4 address in a, if it is one: IPv4 or IPv4-mapped IPv6; with
+ * translated, also the IPv4 address that a translator or tunnel reaches
+ * through an IPv6 address: NAT64 (64:ff9b::/96, and the local-use
+ * 64:ff9b:1::/48 used as a /96) and 6to4 (2002::/16).  NULL otherwise.
  */
 const u_char *
-addr_v4(const struct ipc_addr *a)
+addr_v4(const struct ipc_addr *a, int translated)
 {
 	static const u_char	 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 				    0xff, 0xff };
 	static const u_char	 nat64[12] = { 0, 0x64, 0xff, 0x9b };
+	static const u_char	 nat64l[6] = { 0, 0x64, 0xff, 0x9b, 0, 1 };
 
 	if (a->family == AF_INET)
 		return (a->addr);
-	if (memcmp(a->addr, mapped, 12) == 0 ||
-	    memcmp(a->addr, nat64, 12) == 0)
+	if (memcmp(a->addr, mapped, 12) == 0)
 		return (a->addr + 12);
+	if (!translated)
+		return (NULL);
+	if (memcmp(a->addr, nat64, 12) == 0 ||
+	    memcmp(a->addr, nat64l, 6) == 0)
+		return (a->addr + 12);
+	if (a->addr[0] == 0x20 && a->addr[1] == 0x02)
+		return (a->addr + 2);
 	return (NULL);
 }
 
 /*
  * 2 for the loopback, 1 for an address of a private network (RFC 1918,
- * shared 100.64/10, link-local; IPv6 unique-local and link-local), 0 for
- * any other.
+ * shared 100.64/10, link-local, 192.0.0/24, benchmarking 198.18/15; IPv6
+ * unique-local, link-local and site-local), 0 for any other.  With
+ * translated, an IPv6 address counts as the IPv4 address it reaches
+ * (addr_v4()): for an address to be sent to, not for a peer's.
  */
 int
-addr_scope(const struct ipc_addr *a)
+addr_scope(const struct ipc_addr *a, int translated)
 {
 	static const u_char	 zero[16];
-	const u_char		*v4 = addr_v4(a);
+	const u_char		*v4 = addr_v4(a, translated);
 
 	if (v4 != NULL) {
 		if (v4[0] == 127)
@@ -141,12 +152,14 @@ addr_scope(const struct ipc_addr *a)
 		return (v4[0] == 10 || (v4[0] == 172 && (v4[1] & 0xf0) == 16) ||
 		    (v4[0] == 192 && v4[1] == 168) ||
 		    (v4[0] == 100 && (v4[1] & 0xc0) == 64) ||
-		    (v4[0] == 169 && v4[1] == 254));
+		    (v4[0] == 169 && v4[1] == 254) ||
+		    (v4[0] == 192 && v4[1] == 0 && v4[2] == 0) ||
+		    (v4[0] == 198 && (v4[1] & 0xfe) == 18));
 	}
 	if (memcmp(a->addr, zero, 15) == 0 && a->addr[15] == 1)
 		return (2);
 	return ((a->addr[0] & 0xfe) == 0xfc ||
-	    (a->addr[0] == 0xfe && (a->addr[1] & 0xc0) == 0x80));
+	    (a->addr[0] == 0xfe && (a->addr[1] & 0x80) == 0x80));
 }
 
 /*

@@ -24,8 +24,8 @@ const char	*addr_host(const struct ipc_addr *, char *, size_t);
 int		 addr_from_sa(struct ipc_addr *, const struct sockaddr *);
 socklen_t	 addr_to_sa(const struct ipc_addr *, struct sockaddr_storage *);
 int		 addr_parse(const char *, struct ipc_addr *);
-const u_char	*addr_v4(const struct ipc_addr *);
-int		 addr_scope(const struct ipc_addr *);
+const u_char	*addr_v4(const struct ipc_addr *, int);
+int		 addr_scope(const struct ipc_addr *, int);
 const char	*family_name(int);
 void		 privdrop(const struct passwd *, const char *);
 void		 proc_start(const char *, int, int, const char *,

@@ -12,12 +12,14 @@ import json
 import os
 import random
 import socket
+import struct
 import subprocess
 import time
 
 import harness
 from harness import wait_until
 from test_api import APITest, KEY, WAIT
+from test_ws_limits import build_clockshift
 
 ROOT = os.path.dirname(os.path.dirname(harness.HERE))
 LOADGEN = os.path.join(ROOT, "build", "bench", "loadgen")
@@ -245,20 +247,27 @@ class QueueTest(APITest):
         return p
 
     def test_answers_never_read_are_bounded(self):
-        """Filtered lists asked for by clients that never read: past
-        QUEUED_MAX bytes queued the API answers 503 and its memory stays
-        within the bound; the whole list, one buffer that every client
-        shares, is still served; all is well again once they go.  The
-        lists are of NSERVERS servers with long fields, so that each
-        answer is more than the kernel takes into a socket's buffer (4 MiB
-        at most by Linux's default tcp_wmem) and stays with the API."""
-        env = None
+        """Filtered lists asked for by clients that never read: one
+        client address gets its share (QUEUED_PER_GROUP), all together
+        QUEUED_MAX, then large answers are refused 503 while small ones,
+        and the whole list that every client shares, still go; the API's
+        memory stays within the bound; an answer that goes out too slowly
+        is cut (the clock moved on by clockshift.c); all is well again
+        once they go.  The lists are of NSERVERS servers with long
+        fields, so that each answer is more than the kernel takes into a
+        socket's buffer (4 MiB at most by Linux's default tcp_wmem) and
+        stays with the API."""
+        d, lib = build_clockshift(self)
+        shift_path = os.path.join(d, "shift")
+        with open(shift_path, "wb") as f:
+            f.write(struct.pack("=q", 0))
+        env = {"LD_PRELOAD": lib, "CLOCKSHIFT_FILE": shift_path}
         if harness.sanitize():
             # ASan's quarantine would hold every buffer freed, as RSS.
             base = harness.daemon_env(not harness.IS_ROOT).get(
                 "ASAN_OPTIONS", "")
-            env = {"ASAN_OPTIONS": ":".join(
-                o for o in base.split(":") + ["quarantine_size_mb=0"] if o)}
+            env["ASAN_OPTIONS"] = ":".join(
+                o for o in base.split(":") + ["quarantine_size_mb=0"] if o)
         m = self.api(args=["-n", str(NSERVERS + 100), "--answer-budget",
                            "0", "--challenge-burst", "0"], verbose=0,
                      env=env)
@@ -270,47 +279,65 @@ class QueueTest(APITest):
         size = len(self.request(m, "GET", path)[2])
         pid = m.api_pid()
         rss0 = rss_kb(pid)
-        # Four times the bound asked for, a third of them whole lists.
-        n = 6 * (QUEUED_MAX // size) + 3
         flood = []
         self.addCleanup(lambda: [s.close() for s in flood])
-        codes = {path: [], "/api/servers": []}
-        for i in range(n):
-            p = path if i % 3 else "/api/servers"
-            s = raw(m, "127.0.1.10", rcvbuf=2048)
+
+        def ask(source, p):
+            s = raw(m, source, rcvbuf=2048)
             s.sendall(get(p))
             flood.append(s)
             head = b""
             while len(head) < 12:
                 d = s.recv(12 - len(head))
-                self.assertTrue(d, "flood connection %d closed" % i)
+                self.assertTrue(d, "%s: closed" % source)
                 head += d
-            codes[p].append(int(head.split()[1]))
-        grew = rss_kb(pid) - rss0
-        n200 = codes[path].count(200)
-        n503 = codes[path].count(503)
-        print("\n  %d unread answers of %d bytes: %d sent, %d refused, "
-              "API RSS %+d KiB" % (len(codes[path]), size, n200, n503,
-                                   grew))
-        self.assertEqual(n200 + n503, len(codes[path]), codes)
-        self.assertGreater(n503, 0, m.tail())
+            return int(head.split()[1])
+
+        # One client: its share, then no more.
+        self.assertEqual(ask("127.0.1.10", path), 200, m.tail())
+        self.assertEqual(ask("127.0.1.10", path), 503, m.tail())
+        # Every other client its own, until all are at the bound.
+        codes = [ask("127.0.1.%d" % (11 + i), path)
+                 for i in range(2 * (QUEUED_MAX // size) + 2)]
+        n200 = 1 + codes.count(200)
+        print("\n  %d unread answers of %d bytes from %d clients: %d "
+              "sent, %d refused" % (len(codes) + 2, size, len(codes) + 1,
+                                    n200, codes.count(503) + 1))
+        self.assertIn(503, codes, m.tail())
         self.assertLessEqual(n200, QUEUED_MAX // size + 1, codes)
-        self.assertEqual(set(codes["/api/servers"]), {200}, codes)
-        # The bound, the shared list, one answer built and refused, and
-        # the allocator's own (ASan's red zones in the sanitizer build).
-        self.assertLess(grew * 1024, QUEUED_MAX + 5 * size, m.tail())
-        self.assertGreaterEqual(
-            metric(self, m, "tremmasterd_api_queue_full_total"), n503)
+        self.assertEqual(codes[:n200 - 1], [200] * (n200 - 1), codes)
+        # The shared list, and small answers, still go to anyone.
+        for i in range(3):
+            self.assertEqual(ask("127.0.1.10", "/api/servers"), 200)
+        st, h, data = self.request(m, "GET", "/api/info")
+        self.assertEqual(st, 200)
         st, h, data = self.request(m, "GET", path)
         self.assertEqual(st, 503)
         self.assertEqual(h["retry-after"], "1")
         self.assertEqual(json.loads(data)["error"], "Service Unavailable")
-        for s in flood:
-            s.close()
-        del flood[:]
+        grew = rss_kb(pid) - rss0
+        print("  API RSS %+d KiB" % grew)
+        # The bound, the shared list, one answer built and refused, and
+        # the allocator's own (ASan's red zones in the sanitizer build).
+        self.assertLess(grew * 1024, QUEUED_MAX + 5 * size, m.tail())
+        self.assertGreaterEqual(
+            metric(self, m, "tremmasterd_api_queue_full_total"),
+            codes.count(503) + 2)
+        # Answers that go out slower than 16 KiB a second are cut: ten
+        # minutes on, every unread one is.
+        cut0 = metric(self, m, "tremmasterd_api_request_deadline_total")
+        with open(shift_path, "r+b") as f:
+            f.write(struct.pack("=q", 600))
+        ok = wait_until(lambda: metric(
+            self, m, "tremmasterd_api_request_deadline_total") >=
+            cut0 + n200, 3 * WAIT)
+        self.assertTrue(ok, m.tail())
         ok = wait_until(lambda: self.request(m, "GET", path)[0] == 200,
                         WAIT)
         self.assertTrue(ok, m.tail())
+        for s in flood:
+            s.close()
+        del flood[:]
         self.assertTrue(m.alive(), m.tail())
 
 

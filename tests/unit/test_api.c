@@ -352,9 +352,14 @@ test_addr_scope(void **state __unused)
 		{ "169.254.1.1:1", 1 }, { "169.253.1.1:1", 0 },
 		{ "[::ffff:10.1.2.3]:1", 1 }, { "[64:ff9b::c0a8:101]:1", 1 },
 		{ "[fc00::1]:1", 1 }, { "[fd12:3456::1]:1", 1 },
-		{ "[fe80::1]:1", 1 }, { "[febf::1]:1", 1 }, { "[fec0::1]:1", 0 },
+		{ "[fe80::1]:1", 1 }, { "[febf::1]:1", 1 },
 		{ "192.0.2.10:1", 0 }, { "8.8.8.8:1", 0 },
 		{ "[2001:db8::10]:1", 0 }, { "[::2]:1", 0 },
+		{ "192.0.0.8:1", 1 }, { "198.18.0.1:1", 1 },
+		{ "198.19.255.1:1", 1 }, { "198.20.0.1:1", 0 },
+		{ "[fec0::1]:1", 1 }, { "[feff::1]:1", 1 },
+		{ "[64:ff9b:1::a00:1]:1", 1 }, { "[2002:a00:1::1]:1", 1 },
+		{ "[2002:7f00:1::1]:1", 2 }, { "[2002:c000:20a::1]:1", 0 },
 	};
 	struct ipc_addr	 a;
 	size_t		 i;
@@ -362,10 +367,15 @@ test_addr_scope(void **state __unused)
 	for (i = 0; i < nitems(t); i++) {
 		memset(&a, 0, sizeof(a));
 		assert_int_equal(addr_parse(t[i].addr, &a), 0);
-		if (addr_scope(&a) != t[i].scope)
+		if (addr_scope(&a, 1) != t[i].scope)
 			fail_msg("%s: scope %d, not %d", t[i].addr,
-			    addr_scope(&a), t[i].scope);
+			    addr_scope(&a, 1), t[i].scope);
 	}
+	/* A peer's address is its own: no translation. */
+	assert_int_equal(addr_parse("[64:ff9b::a00:1]:1", &a), 0);
+	assert_int_equal(addr_scope(&a, 0), 0);
+	assert_int_equal(addr_parse("[::ffff:10.0.0.1]:1", &a), 0);
+	assert_int_equal(addr_scope(&a, 0), 1);
 }
 
 static void
