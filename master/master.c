@@ -108,6 +108,9 @@ static int	create_db_files(void);
 static void	db_file_range(size_t *, size_t *);
 static void	ports_str(const uint16_t *, int, char *, size_t);
 static u_char	*read_file(const char *, const char *, size_t *);
+static u_char	*read_file_err(const char *, const char *, size_t *, char *,
+		    size_t);
+static void	 main_reload_tls(void);
 static void	main_send_chunks(uint32_t, const u_char *, size_t);
 static int	main_puppet(char *, size_t);
 static int	main_api_keys(char *, size_t, char *, size_t);
@@ -494,6 +497,19 @@ main_create_db(const struct passwd *pw)
 static u_char *
 read_file(const char *opt, const char *path, size_t *len)
 {
+	u_char	*buf;
+	char	 why[PATH_MAX + 128];
+
+	if ((buf = read_file_err(opt, path, len, why, sizeof(why))) == NULL)
+		errx(1, "%s", why);
+	return (buf);
+}
+
+/* The same, or NULL with the reason in err: for a reload, not fatal. */
+static u_char *
+read_file_err(const char *opt, const char *path, size_t *len, char *err,
+    size_t errlen)
+{
 	struct stat	 st;
 	u_char		*buf;
 	ssize_t		 n;
@@ -502,22 +518,71 @@ read_file(const char *opt, const char *path, size_t *len)
 	/* Links are followed: certbot's live/ directory is made of them. */
 	if ((fd = datafile_open(path, 1)) == -1) {
 		if (errno == ENOENT)
-			err(1, "%s: %s", opt, path);
-		errx(1, "%s: cannot use %s", opt, path);
+			(void)seterr(err, errlen, "%s: %s: %s", opt, path,
+			    strerror(errno));
+		else
+			(void)seterr(err, errlen, "%s: cannot use %s", opt,
+			    path);
+		return (NULL);
 	}
-	if (fstat(fd, &st) == -1)
-		err(1, "%s: %s", opt, path);
-	if (st.st_size <= 0 ||
-	    st.st_size > TLS_FILE_MAX)
-		errx(1, "%s: %s: not a regular file of 1 to %d bytes", opt,
-		    path, TLS_FILE_MAX);
+	if (fstat(fd, &st) == -1 || st.st_size <= 0 ||
+	    st.st_size > TLS_FILE_MAX) {
+		(void)seterr(err, errlen, "%s: %s: not a regular file of 1 to "
+		    "%d bytes", opt, path, TLS_FILE_MAX);
+		(void)close(fd);
+		return (NULL);
+	}
 	if ((buf = malloc(st.st_size)) == NULL)
-		err(1, NULL);
-	if ((n = read(fd, buf, st.st_size)) != st.st_size)
-		errx(1, "%s: %s: short read", opt, path);
+		fatal(NULL);
+	if ((n = read(fd, buf, st.st_size)) != st.st_size) {
+		(void)seterr(err, errlen, "%s: %s: short read", opt, path);
+		(void)close(fd);
+		freezero(buf, st.st_size);
+		return (NULL);
+	}
 	(void)close(fd);
 	*len = st.st_size;
 	return (buf);
+}
+
+/*
+ * SIGHUP: the -k/-K key pair again, for the wss:// connections to come
+ * (a certificate renewed in place); one that cannot be used is logged and
+ * the pair in use kept.
+ */
+static void
+main_reload_tls(void)
+{
+	u_char		*key = NULL, *cert = NULL;
+	size_t		 klen = 0, clen = 0;
+	struct tls	*t;
+	char		 why[PATH_MAX + 128];
+
+	if (shutting_down || opts.ws_ssl_key == NULL || !opts.use_ws ||
+	    opts.nws_ports == 0)
+		return;
+	if ((key = read_file_err("-k", opts.ws_ssl_key, &klen, why,
+	    sizeof(why))) != NULL && (cert = read_file_err("-K",
+	    opts.ws_ssl_cert, &clen, why, sizeof(why))) != NULL) {
+		if ((t = ws_tls_server(cert, clen, key, klen, why,
+		    sizeof(why))) != NULL) {
+			tls_free(t);
+			main_send_chunks(IMSG_TLS_CERT, cert, clen);
+			main_send_chunks(IMSG_TLS_KEY, key, klen);
+			if (ipcev_compose(&netd.iev, IMSG_TLS_END, 0, -1, NULL,
+			    0) == -1)
+				fatal("compose tls");
+			log_info("reloaded the wss:// key pair (-k %s, -K %s)",
+			    opts.ws_ssl_key, opts.ws_ssl_cert);
+		} else
+			log_warnx("-k/-K: %s: keeping the key pair in use",
+			    why);
+	} else
+		log_warnx("%s: keeping the wss:// key pair in use", why);
+	if (key != NULL)
+		freezero(key, klen);
+	if (cert != NULL)
+		freezero(cert, clen);
 }
 
 /* A key or chain in TLS_CHUNK pieces. */
@@ -960,6 +1025,7 @@ main_admin(const struct ipc_plugin_admin *a)
 		    sizeof(ans.message));
 	else if (a->cmd == ADMIN_RELOAD) {
 		log_info("plugin %s: reloading data files", name);
+		main_reload_tls();
 		if (main_reload(DF_ALL) == 0)
 			ans.ok = 1;
 		else
@@ -1078,6 +1144,7 @@ main_sig_handler(int sig, short event __unused, void *arg __unused)
 	case SIGHUP:
 		log_info("received SIGHUP, reloading data files");
 		main_reload(DF_ALL);
+		main_reload_tls();
 		break;
 	case SIGCHLD:
 		for (;;) {

@@ -583,7 +583,8 @@ netd_dispatch_main(int fd __unused, short event, void *arg __unused)
 		case IMSG_TLS_KEY:
 			ipc_check(&msg, iev->name, &chunk, sizeof(chunk), 0);
 			explicit_bzero(msg.data, msg.datalen);
-			if (started || have_tls || chunk.len == 0 ||
+			/* After start-up: a new pair, on SIGHUP. */
+			if ((started && !have_tls) || chunk.len == 0 ||
 			    chunk.len > TLS_CHUNK)
 				fatalx("bad TLS key pair from the parent");
 			if (msg.hdr.type == IMSG_TLS_CERT)
@@ -596,7 +597,7 @@ netd_dispatch_main(int fd __unused, short event, void *arg __unused)
 			break;
 		case IMSG_TLS_END:
 			ipc_check(&msg, iev->name, NULL, 0, 0);
-			if (started || have_tls || tls_cert == NULL ||
+			if ((started && !have_tls) || tls_cert == NULL ||
 			    tls_key == NULL)
 				fatalx("bad TLS key pair from the parent");
 			ws_tls_init(tls_cert, tls_cert_len, tls_key,
@@ -604,6 +605,7 @@ netd_dispatch_main(int fd __unused, short event, void *arg __unused)
 			freezero(tls_cert, tls_cert_len);
 			freezero(tls_key, tls_key_len);
 			tls_cert = tls_key = NULL;
+			tls_cert_len = tls_key_len = 0;
 			have_tls = 1;
 			break;
 		case IMSG_PLUGIN:

@@ -89,6 +89,7 @@ struct ws_conn {
 	int			 close_after_out;
 	wslay_event_context_ptr	 ctx;
 	struct tls		*tls;		/* wss:// */
+	struct ws_tls		*srv;		/* ... its server context */
 	short			 tls_want;	/* what TLS waits for */
 	int64_t			 idle_at;	/* idle deadline, ms */
 	int64_t			 stall_at;	/* full queue deadline, ms */
@@ -140,7 +141,19 @@ static uint64_t			 naccepted;	/* past the limits, since start */
 static uint32_t			 next_id = 1;
 static struct event		 ev_resume;
 static int			 accept_paused;
-static struct tls		*tls_srv;	/* set for wss:// */
+/*
+ * The libtls server contexts of wss://: the one new connections get, and
+ * those a SIGHUP replaced, kept until their last connection is gone (a
+ * connection's TLS refers to its server context, the SNI callback for
+ * one).
+ */
+struct ws_tls {
+	struct tls		*ctx;
+	size_t			 conns;
+	LIST_ENTRY(ws_tls)	 entry;
+};
+static struct ws_tls		*tls_srv;	/* set for wss:// */
+static LIST_HEAD(, ws_tls)	 tls_old = LIST_HEAD_INITIALIZER(tls_old);
 
 static const struct wslay_event_callbacks ws_callbacks = {
 	ws_recv_cb, ws_send_cb, NULL, NULL, NULL, NULL, ws_msg_cb
@@ -210,17 +223,53 @@ ws_tls_server(const u_char *cert, size_t certlen, const u_char *key,
 	return (ctx);
 }
 
-/* Serve wss:// on every WebSocket port. */
+/*
+ * Serve wss:// on every WebSocket port; again with a new key pair after a
+ * SIGHUP, for the connections that come from then on.  A pair netd cannot
+ * use then (the parent checked it) leaves the one in use.
+ */
 void
 ws_tls_init(const u_char *cert, size_t certlen, const u_char *key,
     size_t keylen)
 {
-	char	 err[256];
+	struct ws_tls	*t;
+	struct tls	*ctx;
+	char		 err[256];
 
-	if ((tls_srv = ws_tls_server(cert, certlen, key, keylen, err,
-	    sizeof(err))) == NULL)
-		fatalx("[WS] TLS: %s", err);
-	log_info("[WS] TLS enabled: wss:// on the WebSocket ports");
+	if ((ctx = ws_tls_server(cert, certlen, key, keylen, err,
+	    sizeof(err))) == NULL) {
+		if (tls_srv == NULL)
+			fatalx("[WS] TLS: %s", err);
+		log_warnx("[WS] TLS: new key pair: %s: the one in use is kept",
+		    err);
+		return;
+	}
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		fatal(NULL);
+	t->ctx = ctx;
+	if (tls_srv == NULL) {
+		tls_srv = t;
+		log_info("[WS] TLS enabled: wss:// on the WebSocket ports");
+		return;
+	}
+	if (tls_srv->conns == 0) {
+		tls_free(tls_srv->ctx);
+		free(tls_srv);
+	} else
+		LIST_INSERT_HEAD(&tls_old, tls_srv, entry);
+	tls_srv = t;
+	log_info("[WS] TLS: new key pair for new connections");
+}
+
+/* A connection of t is gone: a replaced context goes with its last. */
+static void
+ws_tls_put(struct ws_tls *t)
+{
+	if (--t->conns > 0 || t == tls_srv)
+		return;
+	LIST_REMOVE(t, entry);
+	tls_free(t->ctx);
+	free(t);
 }
 
 /* Read from the peer, through TLS for wss://; EAGAIN when not ready. */
@@ -360,8 +409,13 @@ ws_adopt(int fd, const struct ipc_addr *peer, struct netsock *ns)
 	/* Answers are small and wanted at once: no Nagle. */
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == -1)
 		log_debug("[WS] TCP_NODELAY: %s", strerror(errno));
-	if (tls_srv != NULL && tls_accept_socket(tls_srv, &c->tls, fd) == -1)
-		fatalx("[WS] tls_accept_socket: %s", tls_error(tls_srv));
+	if (tls_srv != NULL) {
+		if (tls_accept_socket(tls_srv->ctx, &c->tls, fd) == -1)
+			fatalx("[WS] tls_accept_socket: %s",
+			    tls_error(tls_srv->ctx));
+		c->srv = tls_srv;
+		tls_srv->conns++;
+	}
 	c->ls = ns;
 	c->state = WS_HANDSHAKE;
 	do {
@@ -477,6 +531,7 @@ ws_close(struct ws_conn *c, const char *why)
 	if (c->tls != NULL) {
 		(void)tls_close(c->tls);
 		tls_free(c->tls);
+		ws_tls_put(c->srv);
 	} else
 		ws_drain(c->fd);
 	(void)close(c->fd);

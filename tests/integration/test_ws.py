@@ -12,7 +12,9 @@ import base64
 import os
 import re
 import shutil
+import signal
 import socket
+import ssl
 import struct
 import subprocess
 import tempfile
@@ -818,6 +820,63 @@ class WSSTest(WSCase):
         self.assertNotIn(b"101", got)
         self.assertEqual(m.ws().ask(GETSERVERS),
                          [one_plain(("127.0.0.5", port))], m.tail())
+
+    def test_sighup_reloads_the_key_pair(self):
+        """A certificate renewed in place: SIGHUP gives new connections
+        the new one, connections made before keep theirs; a pair that
+        does not match, or a missing file, is logged and the pair in use
+        kept."""
+        k1, c1, _ = make_cert(self)
+        k2, c2, _ = make_cert(self)
+        d = tempfile.mkdtemp(prefix="tremmasterd-renew-")
+        self.addCleanup(shutil.rmtree, d, True)
+        key, cert = os.path.join(d, "privkey.pem"), os.path.join(
+            d, "fullchain.pem")
+        shutil.copy(k1, key)
+        shutil.copy(c1, cert)
+        der = {}
+        for name, path in (("one", c1), ("two", c2)):
+            with open(path) as f:
+                der[name] = ssl.PEM_cert_to_DER_cert(f.read())
+
+        def served():
+            c = m.ws()
+            return [n for n, v in der.items()
+                    if v == c.sock.getpeercert(binary_form=True)]
+
+        m = self.master(tls=(key, cert))
+        m.d.wait_for_log(r"\[WS\] listening on IPv4 port %d \(wss\)$" %
+                         m.wsport)
+        old = m.ws()
+        self.assertEqual(served(), ["one"])
+        # The new certificate with the old key: refused, the pair kept.
+        shutil.copy(c2, cert)
+        m.d.signal(signal.SIGHUP)
+        m.d.wait_for_log(r"master: -k/-K: .*: keeping the key pair in use$",
+                         5)
+        self.assertEqual(served(), ["one"], m.tail())
+        # Both renewed: new connections get the new one.
+        shutil.copy(k2, key)
+        m.d.signal(signal.SIGHUP)
+        m.d.wait_for_log(r"master: reloaded the wss:// key pair", 5)
+        m.d.wait_for_log(r"netd: \[WS\] TLS: new key pair for new "
+                         r"connections$", 5)
+        self.assertEqual(served(), ["two"], m.tail())
+        # The one made before keeps its own, and works.
+        self.assertEqual(old.sock.getpeercert(binary_form=True), der["one"])
+        self.assertEqual(old.ask(GETSERVERS), [EMPTY_PLAIN], m.tail())
+        old.close()
+        # A missing file: logged, the pair in use kept; twice over, so
+        # that the context replaced first has gone with its connection.
+        os.unlink(key)
+        for n in (1, 2):
+            m.d.signal(signal.SIGHUP)
+            m.d.wait_for_log(r"master: -k: %s: No such file or directory: "
+                             r"keeping the wss:// key pair in use$" %
+                             re.escape(key), 5, count=n)
+        self.assertEqual(served(), ["two"], m.tail())
+        self.assertEqual(m.d.count("terminated by signal"), 0, m.tail())
+        self.assertTrue(m.alive(), m.tail())
 
     def test_key_and_cert_go_together(self):
         key, cert, _ = make_cert(self)
