@@ -51,6 +51,7 @@ enum ipc_type {
 	IMSG_SERVER,		/* parent <-> netd: a saved server address */
 	IMSG_SERVERS_END,	/* parent <-> netd: end of the server list */
 	IMSG_STARTUP,		/* parent -> netd, logd: configuration done */
+	IMSG_STATUS,		/* parent -> netd, logd: log a status line */
 	IMSG_SHUTDOWN,		/* parent -> netd, logd: finish and exit */
 	IMSG_HELLO,		/* netd <-> logd: first message on the link */
 	IMSG_STAT_CLIENT,	/* netd -> logd: a client record (getmotd) */

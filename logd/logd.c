@@ -80,6 +80,7 @@ logd_main(const struct options *o)
 	evtimer_set(&ev_commit, logd_commit_timer, NULL);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	signal_set(&ev_sigterm, SIGTERM, logd_sig_handler, NULL);
 	signal_add(&ev_sigterm, NULL);
@@ -400,6 +401,14 @@ logd_dispatch_main(int fd __unused, short event, void *arg __unused)
 			    logd_dispatch_netd, NULL);
 			iev_netd.peer_pid = link.peer_pid;
 			ipcev_add(&iev_netd);
+			break;
+		case IMSG_STATUS:
+			ipc_check(&msg, iev->name, NULL, 0, 0);
+			log_info("status: database %s, %llu client and %llu "
+			    "game records received, %llu stored, %llu refused, "
+			    "%llu dropped (full)", db != NULL ? db->name :
+			    "not open", nclients, ngames, ncommitted, nrefused,
+			    ndropped);
 			break;
 		case IMSG_STARTUP:
 			ipc_check(&msg, iev->name, NULL, 0, 0);

@@ -65,6 +65,8 @@ static struct serverlist	 saved;		/* from serverlist.txt */
 static struct serverlist	 incoming;	/* from netd */
 static struct listener_head	 listeners;
 static struct event		 ev_sigterm, ev_sigint, ev_sighup, ev_sigchld;
+static struct event		 ev_sigusr1;
+static time_t			 started_at;
 static struct event		 ev_grace, ev_watch;
 static char			 watch_stamp[DF_STAMP_LEN];
 static char			 datadir[PATH_MAX];
@@ -111,6 +113,7 @@ static u_char	*read_file(const char *, const char *, size_t *);
 static u_char	*read_file_err(const char *, const char *, size_t *, char *,
 		    size_t);
 static void	 main_reload_tls(void);
+static void	 main_status(void);
 static void	main_send_chunks(uint32_t, const u_char *, size_t);
 static int	main_puppet(char *, size_t);
 static int	main_api_keys(char *, size_t, char *, size_t);
@@ -546,6 +549,43 @@ read_file_err(const char *opt, const char *path, size_t *len, char *err,
 }
 
 /*
+ * SIGUSR1: a status line of the parent's, and one each from netd and
+ * logd, which they log themselves.
+ */
+static void
+main_status(void)
+{
+	char		 line[PATH_MAX + 1024], one[128];
+	const char	*name;
+	pid_t		 pid;
+	uint32_t	 i;
+
+	(void)snprintf(line, sizeof(line), "status: up %lld s, data "
+	    "directory %s, %zu featured servers, %zu ignore entries, motd of "
+	    "%zu bytes; plugins:", (long long)(time(NULL) - started_at),
+	    datadir, featured_count(&files), files.nignore,
+	    strlen(files.motd));
+	for (i = 0; (name = plugins_name(i)) != NULL; i++) {
+		pid = plugins_pid(i);
+		if (pid != 0)
+			(void)snprintf(one, sizeof(one), "%s %s (pid %ld)",
+			    i > 0 ? "," : "", name, (long)pid);
+		else
+			(void)snprintf(one, sizeof(one), "%s %s (ended)",
+			    i > 0 ? "," : "", name);
+		(void)strlcat(line, one, sizeof(line));
+	}
+	if (i == 0)
+		(void)strlcat(line, " none", sizeof(line));
+	log_info("%s", line);
+	if (shutting_down)
+		return;
+	if (ipcev_compose(&netd.iev, IMSG_STATUS, 0, -1, NULL, 0) == -1 ||
+	    ipcev_compose(&logd.iev, IMSG_STATUS, 0, -1, NULL, 0) == -1)
+		fatal("compose status");
+}
+
+/*
  * SIGHUP: the -k/-K key pair again, for the wss:// connections to come
  * (a certificate renewed in place); one that cannot be used is logged and
  * the pair in use kept.
@@ -796,6 +836,8 @@ main(int argc, char *argv[])
 	signal_set(&ev_sigterm, SIGTERM, main_sig_handler, NULL);
 	signal_set(&ev_sigint, SIGINT, main_sig_handler, NULL);
 	signal_set(&ev_sighup, SIGHUP, main_sig_handler, NULL);
+	signal_set(&ev_sigusr1, SIGUSR1, main_sig_handler, NULL);
+	signal_add(&ev_sigusr1, NULL);
 	signal_set(&ev_sigchld, SIGCHLD, main_sig_handler, NULL);
 	signal_add(&ev_sigterm, NULL);
 	signal_add(&ev_sigint, NULL);
@@ -862,6 +904,7 @@ main(int argc, char *argv[])
 	ports_str(opts.ports, opts.nports, rports, sizeof(rports));
 	ports_str(opts.ws_ports, opts.use_ws ? opts.nws_ports : 0, wports,
 	    sizeof(wports));
+	started_at = time(NULL);
 	log_info("tremmasterd %s started: data directory %s, request ports "
 	    "%s, challenge port %u, WebSocket ports %s%s", VERSION, datadir,
 	    rports, opts.challenge_port, wports, opts.use_ws &&
@@ -1140,6 +1183,9 @@ main_sig_handler(int sig, short event __unused, void *arg __unused)
 	case SIGINT:
 		log_info("received signal %d, shutting down", sig);
 		main_shutdown(0);
+		break;
+	case SIGUSR1:
+		main_status();
 		break;
 	case SIGHUP:
 		log_info("received SIGHUP, reloading data files");

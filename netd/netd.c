@@ -71,6 +71,8 @@ static void	netd_startup(void);
 static void	files_clear(struct netd_files *);
 static void	*append(void *, size_t *, size_t, const void *);
 static u_char	*tls_append(u_char *, size_t *, const struct ipc_chunk *);
+static void	 netd_status(void);
+static void	 status_count(struct server *, void *);
 
 void
 netd_main(const struct options *o)
@@ -111,6 +113,7 @@ netd_main(const struct options *o)
 	event_init();
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	signal_set(&ev_sigterm, SIGTERM, netd_sig_handler, NULL);
 	signal_add(&ev_sigterm, NULL);
@@ -233,6 +236,68 @@ append(void *array, size_t *n, size_t size, const void *elem)
 }
 
 /* Collect a key or chain, never past TLS_FILE_MAX. */
+/* Servers by transport and by state, for netd_status(). */
+struct status_counts {
+	size_t	 udp, ws, empty, playing, full;
+};
+
+static void
+status_count(struct server *sv, void *arg)
+{
+	struct status_counts	*n = arg;
+
+	if (sv->ws)
+		n->ws++;
+	else
+		n->udp++;
+	if (sv->details.clients == 0)
+		n->empty++;
+	else if (sv->details.maxclients > 0 &&
+	    sv->details.clients >= sv->details.maxclients)
+		n->full++;
+	else
+		n->playing++;
+}
+
+/* SIGUSR1 to the parent: one line of what netd holds and has done. */
+static void
+netd_status(void)
+{
+	const struct netd_taken	*t = handle_taken();
+	struct status_counts	 n;
+	struct netd_drops	 d;
+	size_t			 wsopen;
+	uint64_t		 wsaccepted;
+
+	memset(&n, 0, sizeof(n));
+	sv_foreach(status_count, &n);
+	netd_drops_total(&d);
+	ws_counts(&wsopen, &wsaccepted);
+	log_info("status: %zu servers (%zu UDP, %zu WebSocket; %zu empty, "
+	    "%zu playing, %zu full), %zu WebSocket connections (%llu taken "
+	    "since start); since start: %llu heartbeats, %llu getservers, "
+	    "%llu getserversExt, %llu getmotd, %llu gamestat, %llu "
+	    "infoResponse, %llu bad, %llu challenges sent; dropped: %llu "
+	    "servers, %llu challenges, %llu throttled, %llu over budget, "
+	    "%llu gamestat, %llu records", n.udp + n.ws, n.udp, n.ws,
+	    n.empty, n.playing, n.full, wsopen,
+	    (unsigned long long)wsaccepted,
+	    (unsigned long long)t->heartbeats,
+	    (unsigned long long)t->getservers,
+	    (unsigned long long)t->getserversext,
+	    (unsigned long long)t->getmotd,
+	    (unsigned long long)t->gamestats,
+	    (unsigned long long)t->inforesponses,
+	    (unsigned long long)t->bad,
+	    (unsigned long long)t->challenges,
+	    (unsigned long long)d.servers,
+	    (unsigned long long)d.challenges,
+	    (unsigned long long)d.throttled,
+	    (unsigned long long)d.budget,
+	    (unsigned long long)d.gamestats,
+	    (unsigned long long)d.stats);
+}
+
 static u_char *
 tls_append(u_char *buf, size_t *len, const struct ipc_chunk *c)
 {
@@ -622,6 +687,10 @@ netd_dispatch_main(int fd __unused, short event, void *arg __unused)
 		case IMSG_PLUGIN_RSS:
 			ipc_check(&msg, iev->name, &rss, sizeof(rss), 0);
 			plugin_processes_answer(&rss);
+			break;
+		case IMSG_STATUS:
+			ipc_check(&msg, iev->name, NULL, 0, 0);
+			netd_status();
 			break;
 		case IMSG_STARTUP:
 			ipc_check(&msg, iev->name, NULL, 0, 0);

@@ -5,8 +5,10 @@
 per-address throttle, hostile input, and the statistics records logd
 gets from getmotd and gamestat."""
 
+import os
 import random
 import re
+import signal
 import time
 import unittest
 
@@ -44,6 +46,44 @@ class ReplySocketTest(UDPTest):
                                      "port %d came from %s" % (port,
                                                                r[1]))
                     self.assertTrue(r[0].startswith(HDR), r[0])
+
+
+class StatusTest(UDPTest):
+
+    def test_sigusr1_logs_a_line_per_process(self):
+        """SIGUSR1 to the parent: its status line, netd's (servers by
+        transport and state, WebSocket connections, requests and drops
+        since start) and logd's (records stored); netd and logd ignore
+        the signal sent to them directly."""
+        m = self.master(verbose=1, files={"motd.txt": "hi\n"},
+                        check_alive=False)
+        a = self.server(m, "127.0.0.5")
+        a.register()
+        c = self.client(m)
+        c.wait_listed([a])
+        for pid in (m.d.child_by_title("netd"), m.d.child_by_title("logd")):
+            os.kill(pid, signal.SIGUSR1)
+        m.d.signal(signal.SIGUSR1)
+        m.d.wait_for_log(LINE + r"master: status: up \d+ s, data directory "
+                         r"\S+, 0 featured servers, 0 ignore entries, motd "
+                         r"of 2 bytes; plugins: none$", 3)
+        line = m.d.wait_for_log(
+            LINE + r"netd: status: 1 servers \(1 UDP, 0 WebSocket; "
+            r"(\d+) empty, (\d+) playing, (\d+) full\), 0 WebSocket "
+            r"connections \(0 taken since start\); since start: (\d+) "
+            r"heartbeats, (\d+) getservers, .* (\d+) challenges sent; "
+            r"dropped: 0 servers, .*$", 3)
+        empty, playing, full, hb, gs, ch = (int(x) for x in line.groups())
+        self.assertEqual(empty + playing + full, 1)
+        self.assertGreaterEqual(hb, 1)
+        self.assertGreaterEqual(gs, 1)
+        self.assertGreaterEqual(ch, 1)
+        m.d.wait_for_log(LINE + r"logd: status: database \S+, \d+ client "
+                         r"and \d+ game records received, \d+ stored, \d+ "
+                         r"refused, \d+ dropped \(full\)$", 3)
+        self.assertTrue(m.alive(), m.tail())
+        m.d.signal(signal.SIGTERM)
+        self.assertEqual(m.d.wait(), 0, m.tail())
 
 
 class ThrottleTest(UDPTest):
