@@ -19,7 +19,7 @@ import time
 import harness
 from harness import wait_until
 from test_api import APITest, KEY, WAIT
-from test_ws_limits import build_clockshift
+from test_ws_limits import build_clockshift, vm_rss
 
 ROOT = os.path.dirname(os.path.dirname(harness.HERE))
 LOADGEN = os.path.join(ROOT, "build", "bench", "loadgen")
@@ -214,14 +214,6 @@ class ConnectionLimitTest(APITest):
             metric(self, m, "tremmasterd_api_request_deadline_total"), 1)
 
 
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for ln in f:
-            if ln.startswith("VmRSS:"):
-                return int(ln.split()[1])
-    raise AssertionError("no VmRSS for %d" % pid)
-
-
 class QueueTest(APITest):
 
     def loadgen(self, m, n):
@@ -278,7 +270,7 @@ class QueueTest(APITest):
         self.assertTrue(ok, m.tail())
         size = len(self.request(m, "GET", path)[2])
         pid = m.api_pid()
-        rss0 = rss_kb(pid)
+        rss0 = vm_rss(pid)
         flood = []
         self.addCleanup(lambda: [s.close() for s in flood])
 
@@ -315,7 +307,7 @@ class QueueTest(APITest):
         self.assertEqual(st, 503)
         self.assertEqual(h["retry-after"], "1")
         self.assertEqual(json.loads(data)["error"], "Service Unavailable")
-        grew = rss_kb(pid) - rss0
+        grew = vm_rss(pid) - rss0
         print("  API RSS %+d KiB" % grew)
         # The bound, the shared list, one answer built and refused, and
         # the allocator's own (ASan's red zones in the sanitizer build).
