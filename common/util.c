@@ -227,6 +227,7 @@ ipc_typename(uint32_t type)
 		[IMSG_SERVER] = "server",
 		[IMSG_SERVERS_END] = "servers-end",
 		[IMSG_STARTUP] = "startup",
+		[IMSG_STATUS] = "status",
 		[IMSG_SHUTDOWN] = "shutdown",
 		[IMSG_HELLO] = "hello",
 		[IMSG_STAT_CLIENT] = "stat-client",
