@@ -124,6 +124,7 @@ api_main(const struct options *o)
 	setproctitle("api");
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	if (sodium_init() == -1)
 		fatalx("sodium_init");

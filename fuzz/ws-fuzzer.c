@@ -326,7 +326,7 @@ LLVMFuzzerInitialize(int *argc __unused, char ***argv __unused)
 	netd_conf.ws_max_per_ip = DEFAULT_WS_MAX_PER_IP;
 	netd_conf.ws_handshake_timeout = DEFAULT_WS_HANDSHAKE_TIMEOUT;
 	netd_conf.ws_idle_timeout = DEFAULT_WS_IDLE_TIMEOUT;
-	netd_conf.ws_max_message = DEFAULT_WS_MAX_MESSAGE;
+	netd_conf.ws_max_message = WS_MAX_MESSAGE_LIMIT;	/* all lengths */
 	CHECK(inet_pton(AF_INET, "203.0.113.0", ignored[0].addr.addr) == 1);
 	ignored[0].addr.family = AF_INET;
 	ignored[0].prefixlen = 24;

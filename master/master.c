@@ -30,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
 #include <tls.h>
 
 #include "api.h"
@@ -67,6 +68,7 @@ static struct listener_head	 listeners;
 static struct event		 ev_sigterm, ev_sigint, ev_sighup, ev_sigchld;
 static struct event		 ev_sigusr1;
 static time_t			 started_at;
+static u_char			 tls_digest[crypto_generichash_BYTES];
 static struct event		 ev_grace, ev_watch;
 static char			 watch_stamp[DF_STAMP_LEN];
 static char			 datadir[PATH_MAX];
@@ -114,6 +116,9 @@ static u_char	*read_file_err(const char *, const char *, size_t *, char *,
 		    size_t);
 static void	 main_reload_tls(void);
 static void	 main_status(void);
+static int	 unveil_dir_of(const char *);
+static void	 pair_digest(const u_char *, size_t, const u_char *, size_t,
+		    u_char *);
 static void	main_send_chunks(uint32_t, const u_char *, size_t);
 static int	main_puppet(char *, size_t);
 static int	main_api_keys(char *, size_t, char *, size_t);
@@ -346,7 +351,23 @@ argv_drop_keys(char **orig, char **kargv)
 	saved_argc = n;
 }
 
-/* setproctitle() overwrites argv, so keep a copy for exec. */
+/* unveil(2) the directory of path, read-only. */
+static int
+unveil_dir_of(const char *path)
+{
+	char	 dir[PATH_MAX], *slash;
+
+	if (strlcpy(dir, path, sizeof(dir)) >= sizeof(dir))
+		return (-1);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		return (unveil(".", "r"));
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return (unveil(dir, "r"));
+}
+
 /* "30700 30710", or "none", for the start-up line. */
 static void
 ports_str(const uint16_t *ports, int n, char *buf, size_t len)
@@ -362,6 +383,7 @@ ports_str(const uint16_t *ports, int n, char *buf, size_t len)
 	}
 }
 
+/* setproctitle() overwrites argv, so keep a copy for exec. */
 static char **
 copy_argv(int argc, char **argv)
 {
@@ -548,6 +570,22 @@ read_file_err(const char *opt, const char *path, size_t *len, char *err,
 	return (buf);
 }
 
+/* A digest of a key pair, to tell a renewed one from the same again. */
+static void
+pair_digest(const u_char *cert, size_t clen, const u_char *key, size_t klen,
+    u_char *out)
+{
+	crypto_generichash_state	 st;
+	uint64_t			 n = clen;
+
+	(void)crypto_generichash_init(&st, NULL, 0, crypto_generichash_BYTES);
+	(void)crypto_generichash_update(&st, (const u_char *)&n, sizeof(n));
+	(void)crypto_generichash_update(&st, cert, clen);
+	(void)crypto_generichash_update(&st, key, klen);
+	(void)crypto_generichash_final(&st, out, crypto_generichash_BYTES);
+	sodium_memzero(&st, sizeof(st));
+}
+
 /*
  * SIGUSR1: a status line of the parent's, and one each from netd and
  * logd, which they log themselves.
@@ -596,6 +634,7 @@ main_reload_tls(void)
 	u_char		*key = NULL, *cert = NULL;
 	size_t		 klen = 0, clen = 0;
 	struct tls	*t;
+	u_char		 digest[crypto_generichash_BYTES];
 	char		 why[PATH_MAX + 128];
 
 	if (shutting_down || opts.ws_ssl_key == NULL || !opts.use_ws ||
@@ -604,9 +643,13 @@ main_reload_tls(void)
 	if ((key = read_file_err("-k", opts.ws_ssl_key, &klen, why,
 	    sizeof(why))) != NULL && (cert = read_file_err("-K",
 	    opts.ws_ssl_cert, &clen, why, sizeof(why))) != NULL) {
-		if ((t = ws_tls_server(cert, clen, key, klen, why,
+		pair_digest(cert, clen, key, klen, digest);
+		if (memcmp(digest, tls_digest, sizeof(digest)) == 0)
+			log_verbose("the wss:// key pair has not changed");
+		else if ((t = ws_tls_server(cert, clen, key, klen, why,
 		    sizeof(why))) != NULL) {
 			tls_free(t);
+			memcpy(tls_digest, digest, sizeof(digest));
 			main_send_chunks(IMSG_TLS_CERT, cert, clen);
 			main_send_chunks(IMSG_TLS_KEY, key, klen);
 			if (ipcev_compose(&netd.iev, IMSG_TLS_END, 0, -1, NULL,
@@ -823,6 +866,10 @@ main(int argc, char *argv[])
 	if (unveil(datadir, "rwc") == -1 || unveil("/etc/hosts", "r") == -1 ||
 	    unveil("/etc/resolv.conf", "r") == -1)
 		fatal("unveil");
+	/* SIGHUP reads the key pair again: their directories, read-only. */
+	if (opts.ws_ssl_key != NULL && (unveil_dir_of(opts.ws_ssl_key) == -1 ||
+	    unveil_dir_of(opts.ws_ssl_cert) == -1))
+		fatal("unveil");
 	plugins_unveil();
 	if (unveil(NULL, NULL) == -1)
 		fatal("unveil");
@@ -880,6 +927,10 @@ main(int argc, char *argv[])
 	main_send_files();
 	plugins_start(&netd.iev, datadir);
 	if (tls_key != NULL) {
+		if (sodium_init() == -1)
+			fatalx("sodium_init");
+		pair_digest(tls_cert, tls_cert_len, tls_key, tls_key_len,
+		    tls_digest);
 		main_send_chunks(IMSG_TLS_CERT, tls_cert, tls_cert_len);
 		main_send_chunks(IMSG_TLS_KEY, tls_key, tls_key_len);
 		if (ipcev_compose(&netd.iev, IMSG_TLS_END, 0, -1, NULL, 0) ==

@@ -28,7 +28,7 @@
 #define DEFAULT_WS_IDLE_TIMEOUT	600	/* seconds without a data message */
 #define DEFAULT_WS_MAX_MESSAGE	4096	/* bytes of a message */
 #define WS_MAX_CONNS_LIMIT	1000000
-#define WS_MAX_MESSAGE_LIMIT	16384	/* netd's largest datagram */
+#define WS_MAX_MESSAGE_LIMIT	16384	/* --ws-max-message at most */
 #define DEFAULT_ANSWER_BUDGET	2048	/* KiB a second */
 #define DEFAULT_DB_MAX_SIZE	256	/* MiB */
 #define DEFAULT_USER		"nobody"

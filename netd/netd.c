@@ -235,7 +235,6 @@ append(void *array, size_t *n, size_t size, const void *elem)
 	return (p);
 }
 
-/* Collect a key or chain, never past TLS_FILE_MAX. */
 /* Servers by transport and by state, for netd_status(). */
 struct status_counts {
 	size_t	 udp, ws, empty, playing, full;
@@ -298,6 +297,7 @@ netd_status(void)
 	    (unsigned long long)d.stats);
 }
 
+/* Collect a key or chain, never past TLS_FILE_MAX. */
 static u_char *
 tls_append(u_char *buf, size_t *len, const struct ipc_chunk *c)
 {

@@ -41,7 +41,10 @@
 #define PLUGIN_LINES_A_WAKEUP	64	/* lines read before the others run */
 #define PLUGIN_OUT_MAX		(1024 * 1024)	/* bytes queued to a plugin */
 #define PLUGIN_HELD_MAX		256	/* requests a plugin may hold */
-#define PLUGIN_FILTER_LINE	(4 * 4096 + 256)	/* longest filter line */
+/* The longest filter line: a datagram or message, escaped. */
+#define FILTER_REQ_MAX		(netd_conf.ws_max_message > PKT_MAX ? \
+				    (size_t)netd_conf.ws_max_message : PKT_MAX)
+#define PLUGIN_FILTER_LINE	(4 * FILTER_REQ_MAX + 256)
 #define FILTER_TIMEOUT_MS	1000	/* a filter's answer, at most */
 #define ADD_RATE		1024	/* add-server requests a second */
 #define ADD_BURST		4096
@@ -1023,7 +1026,7 @@ held_ask(struct held *h)
 		 */
 		if (p->nheld >= PLUGIN_HELD_MAX ||
 		    evbuffer_get_length(p->out) >= PLUGIN_OUT_MAX +
-		    PLUGIN_HELD_MAX * (size_t)PLUGIN_FILTER_LINE) {
+		    PLUGIN_HELD_MAX * PLUGIN_FILTER_LINE) {
 			counters.skipped++;
 			continue;
 		}

@@ -178,6 +178,7 @@ puppet_main(const struct options *o)
 	setproctitle("puppet");
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 
 	puppet_config(o);

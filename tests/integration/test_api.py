@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -608,6 +609,18 @@ class BadInputTest(APITest):
         self.json_ok(m, "GET", "/api/servers")
         self.assertEqual(m.api_pid(), pid, m.tail())
         self.assertEqual(m.d.count("terminated by signal"), 0, m.tail())
+
+    def test_sigusr1_to_the_plugin(self):
+        """SIGUSR1 is the parent's (a status line): the API plugin, which
+        systemctl kill or a kill of the group reaches too, ignores it."""
+        m = self.api()
+        pid = m.api_pid()
+        os.kill(pid, signal.SIGUSR1)
+        m.d.signal(signal.SIGUSR1)
+        m.d.wait_for_log(r"master: status: .*plugins: api \(pid %d\)$" %
+                         pid, 5)
+        self.json_ok(m, "GET", "/api/info")
+        self.assertEqual(m.api_pid(), pid, m.tail())
 
     def test_rate_limit(self):
         m = self.api(args=["--api-rate-limit", "5"])

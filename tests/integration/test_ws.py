@@ -767,8 +767,9 @@ class LogTest(WSCase):
 
 # ---------------------------------------------------------------------------
 
-def make_cert(test):
-    """(key, cert, dir) of a fresh self-signed pair, or skip."""
+def make_cert(test, ec=False):
+    """(key, cert, dir) of a fresh self-signed pair (RSA, or ECDSA on
+    P-256), or skip."""
     openssl = shutil.which("openssl")
     if openssl is None:
         test.skipTest("openssl is not installed: cannot make a certificate "
@@ -777,7 +778,9 @@ def make_cert(test):
     test.addCleanup(shutil.rmtree, d, True)
     key = os.path.join(d, "key.pem")
     cert = os.path.join(d, "cert.pem")
-    p = subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048",
+    kind = ["ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"] if ec else \
+        ["rsa:2048"]
+    p = subprocess.run([openssl, "req", "-x509", "-newkey"] + kind + [
                         "-nodes", "-keyout", key, "-out", cert, "-days", "1",
                         "-subj", "/CN=localhost"],
                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -828,6 +831,7 @@ class WSSTest(WSCase):
         kept."""
         k1, c1, _ = make_cert(self)
         k2, c2, _ = make_cert(self)
+        k3, c3, _ = make_cert(self, ec=True)
         d = tempfile.mkdtemp(prefix="tremmasterd-renew-")
         self.addCleanup(shutil.rmtree, d, True)
         key, cert = os.path.join(d, "privkey.pem"), os.path.join(
@@ -835,7 +839,7 @@ class WSSTest(WSCase):
         shutil.copy(k1, key)
         shutil.copy(c1, cert)
         der = {}
-        for name, path in (("one", c1), ("two", c2)):
+        for name, path in (("one", c1), ("two", c2), ("ec", c3)):
             with open(path) as f:
                 der[name] = ssl.PEM_cert_to_DER_cert(f.read())
 
@@ -849,6 +853,9 @@ class WSSTest(WSCase):
                          m.wsport)
         old = m.ws()
         self.assertEqual(served(), ["one"])
+        # The same pair again: nothing to do.
+        m.d.signal(signal.SIGHUP)
+        m.d.wait_for_log(r"master: the wss:// key pair has not changed$", 5)
         # The new certificate with the old key: refused, the pair kept.
         shutil.copy(c2, cert)
         m.d.signal(signal.SIGHUP)
@@ -866,6 +873,13 @@ class WSSTest(WSCase):
         self.assertEqual(old.sock.getpeercert(binary_form=True), der["one"])
         self.assertEqual(old.ask(GETSERVERS), [EMPTY_PLAIN], m.tail())
         old.close()
+        # From RSA to ECDSA, as certbot 2 makes them now.
+        shutil.copy(k3, key)
+        shutil.copy(c3, cert)
+        m.d.signal(signal.SIGHUP)
+        m.d.wait_for_log(r"netd: \[WS\] TLS: new key pair for new "
+                         r"connections$", 5, count=2)
+        self.assertEqual(served(), ["ec"], m.tail())
         # A missing file: logged, the pair in use kept; twice over, so
         # that the context replaced first has gone with its connection.
         os.unlink(key)
@@ -874,7 +888,7 @@ class WSSTest(WSCase):
             m.d.wait_for_log(r"master: -k: %s: No such file or directory: "
                              r"keeping the wss:// key pair in use$" %
                              re.escape(key), 5, count=n)
-        self.assertEqual(served(), ["two"], m.tail())
+        self.assertEqual(served(), ["ec"], m.tail())
         self.assertEqual(m.d.count("terminated by signal"), 0, m.tail())
         self.assertTrue(m.alive(), m.tail())
 
