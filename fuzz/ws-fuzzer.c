@@ -52,7 +52,6 @@
 		abort();						\
 } while (0)
 
-#define WS_MAX_MSG	4096		/* as ws.c takes */
 #define OUT_MAX		(1024 * 1024)	/* what the harness reads back */
 #define SENT_MAX	(256 * 1024)	/* what it remembers delivering */
 
@@ -118,14 +117,14 @@ netd_now(void)
 }
 
 /*
- * What ws.c delivers: a datagram of at most WS_MAX_MSG bytes from the
+ * What ws.c delivers: a datagram of at most --ws-max-message bytes from the
  * connection's peer, never the port announcement.  It is echoed back.
  */
 void
 handle_packet(const struct source *src, const u_char *pkt, size_t len)
 {
 	CHECK(src->ws != NULL && src->sock == NULL);
-	CHECK(len <= WS_MAX_MSG);
+	CHECK(len <= (size_t)netd_conf.ws_max_message);
 	CHECK(!proto_is_port_message(pkt, len));
 	CHECK(src->addr.family == peer.family &&
 	    memcmp(src->addr.addr, peer.addr, sizeof(peer.addr)) == 0);
