@@ -70,7 +70,7 @@ MASTER_SRCS = master/master.c master/options.c master/files.c master/listen.c \
 NETD_SRCS   = netd/netd.c netd/proto.c netd/udp.c netd/handlers.c \
 	      netd/servers.c netd/throttle.c netd/ws.c netd/ws_http.c \
 	      netd/ipcount.c netd/ignore.c netd/ratelimit.c netd/challenge.c \
-	      netd/source.c netd/plugin.c netd/plugin_proto.c
+	      netd/source.c netd/plugin.c netd/plugin_proto.c netd/proxy.c
 LOGD_SRCS   = logd/logd.c logd/db.c logd/db_sqlite.c logd/db_tdb.c \
 	      logd/report.c
 PUPPET_SRCS = puppet/puppet.c puppet/fetch.c puppet/remotes.c puppet/list.c
@@ -214,7 +214,7 @@ FUZZ_PACKET_SRCS = netd/handlers.c netd/servers.c netd/throttle.c \
 	      netd/ipcount.c netd/source.c common/log.c common/util.c
 # The WebSocket connections and their answers through source.c; the
 # harness fakes handlers.c, netd.c and the UDP side.
-FUZZ_WS_SRCS = netd/ws.c netd/ws_http.c netd/source.c netd/proto.c \
+FUZZ_WS_SRCS = netd/ws.c netd/ws_http.c netd/proxy.c netd/source.c netd/proto.c \
 	      netd/ignore.c netd/ipcount.c common/log.c common/util.c \
 	      common/base64.c
 # The lines of plugins, and the escaping of their fields.

@@ -89,7 +89,7 @@ check_request(const char *buf, size_t len, struct ws_request *req)
 	size_t			 i;
 	int			 r;
 
-	r = ws_http_parse(buf, len, req);
+	r = ws_http_parse(buf, len, "X-Forwarded-For", req);
 	CHECK(r == -1 || r == 0 || r == 1);
 	end = memmem(buf, len, "\r\n\r\n", 4);
 	if (r != 1) {
@@ -106,7 +106,12 @@ check_request(const char *buf, size_t len, struct ws_request *req)
 	CHECK(req->length <= len);
 	CHECK(req->length == (size_t)(end - buf) + 4);
 	CHECK(req->status == 101 || req->status == 400 ||
-	    req->status == 405 || req->status == 426);
+	    req->status == 405 || req->status == 426 || req->status == 431);
+	/* The forwarding header, joined, fits with its NUL. */
+	CHECK(req->forwardedlen < sizeof(req->forwarded));
+	if (req->forwardedlen > 0)
+		CHECK(req->forwarded[req->forwardedlen] == '\0' &&
+		    strlen(req->forwarded) <= req->forwardedlen);
 
 	CHECK(memchr(req->protocol, '\0', sizeof(req->protocol)) != NULL);
 	/*
@@ -134,13 +139,15 @@ check_request(const char *buf, size_t len, struct ws_request *req)
 		CHECK(req->accept[0] == '\0');
 
 	/* The request alone gives the same answer. */
-	CHECK(ws_http_parse(buf, req->length, &again) == 1);
+	CHECK(ws_http_parse(buf, req->length, "X-Forwarded-For", &again) ==
+	    1);
 	CHECK(again.status == req->status);
 	CHECK(again.length == req->length);
 	CHECK(strcmp(again.accept, req->accept) == 0);
 	CHECK(strcmp(again.protocol, req->protocol) == 0);
+	CHECK(again.forwardedlen == req->forwardedlen);
 	/* And one byte less of it is not a request. */
-	CHECK(ws_http_parse(buf, req->length - 1, &again) != 1);
+	CHECK(ws_http_parse(buf, req->length - 1, NULL, &again) != 1);
 }
 
 /*

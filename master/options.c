@@ -21,9 +21,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "api.h"
+#include "files.h"
 #include "log.h"
 #include "options.h"
 #include "puppet.h"
@@ -51,6 +53,8 @@ enum {
 	OPT_WS_HANDSHAKE_TIMEOUT,
 	OPT_WS_IDLE_TIMEOUT,
 	OPT_WS_MAX_MESSAGE,
+	OPT_TRUSTED_PROXY,
+	OPT_REAL_IP_HEADER,
 	OPT_PLUGIN,
 	OPT_PLUGIN_ADMIN,
 	OPT_PROC,
@@ -118,6 +122,10 @@ static const struct option longopts[] = {
 	    OPT_WS_IDLE_TIMEOUT },
 	{ "ws-max-message",	required_argument,	NULL,
 	    OPT_WS_MAX_MESSAGE },
+	{ "trusted-proxy",	required_argument,	NULL,
+	    OPT_TRUSTED_PROXY },
+	{ "real-ip-header",	required_argument,	NULL,
+	    OPT_REAL_IP_HEADER },
 	{ "plugin",		required_argument,	NULL, OPT_PLUGIN },
 	{ "plugin-admin",	required_argument,	NULL,
 	    OPT_PLUGIN_ADMIN },
@@ -257,6 +265,7 @@ int
 options_parse(int argc, char **argv, struct options *o, char *err,
     size_t errlen)
 {
+	struct ipc_ignore ig;
 	char		 optname[64];
 	uint16_t	 port = 0;
 	int		 ch, i, longindex;
@@ -489,6 +498,28 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 			    WS_MAX_MESSAGE_LIMIT, &o->ws_max_message, err,
 			    errlen) == -1)
 				return (-1);
+			break;
+		case OPT_TRUSTED_PROXY:
+			if (o->ntrusted == OPT_TRUSTED_MAX)
+				return (seterr(err, errlen, "%s: more than %d "
+				    "proxies", optname, OPT_TRUSTED_MAX));
+			if (ignore_token(optarg, &ig) == -1)
+				return (seterr(err, errlen, "%s: \"%s\" is not "
+				    "an address or address/bits", optname,
+				    optarg));
+			o->trusted[o->ntrusted++] = optarg;
+			break;
+		case OPT_REAL_IP_HEADER:
+			if (strcasecmp(optarg, "x-forwarded-for") == 0)
+				o->real_ip_header = REALIP_XFF;
+			else if (strcasecmp(optarg, "forwarded") == 0)
+				o->real_ip_header = REALIP_FORWARDED;
+			else if (strcasecmp(optarg, "none") == 0)
+				o->real_ip_header = REALIP_NONE;
+			else
+				return (seterr(err, errlen, "%s: \"%s\" is not "
+				    "X-Forwarded-For, Forwarded or none",
+				    optname, optarg));
 			break;
 		case OPT_NO_SECCOMP:
 			o->no_seccomp = 1;
@@ -752,7 +783,9 @@ usage_print(int full)
 	    "[--ws-idle-timeout seconds]\n"
 	    "                   [--ws-max-connections num] "
 	    "[--ws-max-message bytes]\n"
-	    "                   [--ws-max-per-ip num]\n"
+	    "                   [--ws-max-per-ip num] "
+	    "[--trusted-proxy addr[/len]]\n"
+	    "                   [--real-ip-header header]\n"
 	    "                   [--plugin command] [--plugin-admin command]\n"
 	    "                   [--puppet-ca-file file] [--puppet-disable] "
 	    "[--puppet-enable]\n"
@@ -830,6 +863,16 @@ usage_print(int full)
 	    "                           largest WebSocket message taken, "
 	    "64 to 16384\n"
 	    "                           (default: %d)\n"
+	    "      --trusted-proxy ADDR[/LEN]\n"
+	    "                           a reverse proxy in front of the -W "
+	    "ports, repeatable:\n"
+	    "                           its PROXY protocol header or "
+	    "forwarding header\n"
+	    "                           gives the client's address\n"
+	    "      --real-ip-header HEADER\n"
+	    "                           the forwarding header read: "
+	    "X-Forwarded-For\n"
+	    "                           (default), Forwarded or none\n"
 	    "      --challenge-timeout SECONDS\n"
 	    "                           time a server has to answer a "
 	    "challenge\n"

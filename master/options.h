@@ -43,9 +43,16 @@
 #define DEFAULT_API_PORT	8067
 #define DEFAULT_API_RATE_LIMIT	60	/* requests a minute per client */
 #define OPT_API_KEYS_MAX	16	/* --api-keys given */
+#define OPT_TRUSTED_MAX		64	/* --trusted-proxy given */
 
 enum db_backend { DB_AUTO, DB_NONE, DB_TDB, DB_SQLITE };
 enum proc_id { PROC_PARENT, PROC_NETD, PROC_LOGD, PROC_PUPPET, PROC_API };
+/* --real-ip-header: where a trusted proxy's client address is read. */
+enum real_ip_header {
+	REALIP_XFF,		/* X-Forwarded-For, the default */
+	REALIP_FORWARDED,	/* Forwarded, RFC 7239 */
+	REALIP_NONE		/* PROXY protocol headers only */
+};
 enum opt_action {
 	ACTION_RUN, ACTION_HELP, ACTION_VERSION, ACTION_CHECK, ACTION_STATS,
 	ACTION_CREATE_DB
@@ -85,6 +92,9 @@ struct options {
 	int		 ws_handshake_timeout;	/* seconds */
 	int		 ws_idle_timeout;	/* seconds */
 	int		 ws_max_message;	/* bytes */
+	const char	*trusted[OPT_TRUSTED_MAX];	/* --trusted-proxy */
+	int		 ntrusted;
+	int		 real_ip_header;	/* enum real_ip_header */
 	int		 daemonize;
 	int		 use_syslog;
 	const char	*plugins[OPT_PLUGINS_MAX];	/* --plugin commands */

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "files.h"
 #include "ipc.h"
 #include "log.h"
 #include "netd.h"
@@ -72,6 +73,7 @@ static void	files_clear(struct netd_files *);
 static void	*append(void *, size_t *, size_t, const void *);
 static u_char	*tls_append(u_char *, size_t *, const struct ipc_chunk *);
 static void	 netd_status(void);
+static void	 netd_proxies(const struct options *);
 static void	 status_count(struct server *, void *);
 
 void
@@ -104,6 +106,7 @@ netd_main(const struct options *o)
 	netd_conf.ws_handshake_timeout = o->ws_handshake_timeout;
 	netd_conf.ws_idle_timeout = o->ws_idle_timeout;
 	netd_conf.ws_max_message = o->ws_max_message;
+	netd_proxies(o);
 
 	if (sodium_init() == -1)
 		fatalx("sodium_init");
@@ -130,6 +133,19 @@ netd_main(const struct options *o)
 
 	event_dispatch();
 	exit(0);
+}
+
+/* --trusted-proxy: the parent checked every one. */
+static void
+netd_proxies(const struct options *o)
+{
+	struct ipc_ignore	 list[OPT_TRUSTED_MAX];
+	int			 i;
+
+	for (i = 0; i < o->ntrusted; i++)
+		if (ignore_token(o->trusted[i], &list[i]) == -1)
+			fatalx("--trusted-proxy %s", o->trusted[i]);
+	ws_proxy_init(list, (size_t)o->ntrusted, o->real_ip_header);
 }
 
 /*

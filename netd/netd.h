@@ -237,6 +237,7 @@ void	netd_drops_total(struct netd_drops *);
 
 /* ws.c */
 void	ws_tls_init(const u_char *, size_t, const u_char *, size_t);
+void	ws_proxy_init(const struct ipc_ignore *, size_t, int);
 void	ws_listen(struct netsock *);
 void	ws_adopt(int, const struct ipc_addr *, struct netsock *);
 void	ws_send(struct ws_conn *, const void *, size_t);

@@ -14,6 +14,14 @@
  * queued message counted with what wslay allocates for it) is not read
  * until that drains to half, and is dropped if it does not drain within
  * WS_STALL_TIMEOUT.
+ *
+ * Behind a reverse proxy (--trusted-proxy) a connection starts in
+ * WS_PROXY: a PROXY protocol header, if one comes, is read off the socket
+ * to its last byte and no further, before TLS sees any, and names the
+ * client; else the forwarding header of the upgrade request does.  Until
+ * then the connection counts under the proxy's address, without the
+ * per-address limit; once the client is known, ignore.txt and the limit
+ * apply to it and the connection counts under it.
  */
 
 #include "compat.h"
@@ -37,6 +45,7 @@
 #include "log.h"
 #include "netd.h"
 #include "util.h"
+#include "proxy.h"
 #include "ws_http.h"
 
 #define WS_STALL_TIMEOUT	30	/* seconds a full queue may last */
@@ -67,7 +76,7 @@
 /* The port message: "\xff\xff\xff\xffport" and two bytes of port. */
 #define WS_PORT_OFF		(PKT_HDR_LEN + 4)
 
-enum ws_state { WS_HANDSHAKE, WS_OPEN };
+enum ws_state { WS_PROXY, WS_HANDSHAKE, WS_OPEN };
 
 struct ws_conn {
 	RB_ENTRY(ws_conn)	 entry;
@@ -77,7 +86,10 @@ struct ws_conn {
 	struct event		 ev;
 	struct event		 timer;
 	short			 events;
-	struct ipc_addr		 peer;		/* TCP address */
+	struct ipc_addr		 peer;		/* the client's address */
+	int			 settle;	/* peer is a proxy, so far */
+	u_char			*pbuf;		/* WS_PROXY: the header so far */
+	size_t			 plen;
 	uint16_t		 port;		/* announced, network order */
 	struct ipcount		*ip;
 	struct netsock		*ls;
@@ -109,6 +121,9 @@ static void	ws_timeout(int, short, void *);
 static void	ws_close(struct ws_conn *, const char *);
 static void	ws_drain(int);
 static void	ws_update(struct ws_conn *);
+static void	ws_proxy_read(struct ws_conn *);
+static const char *ws_client(struct ws_conn *, const struct ipc_addr *);
+static int	ws_trusted(const struct ipc_addr *);
 static void	ws_handshake_read(struct ws_conn *);
 static int	ws_handshake_write(struct ws_conn *);
 static void	ws_open(struct ws_conn *);
@@ -153,6 +168,11 @@ struct ws_tls {
 	LIST_ENTRY(ws_tls)	 entry;
 };
 static struct ws_tls		*tls_srv;	/* set for wss:// */
+/* --trusted-proxy and --real-ip-header */
+static struct ignore_index	 proxies;
+static struct ipc_ignore	*proxy_entries;
+static const char		*proxy_header;	/* NULL: none read */
+static int			 proxy_kind;
 static LIST_HEAD(, ws_tls)	 tls_old = LIST_HEAD_INITIALIZER(tls_old);
 
 static const struct wslay_event_callbacks ws_callbacks = {
@@ -272,6 +292,32 @@ ws_tls_put(struct ws_tls *t)
 	free(t);
 }
 
+/*
+ * The reverse proxies whose word on the client's address is taken, and
+ * the header read for it (enum real_ip_header).
+ */
+void
+ws_proxy_init(const struct ipc_ignore *list, size_t n, int kind)
+{
+	if (n == 0)
+		return;
+	if ((proxy_entries = reallocarray(NULL, n, sizeof(*list))) == NULL)
+		fatal(NULL);
+	memcpy(proxy_entries, list, n * sizeof(*list));
+	ignore_index_build(&proxies, proxy_entries, n);
+	proxy_kind = kind;
+	proxy_header = proxy_header_name(kind);
+	log_info("[WS] %zu trusted prox%s: client addresses from PROXY "
+	    "headers%s%s", n, n == 1 ? "y" : "ies", proxy_header != NULL ?
+	    " and " : "", proxy_header != NULL ? proxy_header : "");
+}
+
+static int
+ws_trusted(const struct ipc_addr *a)
+{
+	return (proxies.ngroups > 0 && ignore_index_match(&proxies, a));
+}
+
 /* Read from the peer, through TLS for wss://; EAGAIN when not ready. */
 static ssize_t
 ws_io_read(struct ws_conn *c, void *buf, size_t len)
@@ -386,11 +432,14 @@ ws_adopt(int fd, const struct ipc_addr *peer, struct netsock *ns)
 {
 	struct ws_conn	*c;
 	char		 buf[ADDRSTRLEN];
-	int		 on = 1, ignored;
+	int		 on = 1, ignored, proxy;
 
-	ignored = ignore_match(peer);
+	/* A proxy's clients are checked once known (ws_client()). */
+	proxy = ws_trusted(peer);
+	ignored = !proxy && ignore_match(peer);
 	if (nconns >= (size_t)netd_conf.ws_max_conns || ignored ||
-	    (netd_conf.ws_max_per_ip > 0 && ipcount_get(&conn_ips, peer) >=
+	    (!proxy && netd_conf.ws_max_per_ip > 0 &&
+	    ipcount_get(&conn_ips, peer) >=
 	    (uint32_t)netd_conf.ws_max_per_ip)) {
 		log_verbose("[WS] connection from %s refused: %s",
 		    addr_str(peer, buf, sizeof(buf)),
@@ -418,6 +467,12 @@ ws_adopt(int fd, const struct ipc_addr *peer, struct netsock *ns)
 	}
 	c->ls = ns;
 	c->state = WS_HANDSHAKE;
+	if (proxy) {
+		c->settle = 1;
+		c->state = WS_PROXY;
+		if ((c->pbuf = malloc(PROXY_MAX)) == NULL)
+			fatal(NULL);
+	}
 	do {
 		c->id = next_id++;
 	} while (c->id == 0 || ws_find(c->id) != NULL);
@@ -472,7 +527,7 @@ ws_timeout(int fd __unused, short event __unused, void *arg)
 	struct ws_conn	*c = arg;
 	int64_t		 now;
 
-	if (c->state == WS_HANDSHAKE) {
+	if (c->state != WS_OPEN) {
 		ws_close(c, "handshake timed out");
 		return;
 	}
@@ -538,6 +593,7 @@ ws_close(struct ws_conn *c, const char *why)
 	RB_REMOVE(ws_tree, &conns, c);
 	nconns--;
 	ipcount_put(&conn_ips, c->ip);
+	free(c->pbuf);
 	free(c->hbuf);
 	free(c->out);
 	free(c);
@@ -549,7 +605,9 @@ ws_update(struct ws_conn *c)
 {
 	short	 events = 0;
 
-	if (c->state == WS_HANDSHAKE) {
+	if (c->state == WS_PROXY)
+		events = EV_READ;
+	else if (c->state == WS_HANDSHAKE) {
 		events = c->out != NULL ? EV_WRITE : EV_READ;
 		events |= c->tls_want;
 	} else if (c->ctx == NULL) {
@@ -577,11 +635,113 @@ ws_update(struct ws_conn *c)
 		fatal("event_add");
 }
 
+/*
+ * A connection from a trusted proxy: its PROXY header, if it starts with
+ * one.  The bytes are peeked at, and only those of the header are taken
+ * off the socket: the rest are the request's, or the TLS handshake's.
+ * No byte seen is left unread unless the state changes, so a header that
+ * comes slowly does not wake us again and again.
+ */
+static void
+ws_proxy_read(struct ws_conn *c)
+{
+	enum proxy_result	 r;
+	struct ipc_addr		 a;
+	const char		*why;
+	char			 buf[ADDRSTRLEN];
+	size_t			 hdrlen, take;
+	ssize_t			 n;
+
+	n = recv(c->fd, c->pbuf + c->plen, PROXY_MAX - c->plen, MSG_PEEK);
+	if (n == -1) {
+		if (errno != EAGAIN && errno != EINTR)
+			ws_close(c, strerror(errno));
+		return;
+	}
+	if (n == 0) {
+		ws_close(c, "closed during the handshake");
+		return;
+	}
+	r = proxy_parse(c->pbuf, c->plen + n, &hdrlen, &a);
+	if (r == PROXY_BAD) {
+		ws_close(c, "bad PROXY protocol header");
+		return;
+	}
+	take = r == PROXY_MORE ? (size_t)n : r == PROXY_NONE ? 0 :
+	    hdrlen - c->plen;
+	if (take > 0 && recv(c->fd, c->pbuf + c->plen, take, 0) !=
+	    (ssize_t)take) {
+		ws_close(c, "connection lost");
+		return;
+	}
+	c->plen += take;
+	if (r == PROXY_MORE)
+		return;
+	if (r == PROXY_NONE && c->plen > 0) {
+		/* The start of a request that looked like a header. */
+		if (c->tls != NULL) {
+			ws_close(c, "bad PROXY protocol header");
+			return;
+		}
+		memcpy(c->hbuf, c->pbuf, c->plen);
+		c->hlen = c->plen;
+	}
+	free(c->pbuf);
+	c->pbuf = NULL;
+	c->state = WS_HANDSHAKE;
+	if (r == PROXY_ADDR) {
+		log_debug("[WS] %s: PROXY header for %s", ws_name(c, buf,
+		    sizeof(buf)), addr_str(&a, buf, sizeof(buf)));
+		if (ws_trusted(&a))
+			c->peer = a;	/* a proxy still: the header may say */
+		else if ((why = ws_client(c, &a)) != NULL) {
+			ws_close(c, why);
+			return;
+		}
+	}
+	ws_update(c);
+}
+
+/*
+ * The client of a proxy's connection is a: ignore.txt and the
+ * per-address limit apply to it, and the connection counts under it.
+ * Returns why it is refused, or NULL.
+ */
+static const char *
+ws_client(struct ws_conn *c, const struct ipc_addr *a)
+{
+	struct ipcount	*ip;
+	char		 b1[ADDRSTRLEN], b2[ADDRSTRLEN];
+
+	c->settle = 0;
+	log_verbose("[WS] %s: client %s", ws_name(c, b1, sizeof(b1)),
+	    addr_str(a, b2, sizeof(b2)));
+	c->peer = *a;
+	if (ignore_match(a))
+		return ("ignore.txt");
+	ip = ipcount_take(&conn_ips, a);
+	if (ip == c->ip) {
+		/* The proxy's own address: it gave none. */
+		ipcount_put(&conn_ips, ip);
+		return (NULL);
+	}
+	if (netd_conf.ws_max_per_ip > 0 &&
+	    ip->count > (uint32_t)netd_conf.ws_max_per_ip) {
+		ipcount_put(&conn_ips, ip);
+		return ("too many connections from the address");
+	}
+	ipcount_put(&conn_ips, c->ip);
+	c->ip = ip;
+	return (NULL);
+}
+
 /* Read the upgrade request; answer it once it is whole. */
 static void
 ws_handshake_read(struct ws_conn *c)
 {
 	struct ws_request	 req;
+	struct ipc_addr		 a;
+	const char		*why;
 	ssize_t			 n;
 	char			 buf[ADDRSTRLEN], resp[512];
 	size_t			 len;
@@ -598,7 +758,8 @@ ws_handshake_read(struct ws_conn *c)
 		return;
 	}
 	c->hlen += n;
-	if ((r = ws_http_parse(c->hbuf, c->hlen, &req)) == 0)
+	if ((r = ws_http_parse(c->hbuf, c->hlen, c->settle ? proxy_header :
+	    NULL, &req)) == 0)
 		return;
 	if (r == -1) {
 		req.status = 431;
@@ -607,6 +768,25 @@ ws_handshake_read(struct ws_conn *c)
 	if (req.status == 101 && req.length != c->hlen) {
 		/* Frames before our answer: not a client we know. */
 		req.status = 400;
+	}
+	if (!c->settle && proxy_parse((u_char *)c->hbuf, c->hlen, &len,
+	    &a) != PROXY_NONE) {
+		log_verbose("[WS] %s: PROXY header from an address not in "
+		    "--trusted-proxy", ws_name(c, buf, sizeof(buf)));
+		req.status = 400;
+	}
+	if (c->settle && req.status == 101) {
+		/* The proxy's word, or the proxy itself. */
+		a = c->peer;
+		if (req.forwardedlen > 0 && proxy_forwarded(req.forwarded,
+		    req.forwardedlen, proxy_kind, ws_trusted, &a) &&
+		    a.port == 0)
+			a.port = c->peer.port;
+		if ((why = ws_client(c, &a)) != NULL) {
+			log_verbose("[WS] %s refused: %s", ws_name(c, buf,
+			    sizeof(buf)), why);
+			req.status = ignore_match(&a) ? 403 : 429;
+		}
 	}
 	log_verbose("[WS] %s handshake: %d%s%s", ws_name(c, buf,
 	    sizeof(buf)), req.status, req.protocol[0] != '\0' ?
@@ -687,6 +867,10 @@ ws_event(int fd __unused, short event, void *arg)
 	struct ws_conn	*c = arg;
 	char		 buf[ADDRSTRLEN];
 
+	if (c->state == WS_PROXY) {
+		ws_proxy_read(c);
+		return;
+	}
 	if (c->state == WS_HANDSHAKE) {
 		if (c->out != NULL) {
 			if (ws_handshake_write(c) == 0)

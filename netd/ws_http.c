@@ -6,6 +6,9 @@
  * Connection: Upgrade, a Sec-WebSocket-Key of 16 bytes in base64 and
  * Sec-WebSocket-Version 13.  The first offered subprotocol is echoed, as
  * the Python master did.  Anything else is answered with an HTTP error.
+ * The forwarding header a trusted proxy adds (X-Forwarded-For or
+ * Forwarded) is kept for ws.c, its fields joined by commas as RFC 9110
+ * 5.3 joins them.
  */
 
 #include "compat.h"
@@ -91,9 +94,11 @@ has_token(const char *v, size_t len, const char *token)
 /*
  * Returns 1 when a whole request was parsed (req->status says 101 or the
  * error), 0 when more bytes are needed, -1 when the request is too big.
+ * The value of the header fwd names, if not NULL, is in req->forwarded.
  */
 int
-ws_http_parse(const char *buf, size_t len, struct ws_request *req)
+ws_http_parse(const char *buf, size_t len, const char *fwd,
+    struct ws_request *req)
 {
 	const char	*end, *line, *eol, *colon, *v, *sp1, *sp2;
 	size_t		 n, vlen, i;
@@ -162,6 +167,18 @@ ws_http_parse(const char *buf, size_t len, struct ws_request *req)
 				memcpy(req->protocol, v, vlen);
 				req->protocol[vlen] = '\0';
 			}
+		} else if (fwd != NULL && IS(fwd)) {
+			/* No room: a chain no proxy of ours makes. */
+			n = req->forwardedlen;
+			if (n + (n > 0) + vlen >= sizeof(req->forwarded)) {
+				req->status = 431;
+				return (1);
+			}
+			if (n > 0)
+				req->forwarded[n++] = ',';
+			memcpy(req->forwarded + n, v, vlen);
+			req->forwardedlen = n + vlen;
+			req->forwarded[req->forwardedlen] = '\0';
 		}
 #undef IS
 	}
@@ -198,6 +215,14 @@ ws_http_response(const struct ws_request *req, char *buf, size_t len)
 			    "Protocols\r\nUpgrade: websocket\r\nConnection: "
 			    "Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
 			    req->accept);
+		break;
+	case 403:
+		n = snprintf(buf, len, "HTTP/1.1 403 Forbidden\r\n"
+		    "Content-Length: 0\r\nConnection: close\r\n\r\n");
+		break;
+	case 429:
+		n = snprintf(buf, len, "HTTP/1.1 429 Too Many Requests\r\n"
+		    "Content-Length: 0\r\nConnection: close\r\n\r\n");
 		break;
 	case 405:
 		n = snprintf(buf, len, "HTTP/1.1 405 Method Not Allowed\r\n"

@@ -137,7 +137,7 @@ static void	response_is(int, const char *, const char *, size_t);
 static int
 parse_whole(const char *buf, size_t len, struct ws_request *req)
 {
-	assert_int_equal(ws_http_parse(buf, len, req), 1);
+	assert_int_equal(ws_http_parse(buf, len, NULL, req), 1);
 	assert_int_equal(req->length, len);
 	return (req->status);
 }
@@ -532,7 +532,7 @@ test_parse_resets(void **state __unused)
 	assert_int_equal(parse_whole(REQ(HEADERS "Sec-WebSocket-Protocol: "
 	    "binary\r\n" "\r\n"), &req), 101);
 	assert_string_equal(req.protocol, "binary");
-	assert_int_equal(ws_http_parse(REQ(GETLINE), &req), 0);
+	assert_int_equal(ws_http_parse(REQ(GETLINE), NULL, &req), 0);
 	assert_int_equal(req.length, 0);
 	assert_string_equal(req.protocol, "");
 	assert_string_equal(req.accept, "");
@@ -546,19 +546,19 @@ test_parse_incomplete(void **state __unused)
 	size_t			 i;
 
 	for (i = 0; i < sizeof(CHROMIUM) - 1; i++)
-		assert_int_equal(ws_http_parse(CHROMIUM, i, &req), 0);
-	assert_int_equal(ws_http_parse(REQ(CHROMIUM), &req), 1);
+		assert_int_equal(ws_http_parse(CHROMIUM, i, NULL, &req), 0);
+	assert_int_equal(ws_http_parse(REQ(CHROMIUM), NULL, &req), 1);
 	assert_int_equal(req.status, 101);
 	/* Lines ended by LF alone never end the request. */
 	assert_int_equal(ws_http_parse(REQ("GET / HTTP/1.1\n"
-	    "Upgrade: websocket\n" "\n"), &req), 0);
-	assert_int_equal(ws_http_parse(REQ(MINIMAL), &req), 1);
+	    "Upgrade: websocket\n" "\n"), NULL, &req), 0);
+	assert_int_equal(ws_http_parse(REQ(MINIMAL), NULL, &req), 1);
 	assert_int_equal(ws_http_parse(REQ(GETLINE HOST UPGRADE CONNECTION
-	    KEY VERSION), &req), 0);
+	    KEY VERSION), NULL, &req), 0);
 	assert_int_equal(ws_http_parse(REQ(GETLINE HOST UPGRADE CONNECTION
-	    KEY VERSION "\r"), &req), 0);
+	    KEY VERSION "\r"), NULL, &req), 0);
 	assert_int_equal(ws_http_parse(REQ(GETLINE HOST UPGRADE CONNECTION
-	    KEY VERSION "\n"), &req), 0);
+	    KEY VERSION "\n"), NULL, &req), 0);
 }
 
 /* WS_HTTP_MAX bytes without the end are too many; a request of it is not. */
@@ -574,19 +574,19 @@ test_parse_too_long(void **state __unused)
 	pre = strlen(GETLINE HOST "X-Pad: ");
 	memcpy(buf, GETLINE HOST "X-Pad: ", pre);
 	memset(buf + pre, 'a', WS_HTTP_MAX + 64 - pre);
-	assert_int_equal(ws_http_parse(buf, WS_HTTP_MAX - 1, &req), 0);
-	assert_int_equal(ws_http_parse(buf, WS_HTTP_MAX, &req), -1);
-	assert_int_equal(ws_http_parse(buf, WS_HTTP_MAX + 64, &req), -1);
+	assert_int_equal(ws_http_parse(buf, WS_HTTP_MAX - 1, NULL, &req), 0);
+	assert_int_equal(ws_http_parse(buf, WS_HTTP_MAX, NULL, &req), -1);
+	assert_int_equal(ws_http_parse(buf, WS_HTTP_MAX + 64, NULL, &req), -1);
 	/* The end one byte too late. */
 	memcpy(buf + WS_HTTP_MAX - 3, "\r\n\r\n", 4);
-	assert_int_equal(ws_http_parse(buf, WS_HTTP_MAX, &req), -1);
+	assert_int_equal(ws_http_parse(buf, WS_HTTP_MAX, NULL, &req), -1);
 
 	/* A valid request of exactly WS_HTTP_MAX bytes. */
 	len = strlen(GETLINE UPGRADE CONNECTION KEY VERSION "X-Pad: ");
 	memcpy(buf, GETLINE UPGRADE CONNECTION KEY VERSION "X-Pad: ", len);
 	memset(buf + len, 'a', WS_HTTP_MAX - len);
 	memcpy(buf + WS_HTTP_MAX - 4, "\r\n\r\n", 4);
-	assert_int_equal(ws_http_parse(buf, WS_HTTP_MAX - 1, &req), 0);
+	assert_int_equal(ws_http_parse(buf, WS_HTTP_MAX - 1, NULL, &req), 0);
 	assert_int_equal(parse_whole(buf, WS_HTTP_MAX, &req), 101);
 	assert_string_equal(req.accept, SAMPLE_ACCEPT);
 	free(buf);
@@ -778,26 +778,26 @@ test_parse_trailing_bytes(void **state __unused)
 	struct ws_request	 req;
 
 	assert_int_equal(ws_http_parse(REQ(MINIMAL "\x82\x85\x37\xfa\x21\x3d"
-	    "\x7f\x9f\x4d\x51\x58"), &req), 1);
+	    "\x7f\x9f\x4d\x51\x58"), NULL, &req), 1);
 	assert_int_equal(req.length, sizeof(MINIMAL) - 1);
 	assert_int_equal(req.status, 101);
 	assert_string_equal(req.accept, SAMPLE_ACCEPT);
 
 	assert_int_equal(ws_http_parse(REQ(MINIMAL KEY "X-Junk\r\n\0\x01"
-	    "Sec-WebSocket-Protocol: binary\r\n" "\r\n"), &req), 1);
+	    "Sec-WebSocket-Protocol: binary\r\n" "\r\n"), NULL, &req), 1);
 	assert_int_equal(req.length, sizeof(MINIMAL) - 1);
 	assert_int_equal(req.status, 101);
 	assert_string_equal(req.accept, SAMPLE_ACCEPT);
 	assert_string_equal(req.protocol, "");
 
 	assert_int_equal(ws_http_parse(REQ(GETLINE HOST CONNECTION KEY VERSION
-	    "\r\n" UPGRADE "\r\n"), &req), 1);
+	    "\r\n" UPGRADE "\r\n"), NULL, &req), 1);
 	assert_int_equal(req.length, sizeof(GETLINE HOST CONNECTION KEY
 	    VERSION "\r\n") - 1);
 	assert_int_equal(req.status, 400);
 
 	assert_int_equal(ws_http_parse(REQ("POST / HTTP/1.1\r\n\r\n" MINIMAL),
-	    &req), 1);
+	    NULL, &req), 1);
 	assert_int_equal(req.length, sizeof("POST / HTTP/1.1\r\n\r\n") - 1);
 	assert_int_equal(req.status, 405);
 }
