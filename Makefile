@@ -57,7 +57,12 @@ WARNINGS = -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wmissing-declarations -Wshadow -Wpointer-arith -Wcast-qual \
 	   -Wsign-compare
 CFLAGS	?= -O2 -g
-ALL_CFLAGS = $(CFLAGS) $(WARNINGS) $(SANFLAGS) $(SANDEFS) -D_GNU_SOURCE \
+# As Debian builds it (dpkg-buildflags): the checks of _FORTIFY_SOURCE and
+# their warn_unused_result, but for the sanitizers, which check more.
+ifneq ($(SANITIZE),1)
+CPPFLAGS ?= -D_FORTIFY_SOURCE=2
+endif
+ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARNINGS) $(SANFLAGS) $(SANDEFS) -D_GNU_SOURCE \
 	   -DLIBBSD_OPENBSD_VIS -Icommon -Imaster -Inetd -Ilogd -Ipuppet -Iapi $(PKGCFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 LIBS	= $(PKGLIBS) -lwslay -ltls

@@ -148,7 +148,8 @@ api_main(const struct options *o)
 	 * libbsd's arc4random(3) may open /dev/urandom on its first call, and
 	 * jansson would on its first object for its hash seed: both now.
 	 */
-	(void)arc4random();
+	if (arc4random() == 0)
+		log_debug("arc4random: 0");	/* one time in 2^32 */
 	json_object_seed(randombytes_random());
 	if (geteuid() == 0) {
 		if ((pw = getpwnam(options_user(o))) == NULL)

@@ -176,7 +176,9 @@ vlog(int level, const char *fmt, va_list ap)
 	if ((size_t)n >= sizeof(line) - 1)
 		n = sizeof(line) - 2;
 	line[n] = '\n';
-	(void)write(fd, line, n + 1);
+	/* A line that cannot be written has nowhere else to go. */
+	while (write(fd, line, n + 1) == -1 && errno == EINTR)
+		;
 	errno = saved_errno;
 }
 

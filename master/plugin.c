@@ -591,7 +591,9 @@ plugin_child(struct plugin *p, int fd, int err_fd, int exec_fd)
 	execv(p->path, p->xargv != NULL ? p->xargv : p->argv);
 fail:
 	e[1] = errno;
-	(void)write(exec_fd, e, sizeof(e));
+	if (write(exec_fd, e, sizeof(e)) == -1) {
+		/* the parent reads EOF then: the exit status says it */
+	}
 	_exit(127);
 }
 
@@ -834,8 +836,10 @@ plugin_stop_timer(int fd __unused, short event __unused, void *arg __unused)
 		log_warnx("plugin %s: still running %d s after end of file, "
 		    "sending %s", plugins[i].name, EXIT_GRACE * stop_stage,
 		    stop_stage == 1 ? "SIGTERM" : "SIGKILL");
-		(void)kill(plugins[i].pid, stop_stage == 1 ? SIGTERM :
-		    SIGKILL);
+		if (kill(plugins[i].pid, stop_stage == 1 ? SIGTERM :
+		    SIGKILL) == -1)
+			log_warn("plugin %s: kill %ld", plugins[i].name,
+			    (long)plugins[i].pid);
 	}
 	if (stop_stage++ == 1)
 		evtimer_add(&ev_stop, &tv);
