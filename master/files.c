@@ -42,6 +42,9 @@ static int	featured_add(struct featured *, const struct ipc_addr *);
 static int	featured_has(const struct datafiles *,
 		    const struct ipc_addr *);
 static const char *esc(const char *, char *);
+static void	writer_enter(void);
+static void	writer_leave(void);
+static void	writer_unlink(const char *);
 
 /* File contents in a message: escaped and cut like network bytes. */
 static const char *
@@ -631,6 +634,41 @@ serverlist_read(const char *dir, struct serverlist *sl)
 }
 
 /*
+ * Run as root, the parent writes in a data directory that belongs to the
+ * -u user (logd keeps the database there) with that user's effective ids:
+ * root without CAP_DAC_OVERRIDE (the systemd unit's bounding set) may not
+ * write in another user's directory, and it never needs to.  The files it
+ * writes then belong to the user, as the rest of the directory does.
+ */
+static uid_t	writer_uid;
+static gid_t	writer_gid;
+static int	writer_set;
+
+void
+datafile_writer(uid_t uid, gid_t gid)
+{
+	writer_uid = uid;
+	writer_gid = gid;
+	writer_set = 1;
+}
+
+static void
+writer_enter(void)
+{
+	if (writer_set && (setegid(writer_gid) == -1 ||
+	    seteuid(writer_uid) == -1))
+		fatal("data files: cannot take the ids %lu:%lu",
+		    (unsigned long)writer_uid, (unsigned long)writer_gid);
+}
+
+static void
+writer_leave(void)
+{
+	if (writer_set && (seteuid(0) == -1 || setegid(0) == -1))
+		fatal("data files: cannot take back the ids of root");
+}
+
+/*
  * The start of an atomic rewrite of dir/name: a new temporary file beside
  * it, open for writing and reading.  A stale temporary file goes first,
  * then ours is made afresh: whatever stood there (a link, a hard link to
@@ -651,21 +689,33 @@ datafile_rewrite(const char *dir, const char *name, char *path,
 		log_warnx("%s/%s: path too long", dir, name);
 		return (NULL);
 	}
+	writer_enter();
 	if (unlink(tmp) == -1 && errno != ENOENT) {
 		log_warn("unlink %s", tmp);
+		writer_leave();
 		return (NULL);
 	}
-	if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0644)) == -1) {
+	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0644);
+	writer_leave();
+	if (fd == -1) {
 		log_warn("%s", tmp);
 		return (NULL);
 	}
 	if ((fp = fdopen(fd, "w+")) == NULL) {
 		log_warn("%s", tmp);
 		(void)close(fd);
-		(void)unlink(tmp);
+		writer_unlink(tmp);
 	}
 	return (fp);
+}
+
+static void
+writer_unlink(const char *tmp)
+{
+	writer_enter();
+	(void)unlink(tmp);
+	writer_leave();
 }
 
 /*
@@ -675,28 +725,31 @@ datafile_rewrite(const char *dir, const char *name, char *path,
 int
 datafile_commit(FILE *fp, const char *path, const char *tmp, int commit)
 {
+	int	 rv;
+
 	if (!commit) {
 		(void)fclose(fp);
-		(void)unlink(tmp);
+		writer_unlink(tmp);
 		return (-1);
 	}
 	if (fflush(fp) == EOF || ferror(fp) || fsync(fileno(fp)) == -1) {
 		log_warn("%s", tmp);
 		(void)fclose(fp);
-		(void)unlink(tmp);
+		writer_unlink(tmp);
 		return (-1);
 	}
 	if (fclose(fp) == EOF) {
 		log_warn("%s", tmp);
-		(void)unlink(tmp);
+		writer_unlink(tmp);
 		return (-1);
 	}
-	if (rename(tmp, path) == -1) {
+	writer_enter();
+	if ((rv = rename(tmp, path)) == -1) {
 		log_warn("rename %s to %s", tmp, path);
 		(void)unlink(tmp);
-		return (-1);
 	}
-	return (0);
+	writer_leave();
+	return (rv);
 }
 
 /* Replace serverlist.txt atomically. */

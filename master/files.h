@@ -58,6 +58,7 @@ int	featured_parse(FILE *, const char *, struct datafiles *);
 int	ignore_parse(FILE *, const char *, struct datafiles *);
 int	motd_parse(FILE *, const char *, struct datafiles *);
 
+void	datafile_writer(uid_t, gid_t);
 FILE	*datafile_rewrite(const char *, const char *, char *, char *, size_t);
 int	datafile_commit(FILE *, const char *, const char *, int);
 int	ignore_token(const char *, struct ipc_ignore *);

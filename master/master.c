@@ -795,8 +795,11 @@ main(int argc, char *argv[])
 	if (opts.action == ACTION_CREATE_DB)
 		return (main_create_db(pw));
 	/* As -j, the working directory is logd's chroot: same checks. */
-	if (is_root && opts.action == ACTION_RUN)
+	if (is_root && opts.action == ACTION_RUN) {
 		check_dir(datadir, 0, pw->pw_uid);
+		if (stat(datadir, &st) == 0 && st.st_uid == pw->pw_uid)
+			datafile_writer(pw->pw_uid, pw->pw_gid);
+	}
 	if (datafiles_load(datadir, &files) == -1)
 		errx(1, "invalid data files in %s", datadir);
 	if (serverlist_read(datadir, &saved) == -1)
@@ -874,9 +877,10 @@ main(int argc, char *argv[])
 	if (unveil(NULL, NULL) == -1)
 		fatal("unveil");
 	/* ps: the resident memory of the children (osdep_rss()). */
+	/* id: the plugins' privilege drop, and datafile_writer(). */
 	if (pledge(opts.nplugins > 0 ?
 	    "stdio rpath wpath cpath dns sendfd proc ps exec id" :
-	    "stdio rpath wpath cpath dns sendfd proc ps", NULL) == -1)
+	    "stdio rpath wpath cpath dns sendfd proc ps id", NULL) == -1)
 		fatal("pledge");
 
 	event_init();

@@ -69,6 +69,24 @@ class ShutdownTest(unittest.TestCase):
 
 class ServerListTest(unittest.TestCase):
 
+    def test_written_as_the_user(self):
+        """Root writes serverlist.txt in a data directory of the -u user
+        with the user's ids: the file is the user's, and no right over
+        another user's directory is needed (the Debian unit has no
+        CAP_DAC_OVERRIDE; tests/package/test_deb.py runs it so)."""
+        if not IS_ROOT:
+            self.skipTest(harness.NEED_ROOT)
+        port, cport = free_ports(2)
+        d = Daemon(self, daemon_args(port, cport))
+        d.args += ["-u", "nobody", "-j", d.datadir]
+        os.chown(d.datadir, *harness.nobody())
+        d.start().wait_started()
+        d.signal(signal.SIGTERM)
+        self.assertEqual(d.wait(), 0, d.tail())
+        st = os.stat(d.path("serverlist.txt"))
+        self.assertEqual((st.st_uid, st.st_gid), harness.nobody(), d.tail())
+        self.assertEqual(os.geteuid(), 0)
+
     def test_round_trip(self):
         port, cport = free_ports(2)
         content = "127.0.0.1:30720\n[::1]:30721\n"
