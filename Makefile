@@ -87,7 +87,8 @@ OBJS	= $(SRCS:%.c=$(BUILD)/%.o)
 UNIT_TESTS != ls tests/unit/test_*.c 2>/dev/null | sed 's,.*/,,; s,\.c$$,,' 
 UNIT_BINS  = $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
-.PHONY: all deps headers test test-san check run install clean man-lint
+.PHONY: all deps headers test test-san check run install clean man-lint \
+	deb deb-check
 
 all: deps $(BUILD)/$(PROG)
 
@@ -182,6 +183,23 @@ install: all
 	install -m 0755 examples/plugins/example.py \
 	    $(DESTDIR)$(EXAMPLEDIR)/plugins/example.py
 
+# The Debian package (debian/): dpkg-buildpackage -us -uc -b in a copy of
+# the tree, so that the checkout keeps no build of its own and the .deb
+# lands in build-deb/ rather than in the parent directory.  deb-check is
+# tests/package/test_deb.py: the same build, lintian, and the package
+# installed, run, upgraded and purged in throwaway roots (as root).
+deb:
+	rm -rf build-deb
+	mkdir -p build-deb/src
+	tar -cf - --exclude='./build*' --exclude=./run --exclude=./.git \
+	    --exclude=node_modules . | tar -C build-deb/src -xf -
+	cd build-deb/src && dpkg-buildpackage -us -uc -b
+	rm -rf build-deb/src
+	@ls build-deb/*.deb
+
+deb-check:
+	$(PYTHON) tests/run.py --package
+
 # The manual pages, clean under mandoc -T lint but for the references to
 # pages of other packages (STYLE level, which -W warning leaves out).
 MANPAGES = man/$(PROG).8 man/$(PROG)-plugins.7
@@ -190,7 +208,7 @@ man-lint:
 	mandoc -T lint -W warning $(MANPAGES)
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-deb
 
 # Fuzzing with clang's libFuzzer (STYLE.md 9): "make fuzz" builds the
 # harnesses of fuzz/ into build-fuzz; "make fuzz-run" runs each for FUZZTIME

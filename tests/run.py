@@ -6,7 +6,9 @@
 
 Unit tests are the cmocka binaries in BUILD/tests/; integration tests are
 the unittest modules tests/integration/test_*.py, which drive the real
-daemon BUILD/tremmasterd over loopback.  Prints a line per test and ends
+daemon BUILD/tremmasterd over loopback.  With --package, the tests of
+the Debian package instead, tests/package/test_*.py (make deb-check).
+Prints a line per test and ends
 with "N passed, N failed, N skipped"; exits 1 if anything failed.
 """
 
@@ -134,16 +136,29 @@ def run_integration(build, counts, pattern):
     suite.run(Result(counts, build))
 
 
+def run_package(counts, pattern):
+    pdir = os.path.join(HERE, "package")
+    suite = unittest.defaultTestLoader.discover(pdir, pattern=pattern,
+                                                top_level_dir=pdir)
+    suite.run(Result(counts, "package"))
+
+
 def main():
     args = sys.argv[1:]
     pattern = "test_*.py"
+    package = False
+    if args and args[0] == "--package":
+        package = bool(args.pop(0))
     if args and args[0].startswith("--pattern="):
         pattern = args.pop(0).split("=", 1)[1]
     builds = args or ["build"]
     counts = Counts()
-    for build in builds:
-        run_unit(build, counts)
-        run_integration(build, counts, pattern)
+    if package:
+        run_package(counts, pattern)
+    else:
+        for build in builds:
+            run_unit(build, counts)
+            run_integration(build, counts, pattern)
     if counts.failures:
         print("\nfailed:")
         for f in counts.failures:

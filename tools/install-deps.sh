@@ -8,7 +8,7 @@ set -e
 PKGS="build-essential pkg-config clang libevent-dev libbsd-dev libmd-dev
 libsqlite3-dev libtdb-dev libsodium-dev libjansson-dev libseccomp-dev libwslay-dev libtls-dev libcmocka-dev mandoc python3
 sqlite3 tdb-tools qstat openssl curl wrk nginx-light libnginx-mod-stream
-tesseract-ocr"
+tesseract-ocr debhelper lintian"
 
 missing=
 for p in $PKGS; do
