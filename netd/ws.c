@@ -648,7 +648,7 @@ ws_proxy_read(struct ws_conn *c)
 	enum proxy_result	 r;
 	struct ipc_addr		 a;
 	const char		*why;
-	char			 buf[ADDRSTRLEN];
+	char			 buf[ADDRSTRLEN], abuf[ADDRSTRLEN];
 	size_t			 hdrlen, take;
 	ssize_t			 n;
 
@@ -691,7 +691,7 @@ ws_proxy_read(struct ws_conn *c)
 	c->state = WS_HANDSHAKE;
 	if (r == PROXY_ADDR) {
 		log_debug("[WS] %s: PROXY header for %s", ws_name(c, buf,
-		    sizeof(buf)), addr_str(&a, buf, sizeof(buf)));
+		    sizeof(buf)), addr_str(&a, abuf, sizeof(abuf)));
 		if (ws_trusted(&a))
 			c->peer = a;	/* a proxy still: the header may say */
 		else if ((why = ws_client(c, &a)) != NULL) {

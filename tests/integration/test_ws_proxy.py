@@ -11,6 +11,8 @@ stream proxy with proxy_protocol on.  Loopback only: the proxy is
 127.0.0.1, the clients come from other 127/8 addresses."""
 
 import os
+import re
+import select
 import shutil
 import socket
 import struct
@@ -19,10 +21,12 @@ import tempfile
 import time
 import unittest
 
-from fakes import EMPTY_EXT, HDR, UDPTest
-from harness import free_ports, wait_until
+from fakes import EMPTY_EXT, HDR, LINE, UDPTest, parse_ext
+from harness import free_ports, kill_pids, session_members, wait_until
+from test_ws_real import (BROWSER_TIMEOUT, EXT_ONE, NODE_TIMEOUT,
+                          RealClientCase, WS_DIR, hex_lines, run_node)
 from ws_client import Closed, WSClient
-from wsfakes import WSMaster
+from wsfakes import WSMaster, v4_entry
 
 GETSERVERSEXT = HDR + b"getserversExt Tremulous 69 empty full"
 V2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
@@ -315,6 +319,290 @@ class NginxTest(NginxCase):
         c3.handshake()
         self.served(c3, m)
         self.assertEqual(m.d.count(r"client 192\.0\.2\.1"), 0, m.tail())
+
+
+# nginx connects to the master from this address, the only one the master
+# trusts; the clients behind nginx come from other 127/8 addresses, so an
+# address the master took from the socket instead of from nginx's header
+# shows as 127.0.0.2.
+NGINX_SOURCE = "127.0.0.2"
+NGINX_SOURCE_RE = NGINX_SOURCE.replace(".", r"\.")
+FRONTS = {
+    "http": """http {
+    access_log off;
+    server {
+        listen 127.0.0.1:%(port)d;
+        location / {
+            proxy_pass http://127.0.0.1:%(wsport)d;
+            proxy_bind %(source)s;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection "upgrade";
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        }
+    }
+}""",
+    "stream": """stream {
+    server {
+        listen 127.0.0.1:%(port)d;
+        proxy_pass 127.0.0.1:%(wsport)d;
+        proxy_bind %(source)s;
+        proxy_protocol on;
+    }
+}""",
+}
+LISTENING_PROBE = "127.0.0.99"  # the source of wait_front()'s probes
+SERVE_TIMEOUT = 60              # the longest a node_peer.js --serve runs
+
+
+def re_addr(addr):
+    return addr.replace(".", r"\.")
+
+
+class NginxRealClientTest(NginxCase, RealClientCase):
+    """The real clients of test_ws_real behind a real nginx: Node.js's
+    `ws` (tests/ws/node_peer.js, which can pick its local address and
+    play the web build of a game server) and headless Chromium
+    (tests/ws/browser_test.js, always from 127.0.0.1).  nginx, once an
+    HTTP proxy_pass with the upgrade headers and once a stream proxy with
+    proxy_protocol on, connects to the master from 127.0.0.2 (proxy_bind),
+    the master's only --trusted-proxy.  The server list, --max-per-ip,
+    --ws-max-per-ip and the throttle must all go by the client's address,
+    never by nginx's."""
+
+    def front_master(self, mode, args=(), throttle=False):
+        argv = ["-v", "--trusted-proxy", NGINX_SOURCE]
+        if mode == "stream":
+            argv += ["--real-ip-header", "none"]
+        m = WSMaster(self, argv + list(args), throttle=throttle).start()
+        self.addCleanup(self._check_alive, m)
+        m.d.wait_for_log(r"\[WS\] 1 trusted proxy: ", 5)
+        return m
+
+    def front(self, mode, m):
+        """nginx in front of m in mode ("http" or "stream"); its port."""
+        (port,) = free_ports(1)
+        p = self.nginx(FRONTS[mode] % {"port": port, "wsport": m.wsport,
+                                       "source": NGINX_SOURCE},
+                       stream=(mode == "stream"))
+        self.wait_front(port, p)
+        return port
+
+    def wait_front(self, port, p):
+        """Wait for nginx to listen on port.  The probes come from their
+        own address: in stream mode nginx passes each on to the master."""
+        def up():
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.5,
+                                         (LISTENING_PROBE, 0)).close()
+                return True
+            except OSError:
+                return False
+        if not wait_until(up, 10) or p.poll() is not None:
+            with open(os.path.join(self.tmp, "error.log")) as f:
+                self.fail("nginx did not start: %s" % f.read())
+
+    def peer(self, port, local, *args):
+        """node_peer.js as a client of port from local: (status, the
+        messages received, stderr)."""
+        rc, out, err = run_node(self, "node_peer.js", [port, "--local",
+                                                       local] + list(args),
+                                NODE_TIMEOUT)
+        return rc, hex_lines(out), err
+
+    def web_server(self, m, port, local, gports):
+        """node_peer.js --serve gports from local, through port: the web
+        build of a game server, connected until the test ends.  Returns
+        once each of gports was answered."""
+        cmd = [shutil.which("node"), os.path.join(WS_DIR, "node_peer.js"),
+               str(port), "--local", local, "--serve",
+               ",".join(str(g) for g in gports), "--timeout",
+               str(SERVE_TIMEOUT * 1000)]
+        p = subprocess.Popen(cmd, cwd=WS_DIR, stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             start_new_session=True)
+
+        def stop():
+            p.stdin.close()
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
+            left = session_members(p.pid)
+            kill_pids(left + ([p.pid] if p.poll() is None else []))
+            p.wait(5)
+            p.stdout.close()
+            p.stderr.close()
+        self.addCleanup(stop)
+        out = b""
+        deadline = time.monotonic() + NODE_TIMEOUT
+        while out.count(b"\n") < len(gports) and p.poll() is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            r, _, _ = select.select([p.stdout], [], [], left)
+            if r:
+                chunk = os.read(p.stdout.fileno(), 4096)
+                if not chunk:
+                    break
+                out += chunk
+        lines = out.decode("ascii", "replace").splitlines()
+        want = [r"answered %d [!-~]{12}" % g for g in gports]
+        if len(lines) != len(want) or not all(
+                re.fullmatch(w, line) for w, line in zip(want, lines)):
+            if p.poll() is None:
+                kill_pids(session_members(p.pid) + [p.pid])
+            err = p.stderr.read().decode("utf-8", "replace")
+            self.fail("web server on %s: %r (want %r)\n%s\n%s" % (
+                local, lines, want, err[-2000:], m.tail()))
+        return p
+
+    def assert_client(self, m, client, count=1):
+        """The master took client from nginx's connection, count times."""
+        m.d.wait_for_log(r"\[WS\] %s:\d+: client %s:\d+$" % (
+            NGINX_SOURCE_RE, re_addr(client)), 5, count)
+
+    def assert_listed(self, m, what, msgs, servers):
+        """msgs is one getserversExtResponse listing exactly servers."""
+        info = "%s: %r\n%s" % (what, msgs, m.tail())
+        self.assertEqual(len(msgs), 1, info)
+        idx, total, label, entries = parse_ext(msgs[0])
+        self.assertEqual((idx, total, label), (1, 1, ""), info)
+        self.assertEqual(sorted(entries), sorted(servers), info)
+        if len(servers) == 1:
+            self.assertEqual(msgs[0], EXT_ONE + v4_entry(*servers[0]) +
+                             b"\\", info)
+
+    # -- Node.js
+
+    def node_checks(self, mode):
+        self.need_node()
+        burst = 5
+        m = self.front_master(mode, ["--ws-max-per-ip", "1", "--max-per-ip",
+                                     "1", "--throttle-burst", burst],
+                              throttle=True)
+        port = self.front(mode, m)
+        g1, g1b, g2 = free_ports(3)
+
+        # Two web game servers behind nginx.  127.0.0.3 announces two
+        # ports: --max-per-ip 1 lists the first only.  127.0.0.7 is
+        # listed all the same: the limit is not counted under nginx.
+        self.web_server(m, port, "127.0.0.3", [g1, g1b])
+        self.assert_client(m, "127.0.0.3")
+        m.d.wait_for_log(LINE + r"netd: server 127\.0\.0\.3:%d verified" %
+                         g1, 5)
+        m.d.wait_for_log(r"\[WS\] 127\.0\.0\.3:\d+: received \d+ bytes: "
+                         r"\\377\\377\\377\\377infoResponse", 5, 2)
+        self.web_server(m, port, "127.0.0.7", [g2])
+        m.d.wait_for_log(LINE + r"netd: server 127\.0\.0\.7:%d verified" %
+                         g2, 5)
+        servers = [("127.0.0.3", g1), ("127.0.0.7", g2)]
+
+        # A web client behind nginx gets them under their own addresses.
+        # Its forged X-Forwarded-For, which names 127.0.0.3 (at its
+        # limit of one connection), is not believed.
+        rc, msgs, err = self.peer(port, "127.0.0.4", "--header",
+                                  "X-Forwarded-For: 127.0.0.3")
+        self.assertEqual(rc, 0, err + m.tail())
+        self.assert_listed(m, "list from 127.0.0.4", msgs, servers)
+        self.assert_client(m, "127.0.0.4")
+        self.assertEqual(m.d.count(r"\[WS\] %s:\d+: client 127\.0\.0\.3:"
+                                   % NGINX_SOURCE_RE), 1, m.tail())
+
+        # --ws-max-per-ip 1: a second connection from 127.0.0.3, whose
+        # game server holds one, is refused (nginx passes the master's
+        # 429 on, or the master closes the stream).
+        rc, msgs, err = self.peer(port, "127.0.0.3")
+        self.assertEqual((rc, msgs), (1, []), err + m.tail())
+        if mode == "http":
+            self.assertIn("upgrade refused: 429", err)
+        m.d.wait_for_log(r"\[WS\] 127\.0\.0\.3:\d+ (refused|disconnected): "
+                         r"too many connections from the address$", 5)
+        self.assert_client(m, "127.0.0.3", 2)
+
+        # The throttle: each client gets its own burst, whatever number
+        # of them nginx carries.
+        t = time.monotonic()
+        for client in ("127.0.0.5", "127.0.0.6"):
+            rc, msgs, err = self.peer(port, client, "--count", burst + 3)
+            self.assertEqual(rc, 0, err + m.tail())
+            self.assertEqual(len(msgs), burst, "%s: %d answers to %d "
+                             "requests\n%s" % (client, len(msgs), burst + 3,
+                                               m.tail()))
+            for msg in msgs:
+                self.assert_listed(m, client, [msg], servers)
+            self.assert_client(m, client)
+            m.d.wait_for_log(r"netd: %s:\d+: list request throttled$" %
+                             re_addr(client), 5, 3)
+        # 127.0.0.5 spent its burst: it has regained at most a token a
+        # second since.
+        rc, msgs, err = self.peer(port, "127.0.0.5", "--count", burst + 3)
+        regained = int(time.monotonic() - t) + 1
+        if regained < burst:
+            self.assertLessEqual(len(msgs), regained, m.tail())
+        self.assert_client(m, "127.0.0.5", 2)
+        m.d.wait_for_log(r"netd: 127\.0\.0\.5:\d+: list request throttled$",
+                         5, 3 + burst + 3 - len(msgs))
+        self.assertEqual(m.d.count(r"netd: %s:\d+: list request throttled"
+                                   % NGINX_SOURCE_RE), 0, m.tail())
+        self.assertEqual(m.d.count(r"client %s:" % NGINX_SOURCE_RE), 0,
+                         m.tail())
+
+    def test_node_http_proxy_pass(self):
+        self.node_checks("http")
+
+    def test_node_stream_proxy_protocol(self):
+        self.node_checks("stream")
+
+    # -- Chromium
+
+    def browser(self, m, port, what):
+        t = time.monotonic()
+        rc, out, err = run_node(self, "browser_test.js", [port],
+                                BROWSER_TIMEOUT)
+        return rc, hex_lines(out), "%s (%.1f s): exit %s\n%s\n%s" % (
+            what, time.monotonic() - t, rc, err[-3000:], m.tail())
+
+    def browser_checks(self, mode):
+        self.need_browser()
+        m = self.front_master(mode, ["--ws-max-per-ip", "1"])
+        port = self.front(mode, m)
+        (g1,) = free_ports(1)
+        self.web_server(m, port, "127.0.0.3", [g1])
+        m.d.wait_for_log(LINE + r"netd: server 127\.0\.0\.3:%d verified" %
+                         g1, 5)
+
+        # While another connection from 127.0.0.1 is open through nginx,
+        # Chromium (from 127.0.0.1 too) is over --ws-max-per-ip 1.
+        holder = self.via(port, "127.0.0.1")
+        holder.handshake()
+        self.assert_client(m, "127.0.0.1")
+        rc, msgs, info = self.browser(m, port, "Chromium, over the limit")
+        self.assertEqual((rc, msgs), (2, []), info)
+        m.d.wait_for_log(r"\[WS\] 127\.0\.0\.1:\d+ (refused|disconnected): "
+                         r"too many connections from the address$", 5)
+        self.assert_client(m, "127.0.0.1", 2)
+
+        # Once it is closed, Chromium gets the web server, listed under
+        # its own address, while nginx carries that server's connection.
+        gone = r"\[WS\] 127\.0\.0\.1:\d+ disconnected: connection lost"
+        holder.close()
+        m.d.wait_for_log(gone, 5)
+        rc, msgs, info = self.browser(m, port, "Chromium")
+        self.assertEqual(rc, 0, info)
+        self.assert_listed(m, info, msgs, [("127.0.0.3", g1)])
+        self.assert_client(m, "127.0.0.1", 3)
+        m.d.wait_for_log(r"\[WS\] 127\.0\.0\.1:\d+ handshake: 101$", 5, 2)
+        # The refused one, the holder and Chromium's, all closed.
+        m.d.wait_for_log(r"\[WS\] 127\.0\.0\.1:\d+ disconnected: ", 5, 3)
+        self.assertEqual(m.d.count(r"client %s:" % NGINX_SOURCE_RE), 0,
+                         m.tail())
+
+    def test_chromium_http_proxy_pass(self):
+        self.browser_checks("http")
+
+    def test_chromium_stream_proxy_protocol(self):
+        self.browser_checks("stream")
 
 
 if __name__ == "__main__":
