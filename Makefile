@@ -121,6 +121,7 @@ test_options_OBJS   = $(O)/master/options.o $(O)/puppet/remotes.o \
 		      $(O)/master/files.o $(O)/common/log.o $(O)/common/util.o
 test_plugin_proto_OBJS = $(O)/netd/plugin_proto.o
 test_proto_OBJS	    = $(O)/netd/proto.o $(O)/common/log.o $(O)/common/util.o
+test_proxy_OBJS	    = $(O)/netd/proxy.o
 test_puppet_list_OBJS = $(O)/puppet/list.o
 test_puppet_remotes_OBJS = $(O)/puppet/remotes.o $(O)/master/files.o \
 		      $(O)/common/log.o $(O)/common/util.o
@@ -220,7 +221,7 @@ FUZZCC	    = clang
 FUZZTIME   ?= 60
 FUZZBUILD   = build-fuzz
 FUZZERS	    = proto-fuzzer files-fuzzer ws-http-fuzzer packet-fuzzer \
-	      ws-fuzzer plugin-fuzzer puppet-fuzzer api-fuzzer
+	      ws-fuzzer plugin-fuzzer puppet-fuzzer api-fuzzer proxy-fuzzer
 # Does $(FUZZCC) link libFuzzer?  Asked by check only.
 FUZZ_PROBE  = printf 'int LLVMFuzzerTestOneInput(const char *d, long n) \
 	      { return (0); }\n' | $(FUZZCC) -fsanitize=fuzzer -x c \
@@ -228,7 +229,7 @@ FUZZ_PROBE  = printf 'int LLVMFuzzerTestOneInput(const char *d, long n) \
 FUZZ_HDRS   = common/*.h master/*.h netd/*.h puppet/*.h api/*.h
 # The parsers.
 FUZZ_SRCS   = netd/proto.c common/log.c common/util.c master/files.c \
-	      netd/ws_http.c common/base64.c
+	      netd/ws_http.c common/base64.c netd/proxy.c
 # handle_packet() and what is behind it; the harness fakes netd.c, udp.c
 # and ws.c.
 FUZZ_PACKET_SRCS = netd/handlers.c netd/servers.c netd/throttle.c \

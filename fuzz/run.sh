@@ -22,9 +22,10 @@ set -u
 # records of up to a WebSocket message each; plugin takes a whole line
 # of the plugin protocol, 16384 bytes with its newline; puppet a selector
 # byte and another master's packet, of up to the 16384 bytes clients read;
-# api the fields of four servers, each at most a few hundred bytes.
+# api the fields of four servers, each at most a few hundred bytes;
+# proxy a selector byte and a little more than PROXY_MAX.
 ALL="proto:4096 files:8192 ws-http:4352 packet:8192 ws:16384 plugin:16384
-puppet:16385 api:4096"
+puppet:16385 api:4096 proxy:640"
 
 usage() {
 	echo "usage: $0 [-r] [-t seconds] builddir [name ...]" >&2

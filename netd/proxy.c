@@ -37,6 +37,12 @@ static const u_char v2_sig[12] = {
 #define V2_TCP4_LEN	12	/* two addresses, two ports */
 #define V2_TCP6_LEN	36
 
+/* An entry of a forwarding header: the address, p NULL if none. */
+struct fwd_entry {
+	const char	*p;
+	size_t		 n;
+};
+
 static enum proxy_result v1_parse(const u_char *, size_t, size_t *,
 		    struct ipc_addr *);
 static enum proxy_result v2_parse(const u_char *, size_t, size_t *,
@@ -44,7 +50,10 @@ static enum proxy_result v2_parse(const u_char *, size_t, size_t *,
 static int	v1_port(const char *, uint16_t *);
 static void	unmap(struct ipc_addr *);
 static int	host_port(const char *, size_t, struct ipc_addr *);
-static const char *for_value(const char *, size_t, size_t *);
+static int	is_tchar(int);
+static const char *skip_ows(const char *, const char *);
+static const char *fwd_value_end(const char *, const char *);
+static int	fwd_element(const char **, const char *, struct fwd_entry *);
 static const char *trim(const char *, size_t *);
 
 /*
@@ -257,75 +266,144 @@ host_port(const char *s, size_t len, struct ipc_addr *a)
 	return (0);
 }
 
+/* RFC 7230's tchar: what a token of a Forwarded pair is made of. */
+static int
+is_tchar(int ch)
+{
+	return ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	    (ch >= '0' && ch <= '9') || (ch != '\0' &&
+	    strchr("!#$%&'*+-.^_`|~", ch) != NULL));
+}
+
+static const char *
+skip_ows(const char *s, const char *end)
+{
+	while (s < end && (*s == ' ' || *s == '\t'))
+		s++;
+	return (s);
+}
+
 /*
- * The for= value of one element of a Forwarded header (RFC 7239 4),
- * without its quotes; NULL when it has none or a quoted-pair.
+ * The end of the value of a Forwarded pair at s, a token or a quoted
+ * string (RFC 7239 4), or NULL if it is neither: a ',' or ';' counts only
+ * outside quotes.
  */
 static const char *
-for_value(const char *s, size_t len, size_t *vlen)
+fwd_value_end(const char *s, const char *end)
 {
-	const char	*end = s + len, *p, *semi, *eq;
-	size_t		 n;
+	const char	*p;
 
-	for (p = s; p < end; p = semi + 1) {
-		if ((semi = memchr(p, ';', end - p)) == NULL)
-			semi = end;
-		if ((eq = memchr(p, '=', semi - p)) != NULL) {
-			n = eq - p;
-			p = trim(p, &n);
-			if (n == 3 && strncasecmp(p, "for", 3) == 0) {
-				n = semi - eq - 1;
-				p = trim(eq + 1, &n);
-				if (n >= 2 && p[0] == '"' && p[n - 1] == '"') {
-					p++;
-					n -= 2;
-				}
-				if (memchr(p, '\\', n) != NULL ||
-				    memchr(p, '"', n) != NULL)
+	if (s < end && *s == '"') {
+		for (p = s + 1; p < end; p++) {
+			if (*p == '\\') {
+				if (++p == end)
 					return (NULL);
-				*vlen = n;
-				return (p);
+			} else if (*p == '"')
+				return (p + 1);
+		}
+		return (NULL);
+	}
+	for (p = s; p < end && is_tchar((u_char)*p); p++)
+		;
+	return (p == s ? NULL : p);
+}
+
+/*
+ * The Forwarded element at *sp: its for= value, without quotes, in e (p
+ * NULL when it has none), and *sp past it and its comma.  -1 when it is
+ * not an element: a pair that is not token=value, an unterminated quote,
+ * for= twice, or a quoted-pair in the for= value.
+ */
+static int
+fwd_element(const char **sp, const char *end, struct fwd_entry *e)
+{
+	const char	*s = *sp, *name, *v, *vend;
+	size_t		 nlen;
+
+	e->p = NULL;
+	e->n = 0;
+	for (;;) {
+		s = skip_ows(s, end);
+		if (s < end && *s != ',' && *s != ';') {
+			for (name = s; s < end && is_tchar((u_char)*s); s++)
+				;
+			nlen = s - name;
+			if (nlen == 0 || s == end || *s != '=')
+				return (-1);
+			v = ++s;
+			if ((vend = fwd_value_end(v, end)) == NULL)
+				return (-1);
+			s = skip_ows(vend, end);
+			if (nlen == 3 && strncasecmp(name, "for", 3) == 0) {
+				if (e->p != NULL)
+					return (-1);
+				if (*v == '"') {
+					v++;
+					vend--;
+				}
+				if (memchr(v, '\\', vend - v) != NULL)
+					return (-1);
+				e->p = v;
+				e->n = vend - v;
 			}
 		}
-		if (semi == end)
-			break;
+		if (s == end || *s == ',') {
+			*sp = s < end ? s + 1 : s;
+			return (0);
+		}
+		if (*s != ';')
+			return (-1);
+		s++;
 	}
-	return (NULL);
 }
 
 /*
  * The client's address in a forwarding header's value v: from the right,
  * the first entry that is not a trusted proxy, or the leftmost if all
- * are.  An entry that is not an address (unknown, an obfuscated name)
- * ends the walk at the entry before it.  Returns 0 when no entry was an
- * address, and out is then untouched.
+ * are.  Returns 1 with the address in out; 0 for an empty value; -1, out
+ * untouched, when the header is not one (a Forwarded header is parsed
+ * whole, quoted strings and all) or when the walk meets an entry that is
+ * not an address (unknown, an obfuscated name, an element without for=)
+ * before the client's: a proxy we trust wrote it, or let it through.
  */
 int
 proxy_forwarded(const char *v, size_t len, int kind,
     int (*trusted)(const struct ipc_addr *), struct ipc_addr *out)
 {
-	struct ipc_addr	 a;
-	const char	*start, *end = v + len, *e;
-	size_t		 n;
-	int		 found = 0;
+	struct fwd_entry	 e[PROXY_FWD_MAX];
+	struct ipc_addr		 a;
+	const char		*s = v, *end = v + len, *comma;
+	size_t			 i, n = 0;
 
-	while (end > v) {
-		for (start = end; start > v && start[-1] != ','; start--)
-			;
-		n = end - start;
-		e = trim(start, &n);
-		if (kind == REALIP_FORWARDED && (e = for_value(e, n, &n)) ==
-		    NULL)
+	if (len == 0)
+		return (0);
+	if (len >= PROXY_FWD_MAX)
+		return (-1);
+	while (n < nitems(e)) {
+		if (kind == REALIP_FORWARDED) {
+			if (fwd_element(&s, end, &e[n]) == -1)
+				return (-1);
+		} else {
+			if ((comma = memchr(s, ',', end - s)) == NULL)
+				comma = end;
+			e[n].n = comma - s;
+			e[n].p = trim(s, &e[n].n);
+			s = comma < end ? comma + 1 : end;
+		}
+		n++;
+		if (s == end)
 			break;
-		if (host_port(e, n, &a) == -1)
-			break;
-		*out = a;
-		found = 1;
+	}
+	if (s != end)
+		return (-1);
+	for (i = n; i-- > 0; ) {
+		if (e[i].p == NULL || host_port(e[i].p, e[i].n, &a) == -1)
+			return (-1);
 		if (!trusted(&a))
 			break;
-		end = start > v ? start - 1 : v;
 	}
-	return (found);
+	*out = a;
+	return (1);
 }
 
 /* The header --real-ip-header names, or NULL for none. */

@@ -23,6 +23,7 @@
 #define PROXY_V2_HDR	16		/* v2: signature, command, length */
 #define PROXY_V2_TLVS	512		/* v2: bytes after the addresses */
 #define PROXY_MAX	(PROXY_V2_HDR + 36 + PROXY_V2_TLVS)
+#define PROXY_FWD_MAX	512		/* bytes of a forwarding header */
 
 /* What proxy_parse() found at the start of a connection. */
 enum proxy_result {

@@ -689,7 +689,10 @@ ws_proxy_read(struct ws_conn *c)
 	free(c->pbuf);
 	c->pbuf = NULL;
 	c->state = WS_HANDSHAKE;
-	if (r == PROXY_ADDR) {
+	if (r == PROXY_LOCAL) {
+		/* No client to name: the request is the client's own. */
+		c->settle = 0;
+	} else if (r == PROXY_ADDR) {
 		log_debug("[WS] %s: PROXY header for %s", ws_name(c, buf,
 		    sizeof(buf)), addr_str(&a, abuf, sizeof(abuf)));
 		if (ws_trusted(&a))
@@ -719,6 +722,9 @@ ws_client(struct ws_conn *c, const struct ipc_addr *a)
 	c->peer = *a;
 	if (ignore_match(a))
 		return ("ignore.txt");
+	/* A proxy again (it gave no client): counted under the peer. */
+	if (ws_trusted(a))
+		return (NULL);
 	ip = ipcount_take(&conn_ips, a);
 	if (ip == c->ip) {
 		/* The proxy's own address: it gave none. */
@@ -778,11 +784,15 @@ ws_handshake_read(struct ws_conn *c)
 	if (c->settle && req.status == 101) {
 		/* The proxy's word, or the proxy itself. */
 		a = c->peer;
-		if (req.forwardedlen > 0 && proxy_forwarded(req.forwarded,
-		    req.forwardedlen, proxy_kind, ws_trusted, &a) &&
-		    a.port == 0)
+		if ((r = proxy_forwarded(req.forwarded, req.forwardedlen,
+		    proxy_kind, ws_trusted, &a)) == -1) {
+			log_verbose("[WS] %s: %s header without a client "
+			    "address", ws_name(c, buf, sizeof(buf)),
+			    proxy_header);
+			req.status = 400;
+		} else if (r == 1 && a.port == 0)
 			a.port = c->peer.port;
-		if ((why = ws_client(c, &a)) != NULL) {
+		if (req.status == 101 && (why = ws_client(c, &a)) != NULL) {
 			log_verbose("[WS] %s refused: %s", ws_name(c, buf,
 			    sizeof(buf)), why);
 			req.status = ignore_match(&a) ? 403 : 429;

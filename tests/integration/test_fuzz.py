@@ -25,7 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(harness.HERE))
 RUN_SH = os.path.join(ROOT, "fuzz", "run.sh")
 FUZZBUILD = os.path.join(ROOT, "build-fuzz")
 HARNESSES = ("proto", "files", "ws-http", "packet", "ws", "plugin",
-             "puppet", "api")
+             "puppet", "api", "proxy")
 TIMEOUT = 60
 PROBE = b"int LLVMFuzzerTestOneInput(const char *d, long n) { return (0); }\n"
 

@@ -145,6 +145,36 @@ class ProxyHeaderTest(ProxyCase):
         c.handshake()
         self.served(c, m)
 
+    def test_unknown_then_a_forwarding_header(self):
+        """After PROXY UNKNOWN (or v2 LOCAL) the bytes are the client's
+        own, through a stream proxy: their X-Forwarded-For is not read."""
+        m = self.master(["--ws-max-per-ip", "1"])
+        for head in (b"PROXY UNKNOWN\r\n", v2_header("192.0.2.1", 1, cmd=0)):
+            c = self.conn(m)
+            c.send_raw(head)
+            c.handshake(extra=[("X-Forwarded-For", "203.0.113.77")])
+            self.served(c, m)
+        self.assertEqual(m.d.count(r"client 203\.0\.113\.77"), 0, m.tail())
+
+    def test_inner_trusted_proxy(self):
+        """A PROXY header naming another trusted proxy: its connections
+        are not limited as one client, and its X-Forwarded-For names the
+        client behind it."""
+        m = self.master(["--trusted-proxy", "10.0.0.0/8",
+                         "--ws-max-per-ip", "1"])
+        for i in range(3):
+            c = self.conn(m)
+            c.send_raw(b"PROXY TCP4 10.1.1.1 127.0.0.1 %d 30700\r\n" %
+                       (5000 + i))
+            c.handshake()
+            self.served(c, m)
+        c = self.conn(m)
+        c.send_raw(b"PROXY TCP4 10.1.1.1 127.0.0.1 5009 30700\r\n")
+        c.handshake(extra=[("X-Forwarded-For", "192.0.2.70, 10.1.1.1")])
+        self.served(c, m)
+        m.d.wait_for_log(r"client 192\.0\.2\.70:5009$")
+        self.assertEqual(m.d.count(r"too many connections"), 0, m.tail())
+
     def test_untrusted_peer(self):
         m = self.master(["--ws-max-per-ip", "1"])
         c = self.conn(m, source="127.0.0.2")
@@ -203,10 +233,40 @@ class ForwardedHeaderTest(ProxyCase):
         self.served(c, m)
         m.d.wait_for_log(r"client \[2001:db8::9\]:4711$")
         self.assertEqual(m.d.count(r"client 192\.0\.2\.[12]"), 0, m.tail())
-        # An obfuscated name leaves the connection under the proxy.
+        # A header that names no client is refused: an obfuscated name,
+        # an element without for=, for= twice, an unterminated quote.
+        for bad in ("for=_hidden", "proto=http", "for=unknown",
+                    "proto=http;for=203.0.113.9;for=198.51.100.7",
+                    'for="198.51.100.7', "for=198.51.100.7;host",
+                    "for=198.51.100.7, for=_hidden"):
+            c = self.conn(m)
+            resp = c.handshake(extra=[("Forwarded", bad)], check=False,
+                               timeout=3)
+            self.assertEqual(resp[0], 400, "%s\n%s" % (bad, m.tail()))
+        self.assertEqual(m.d.count(r"Forwarded header without a client "
+                                   r"address$"), 7, m.tail())
+
+    def test_forwarded_quoted_strings(self):
+        """A ',' or ';' inside a quoted string splits nothing: what a
+        client wrote into a value the proxy quoted stays in that value,
+        and is never a client address, nor a way past ignore.txt."""
+        m = self.master(["--real-ip-header", "Forwarded"],
+                        files={"ignore.txt": "198.51.100.66\n"})
         c = self.conn(m)
-        c.handshake(extra=[("Forwarded", "for=_hidden")])
+        c.handshake(extra=[("Forwarded", 'for=198.51.100.7;host="x,for='
+                            '203.0.113.9"')])
         self.served(c, m)
+        m.d.wait_for_log(r"client 198\.51\.100\.7:\d+$")
+        c = self.conn(m)
+        c.handshake(extra=[("Forwarded", 'host="a;for=b";for=198.51.100.8'
+                            ';proto="h\\"ttp"')])
+        self.served(c, m)
+        m.d.wait_for_log(r"client 198\.51\.100\.8:\d+$")
+        c = self.conn(m)
+        resp = c.handshake(extra=[("Forwarded", 'host="a;for=b";for='
+                                   '198.51.100.66')], check=False, timeout=3)
+        self.assertEqual(resp[0], 403, m.tail())
+        self.assertEqual(m.d.count(r"client 203\.0\.113\.9"), 0, m.tail())
 
 
 def nginx_or_skip(test):
