@@ -142,9 +142,14 @@ netd_proxies(const struct options *o)
 	struct ipc_ignore	 list[OPT_TRUSTED_MAX];
 	int			 i;
 
-	for (i = 0; i < o->ntrusted; i++)
+	for (i = 0; i < o->ntrusted; i++) {
 		if (ignore_token(o->trusted[i], &list[i]) == -1)
 			fatalx("--trusted-proxy %s", o->trusted[i]);
+		if (list[i].prefixlen == 0)
+			log_warnx("--trusted-proxy %s trusts every address of "
+			    "its family: any client there names its own "
+			    "address", o->trusted[i]);
+	}
 	ws_proxy_init(list, (size_t)o->ntrusted, o->real_ip_header);
 }
 

@@ -175,6 +175,13 @@ class ProxyHeaderTest(ProxyCase):
         m.d.wait_for_log(r"client 192\.0\.2\.70:5009$")
         self.assertEqual(m.d.count(r"too many connections"), 0, m.tail())
 
+    def test_trust_everyone_warned(self):
+        m = self.master(["--trusted-proxy", "::/0"])
+        m.d.wait_for_log(r"netd: --trusted-proxy ::/0 trusts every address "
+                         r"of its family")
+        self.assertEqual(m.d.count(r"--trusted-proxy 127\.0\.0\.1 trusts"),
+                         0, m.tail())
+
     def test_untrusted_peer(self):
         m = self.master(["--ws-max-per-ip", "1"])
         c = self.conn(m, source="127.0.0.2")
