@@ -67,6 +67,15 @@ class ProxyCase(UDPTest):
         got = c.ask(GETSERVERSEXT, first=2.0, quiet=0.1)
         self.assertEqual(got, [EMPTY_EXT], m.tail())
 
+    def proxied(self, m, client, port, extra=()):
+        """A connection whose PROXY v1 header names client:port, served."""
+        c = self.conn(m)
+        c.send_raw(b"PROXY TCP4 %s 127.0.0.1 %d 30700\r\n" %
+                   (client.encode(), port))
+        c.handshake(extra=list(extra))
+        self.served(c, m)
+        return c
+
     def refused(self, c, what, m):
         """The connection ends without a 101."""
         try:
@@ -83,11 +92,7 @@ class ProxyHeaderTest(ProxyCase):
     def test_v1_names_the_client_and_its_limit(self):
         m = self.master(["--ws-max-per-ip", "2"])
         for i in range(2):
-            c = self.conn(m)
-            c.send_raw(b"PROXY TCP4 192.0.2.7 127.0.0.1 %d 30700\r\n" %
-                       (40000 + i))
-            c.handshake()
-            self.served(c, m)
+            self.proxied(m, "192.0.2.7", 40000 + i)
             m.d.wait_for_log(r"\[WS\] 127\.0\.0\.1:\d+: client "
                              r"192\.0\.2\.7:%d$" % (40000 + i))
         # The third from that client is refused, another client is not.
@@ -163,15 +168,9 @@ class ProxyHeaderTest(ProxyCase):
         m = self.master(["--trusted-proxy", "10.0.0.0/8",
                          "--ws-max-per-ip", "1"])
         for i in range(3):
-            c = self.conn(m)
-            c.send_raw(b"PROXY TCP4 10.1.1.1 127.0.0.1 %d 30700\r\n" %
-                       (5000 + i))
-            c.handshake()
-            self.served(c, m)
-        c = self.conn(m)
-        c.send_raw(b"PROXY TCP4 10.1.1.1 127.0.0.1 5009 30700\r\n")
-        c.handshake(extra=[("X-Forwarded-For", "192.0.2.70, 10.1.1.1")])
-        self.served(c, m)
+            self.proxied(m, "10.1.1.1", 5000 + i)     # each kept open
+        self.proxied(m, "10.1.1.1", 5009,
+                     [("X-Forwarded-For", "192.0.2.70, 10.1.1.1")])
         m.d.wait_for_log(r"client 192\.0\.2\.70:5009$")
         self.assertEqual(m.d.count(r"too many connections"), 0, m.tail())
 
@@ -313,10 +312,14 @@ class NginxCase(ProxyCase):
         self.tmp = tmp
         return p
 
-    def wait_listening(self, port, p):
+    def wait_listening(self, port, p, source=None):
+        """Wait for nginx to listen on port, probing from source if given
+        (in stream mode nginx passes each probe on to the master)."""
         def up():
             try:
-                socket.create_connection(("127.0.0.1", port), 0.5).close()
+                socket.create_connection(
+                    ("127.0.0.1", port), 0.5,
+                    (source, 0) if source else None).close()
                 return True
             except OSError:
                 return False
@@ -418,8 +421,8 @@ FRONTS = {
     }
 }""",
 }
-LISTENING_PROBE = "127.0.0.99"  # the source of wait_front()'s probes
-SERVE_TIMEOUT = 60              # the longest a node_peer.js --serve runs
+LISTENING_PROBE = "127.0.0.99"  # the source of the probes of front()
+SERVE_TIMEOUT = 60              # the longest a node_client.js --serve runs
 
 
 def re_addr(addr):
@@ -428,7 +431,7 @@ def re_addr(addr):
 
 class NginxRealClientTest(NginxCase, RealClientCase):
     """The real clients of test_ws_real behind a real nginx: Node.js's
-    `ws` (tests/ws/node_peer.js, which can pick its local address and
+    `ws` (tests/ws/node_client.js, which can pick its local address and
     play the web build of a game server) and headless Chromium
     (tests/ws/browser_test.js, always from 127.0.0.1).  nginx, once an
     HTTP proxy_pass with the upgrade headers and once a stream proxy with
@@ -452,36 +455,22 @@ class NginxRealClientTest(NginxCase, RealClientCase):
         p = self.nginx(FRONTS[mode] % {"port": port, "wsport": m.wsport,
                                        "source": NGINX_SOURCE},
                        stream=(mode == "stream"))
-        self.wait_front(port, p)
+        self.wait_listening(port, p, LISTENING_PROBE)
         return port
 
-    def wait_front(self, port, p):
-        """Wait for nginx to listen on port.  The probes come from their
-        own address: in stream mode nginx passes each on to the master."""
-        def up():
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.5,
-                                         (LISTENING_PROBE, 0)).close()
-                return True
-            except OSError:
-                return False
-        if not wait_until(up, 10) or p.poll() is not None:
-            with open(os.path.join(self.tmp, "error.log")) as f:
-                self.fail("nginx did not start: %s" % f.read())
-
     def peer(self, port, local, *args):
-        """node_peer.js as a client of port from local: (status, the
+        """node_client.js as a client of port from local: (status, the
         messages received, stderr)."""
-        rc, out, err = run_node(self, "node_peer.js", [port, "--local",
+        rc, out, err = run_node(self, "node_client.js", [port, "--local",
                                                        local] + list(args),
                                 NODE_TIMEOUT)
         return rc, hex_lines(out), err
 
     def web_server(self, m, port, local, gports):
-        """node_peer.js --serve gports from local, through port: the web
+        """node_client.js --serve gports from local, through port: the web
         build of a game server, connected until the test ends.  Returns
         once each of gports was answered."""
-        cmd = [shutil.which("node"), os.path.join(WS_DIR, "node_peer.js"),
+        cmd = [shutil.which("node"), os.path.join(WS_DIR, "node_client.js"),
                str(port), "--local", local, "--serve",
                ",".join(str(g) for g in gports), "--timeout",
                str(SERVE_TIMEOUT * 1000)]
