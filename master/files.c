@@ -552,12 +552,21 @@ datafiles_stamp(const char *dir, int mask, char *buf, size_t len)
 	}
 }
 
-void
+/*
+ * Add a server to the list, up to SERVERLIST_MAX of them: what bounds the
+ * parent's memory, whatever netd or the file says.  Returns -1, and counts
+ * it, past that.
+ */
+int
 serverlist_add(struct serverlist *sl, const struct ipc_addr *a)
 {
 	struct ipc_addr	*p;
 	size_t		 cap;
 
+	if (sl->n >= SERVERLIST_MAX) {
+		sl->dropped++;
+		return (-1);
+	}
 	if (sl->n == sl->cap) {
 		cap = sl->cap == 0 ? 64 : sl->cap * 2;
 		if ((p = reallocarray(sl->addrs, cap, sizeof(*p))) == NULL)
@@ -566,6 +575,7 @@ serverlist_add(struct serverlist *sl, const struct ipc_addr *a)
 		sl->cap = cap;
 	}
 	sl->addrs[sl->n++] = *a;
+	return (0);
 }
 
 void
@@ -578,7 +588,10 @@ serverlist_free(struct serverlist *sl)
 /*
  * serverlist.txt: one "a.b.c.d:port" or "[v6]:port" a line.  Lines that do
  * not parse are logged and skipped; the servers are challenged again
- * anyway.  Returns the number of lines skipped.
+ * anyway.  Reading stops after SERVERLIST_MAX lines (a line too long
+ * counts once for every MAX_LINE bytes), so that no file, not even a
+ * sparse one of terabytes, holds up the start for long.  Returns the
+ * number of lines skipped.
  */
 int
 serverlist_parse(FILE *fp, const char *name, struct serverlist *sl)
@@ -589,12 +602,17 @@ serverlist_parse(FILE *fp, const char *name, struct serverlist *sl)
 	int		 lineno = 0, r, skipped = 0;
 
 	while ((r = read_line(fp, line, sizeof(line), &lineno)) != 0) {
+		if (lineno > SERVERLIST_MAX) {
+			log_warnx("%s: more than %d lines, the rest not read",
+			    name, SERVERLIST_MAX);
+			break;
+		}
 		if (r == -1) {
 			log_warnx("%s:%d: line too long, skipped", name,
 			    lineno);
 			skipped++;
 			/* Skip the rest of the long line. */
-			while (r == -1)
+			while (r == -1 && lineno <= SERVERLIST_MAX)
 				r = read_line(fp, line, sizeof(line),
 				    &lineno);
 			continue;
@@ -611,7 +629,7 @@ serverlist_parse(FILE *fp, const char *name, struct serverlist *sl)
 			skipped++;
 			continue;
 		}
-		serverlist_add(sl, &a);
+		(void)serverlist_add(sl, &a);	/* lines bound it */
 	}
 	return (skipped);
 }

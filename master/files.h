@@ -19,6 +19,7 @@
 #define IGNORE_FILE		"ignore.txt"
 #define MOTD_FILE		"motd.txt"
 #define SERVERLIST_FILE		"serverlist.txt"
+#define SERVERLIST_MAX		(1 << 20)	/* servers kept, lines read */
 
 #define DF_FEATURED		0x01
 #define DF_IGNORE		0x02
@@ -45,6 +46,7 @@ struct serverlist {
 	struct ipc_addr		*addrs;
 	size_t			 n;
 	size_t			 cap;
+	size_t			 dropped;	/* past SERVERLIST_MAX */
 };
 
 void	datafiles_init(struct datafiles *);
@@ -63,7 +65,7 @@ FILE	*datafile_rewrite(const char *, const char *, char *, char *, size_t);
 int	datafile_commit(FILE *, const char *, const char *, int);
 int	ignore_token(const char *, struct ipc_ignore *);
 
-void	serverlist_add(struct serverlist *, const struct ipc_addr *);
+int	serverlist_add(struct serverlist *, const struct ipc_addr *);
 void	serverlist_free(struct serverlist *);
 int	serverlist_parse(FILE *, const char *, struct serverlist *);
 int	serverlist_read(const char *, struct serverlist *);

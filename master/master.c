@@ -106,6 +106,8 @@ static void	main_child_lost(struct child *);
 static void	main_tell_shutdown(struct child *);
 static pid_t	start_child(enum proc_id, int);
 static void	check_dir(const char *, int, uid_t);
+static void	check_key_dir(const char *, const char *,
+		    const struct passwd *);
 static char	**copy_argv(int, char **);
 static int	main_create_db(const struct passwd *);
 static int	create_db_files(void);
@@ -420,6 +422,44 @@ check_dir(const char *dir, int create, uid_t user)
 	if (st.st_mode & S_IWOTH)
 		errx(1, "%s: chroot directory must not be writable by "
 		    "others", dir);
+}
+
+/*
+ * The parent reads -k and -K as root, following links, whenever they are
+ * reloaded.  If the -u user may rename or replace what stands in one of the
+ * directories on the way (its own, or one its group or everyone may write
+ * without the sticky bit), netd's user can make the name lead to any key
+ * pair root may read, another service's among them: say so at start-up.
+ */
+static void
+check_key_dir(const char *opt, const char *file, const struct passwd *pw)
+{
+	struct stat	 st;
+	char		 copy[PATH_MAX], dir[PATH_MAX], *slash;
+
+	if (strlcpy(copy, file, sizeof(copy)) >= sizeof(copy))
+		return;
+	if ((slash = strrchr(copy, '/')) == NULL)
+		(void)strlcpy(copy, ".", sizeof(copy));
+	else if (slash == copy)
+		copy[1] = '\0';
+	else
+		*slash = '\0';
+	if (realpath(copy, dir) == NULL)
+		return;
+	for (;;) {
+		if (stat(dir, &st) == 0 && (st.st_uid == pw->pw_uid ||
+		    (!(st.st_mode & S_ISVTX) && ((st.st_mode & S_IWOTH) ||
+		    ((st.st_mode & S_IWGRP) && st.st_gid == pw->pw_gid))))) {
+			log_warnx("%s %s: the -u user %s may change %s: it "
+			    "could have the parent read another key pair",
+			    opt, file, pw->pw_name, dir);
+			return;
+		}
+		if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+			break;
+		*slash = '\0';
+	}
 }
 
 /* The files of the -d backend are db_files[first] to db_files[last - 1]. */
@@ -819,6 +859,10 @@ main(int argc, char *argv[])
 		    tls_key, tls_key_len, errbuf, sizeof(errbuf))) == NULL)
 			errx(1, "-k/-K: %s", errbuf);
 		tls_free(tls_check);
+		if (is_root) {
+			check_key_dir("-k", opts.ws_ssl_key, pw);
+			check_key_dir("-K", opts.ws_ssl_cert, pw);
+		}
 	}
 	if (listen_open(&opts, &listeners) == -1)
 		return (1);
@@ -1403,10 +1447,15 @@ main_dispatch_netd(int fd __unused, short event, void *arg __unused)
 			ipc_check(&msg, iev->name, &a, sizeof(a), 0);
 			if (!ipc_addr_valid(&a))
 				fatalx("bad server address from netd");
-			serverlist_add(&incoming, &a);
+			(void)serverlist_add(&incoming, &a);
 			break;
 		case IMSG_SERVERS_END:
 			ipc_check(&msg, iev->name, NULL, 0, 0);
+			if (incoming.dropped > 0)
+				log_warnx("%s: %zu servers past the %d kept "
+				    "not written", SERVERLIST_FILE,
+				    incoming.dropped, SERVERLIST_MAX);
+			incoming.dropped = 0;
 			if (serverlist_write(datadir, &incoming) == 0)
 				log_verbose("wrote %zu servers to %s",
 				    incoming.n, SERVERLIST_FILE);

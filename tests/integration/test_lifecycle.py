@@ -102,6 +102,21 @@ class ServerListTest(unittest.TestCase):
         self.assertFalse(os.path.exists(d.path("serverlist.txt.tmp")),
                          d.tail())
 
+    def test_read_to_a_bound(self):
+        """A serverlist.txt of a terabyte (sparse: one server, then NUL
+        bytes) is read for at most 1048576 lines, of at most 1023 bytes
+        each: the start goes on with the server read, within a second
+        or two rather than the hours a terabyte takes."""
+        port, cport = free_ports(2)
+        d = Daemon(self, ["--check"] + daemon_args(port, cport),
+                   files={"serverlist.txt": "127.0.0.1:30720\n"})
+        os.truncate(d.path("serverlist.txt"), 1 << 40)
+        rc, out, err = harness.run_cmd(d.args, cwd=d.datadir, timeout=120)
+        self.assertEqual(rc, 0, out + err)
+        self.assertRegex(out + err, r"serverlist\.txt: more than 1048576 "
+                         r"lines, the rest not read", out + err)
+        self.assertIn("1 saved servers", out, out + err)
+
     def test_garbage_line_skipped(self):
         port, cport = free_ports(2)
         d = Daemon(self, daemon_args(port, cport), files={

@@ -824,6 +824,37 @@ class WSSTest(WSCase):
         self.assertEqual(m.ws().ask(GETSERVERS),
                          [one_plain(("127.0.0.5", port))], m.tail())
 
+    def test_key_pair_the_user_may_change_warned(self):
+        """The parent reads -k/-K as root, following links: in a
+        directory the -u user owns, or that its group may write, that
+        user could point the names at another key pair root can read.
+        A warning says so; a directory of root's alone gets none."""
+        if not harness.IS_ROOT:
+            self.skipTest(harness.NEED_ROOT)
+        uid, gid = harness.nobody()
+        warning = (r"master: -k %s: the -u user nobody may change %s: it "
+                   r"could have the parent read another key pair$")
+        key, cert, d = make_cert(self)
+        sub = os.path.join(d, "live")
+        os.mkdir(sub, 0o755)
+        for name in ("key.pem", "cert.pem"):
+            os.rename(os.path.join(d, name), os.path.join(sub, name))
+        key, cert = os.path.join(sub, "key.pem"), os.path.join(sub, "cert.pem")
+        m = self.master(tls=(key, cert))
+        self.assertNotRegex(m.d.log(), r"could have the parent read", m.tail())
+        m.d.stop()
+        for owner, mode, where in ((uid, 0o700, d), (0, 0o775, sub)):
+            os.chown(where, owner, gid if mode & 0o020 else 0)
+            os.chmod(where, mode)
+            m = self.master(tls=(key, cert))
+            m.d.wait_for_log(warning % (re.escape(key), re.escape(where)))
+            m.d.wait_for_log(r"master: -K %s: the -u user nobody may " %
+                             re.escape(cert))
+            self.assertEqual(m.ws().ask(GETSERVERS), [EMPTY_PLAIN], m.tail())
+            m.d.stop()
+            os.chown(where, 0, 0)
+            os.chmod(where, 0o755)
+
     def test_sighup_reloads_the_key_pair(self):
         """A certificate renewed in place: SIGHUP gives new connections
         the new one, connections made before keep theirs; a pair that
