@@ -25,7 +25,7 @@ set -u
 # api the fields of four servers, each at most a few hundred bytes;
 # proxy a selector byte and a little more than PROXY_MAX.
 ALL="proto:4096 files:8192 ws-http:4352 packet:8192 ws:16384 plugin:16384
-puppet:16385 api:4096 proxy:640"
+puppet:16385 api:4096 proxy:4224"
 
 usage() {
 	echo "usage: $0 [-r] [-t seconds] builddir [name ...]" >&2

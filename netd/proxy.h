@@ -21,8 +21,7 @@
 
 #define PROXY_V1_MAX	107		/* the longest v1 line, CRLF included */
 #define PROXY_V2_HDR	16		/* v2: signature, command, length */
-#define PROXY_V2_TLVS	512		/* v2: bytes after the addresses */
-#define PROXY_MAX	(PROXY_V2_HDR + 36 + PROXY_V2_TLVS)
+#define PROXY_MAX	4096		/* v2: all of it, TLVs in, as nginx */
 #define PROXY_FWD_MAX	512		/* bytes of a forwarding header */
 
 /* What proxy_parse() found at the start of a connection. */

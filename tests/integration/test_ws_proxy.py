@@ -33,8 +33,8 @@ V2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
 STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_module.so"
 
 
-def v2_header(src, sport, dst="127.0.0.1", dport=30700, cmd=1):
-    """A PROXY v2 header for TCP from src:sport."""
+def v2_header(src, sport, dst="127.0.0.1", dport=30700, cmd=1, tlvs=b""):
+    """A PROXY v2 header for TCP from src:sport, tlvs after the addresses."""
     if ":" in src:
         fam = 0x21
         addrs = socket.inet_pton(socket.AF_INET6, src) + \
@@ -42,7 +42,7 @@ def v2_header(src, sport, dst="127.0.0.1", dport=30700, cmd=1):
     else:
         fam = 0x11
         addrs = socket.inet_aton(src) + socket.inet_aton(dst)
-    body = addrs + struct.pack(">HH", sport, dport)
+    body = addrs + struct.pack(">HH", sport, dport) + tlvs
     return V2_SIG + bytes([0x20 | cmd, fam]) + struct.pack(">H",
                                                           len(body)) + body
 
@@ -129,6 +129,20 @@ class ProxyHeaderTest(ProxyCase):
         c.handshake()
         self.served(c, m)
         m.d.wait_for_log(r"client 192\.0\.2\.44:5000$")
+        # TLVs (a NOOP one) to the whole 4096 bytes nginx also takes,
+        # and one byte more.
+        noop = b"\x04" + struct.pack(">H", 4096 - 16 - 12 - 3)
+        noop += b"\x00" * (4096 - 16 - 12 - 3)
+        h = v2_header("192.0.2.45", 5001, tlvs=noop)
+        self.assertEqual(len(h), 4096)
+        c = self.conn(m)
+        c.send_raw(h)
+        c.handshake()
+        self.served(c, m)
+        m.d.wait_for_log(r"client 192\.0\.2\.45:5001$")
+        c = self.conn(m)
+        c.send_raw(v2_header("192.0.2.46", 5002, tlvs=noop + b"\x00"))
+        self.refused(c, "a header of 4097 bytes", m)
 
     def test_bad_headers_from_a_proxy(self):
         m = self.master()

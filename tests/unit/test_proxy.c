@@ -172,6 +172,18 @@ test_v2(void **state)
 	n = v2(buf, 1, 0x11, addrs, 12, 0);
 	buf[12] = 0x31;
 	assert_int_equal(proxy_parse(buf, n, &len, &a), PROXY_BAD);
+	/* TLVs up to the bound nginx has too, and one byte more. */
+	want = unit_addr("192.0.2.9", 5000);
+	memset(addrs, 0, sizeof(addrs));
+	memcpy(addrs, want.addr, 4);
+	addrs[8] = 5000 >> 8;
+	addrs[9] = 5000 & 0xff;
+	n = v2(buf, 1, 0x11, addrs, 12, PROXY_MAX - PROXY_V2_HDR - 12);
+	assert_int_equal(n, 4096);
+	assert_int_equal(proxy_parse(buf, n, &len, &a), PROXY_ADDR);
+	assert_int_equal(len, n);
+	assert_addr(&a, "192.0.2.9", 5000);
+	assert_int_equal(proxy_parse(buf, n - 1, &len, &a), PROXY_MORE);
 	n = v2(buf, 1, 0x11, addrs, 12, PROXY_MAX - PROXY_V2_HDR - 12 + 1);
 	assert_int_equal(proxy_parse(buf, 16, &len, &a), PROXY_BAD);
 }
