@@ -66,6 +66,7 @@ enum {
 	OPT_PUPPET_DISABLE,
 	OPT_PUPPET_ENABLE,
 	OPT_PUPPET_RUN_ONCE,
+	OPT_PUPPET_MAX_SERVERS,
 	OPT_PUPPET_CA_FILE,
 	OPT_API_HOST,
 	OPT_API_PORT,
@@ -144,6 +145,8 @@ static const struct option longopts[] = {
 	{ "puppet-enable",	no_argument,		NULL, OPT_PUPPET_ENABLE },
 	{ "puppet-run-once",	no_argument,		NULL,
 	    OPT_PUPPET_RUN_ONCE },
+	{ "puppet-max-servers",	required_argument,	NULL,
+	    OPT_PUPPET_MAX_SERVERS },
 	{ "puppet-ca-file",	required_argument,	NULL,
 	    OPT_PUPPET_CA_FILE },
 	{ "api-host",		required_argument,	NULL, OPT_API_HOST },
@@ -292,6 +295,7 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 	o->ws_idle_timeout = DEFAULT_WS_IDLE_TIMEOUT;
 	o->ws_max_message = DEFAULT_WS_MAX_MESSAGE;
 	o->puppet_interval = DEFAULT_PUPPET_INTERVAL;
+	o->puppet_max_servers = DEFAULT_PUPPET_MAX_SERVERS;
 	o->api_host = DEFAULT_API_HOST;
 	o->api_port = DEFAULT_API_PORT;
 	o->api_rate_limit = DEFAULT_API_RATE_LIMIT;
@@ -595,6 +599,12 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 			    &o->puppet_interval, err, errlen) == -1)
 				return (-1);
 			break;
+		case OPT_PUPPET_MAX_SERVERS:
+			if (parse_num(optname, "", optarg, "servers", 1,
+			    DEFAULT_PUPPET_MAX_SERVERS, &o->puppet_max_servers,
+			    err, errlen) == -1)
+				return (-1);
+			break;
 		case OPT_PUPPET_DISABLE:
 			o->puppet_disable = 1;
 			break;
@@ -791,9 +801,11 @@ usage_print(int full)
 	    "[--puppet-enable]\n"
 	    "                   [--puppet-interval seconds] "
 	    "[--puppet-master addr]\n"
-	    "                   [--puppet-port port] "
-	    "[--puppet-protocol protocol]\n"
-	    "                   [--puppet-run-once] [--puppet-use-websocket]\n"
+	    "                   [--puppet-max-servers num] "
+	    "[--puppet-port port]\n"
+	    "                   [--puppet-protocol protocol] "
+	    "[--puppet-run-once]\n"
+	    "                   [--puppet-use-websocket]\n"
 	    "                   [--api-host host] [--api-key-file file] "
 	    "[--api-keys keys]\n"
 	    "                   [--api-port port] [--api-rate-limit num]\n"
@@ -931,6 +943,10 @@ usage_print(int full)
 	    "                           time between two clones (default: "
 	    "%d)\n"
 	    "      --puppet-run-once    clone once, at start-up\n"
+	    "      --puppet-max-servers NUM\n"
+	    "                           servers of one remote master "
+	    "challenged a clone\n"
+	    "                           (1-%d, the default)\n"
 	    "      --puppet-disable     do not clone, even with "
 	    "puppetmasters.txt\n"
 	    "      --puppet-enable      accepted for the Python master; "
@@ -977,6 +993,7 @@ usage_print(int full)
 	    DEFAULT_MAX_PER_IP, DEFAULT_THROTTLE_BURST, DEFAULT_THROTTLE_RATE,
 	    DEFAULT_CHALLENGE_BURST, DEFAULT_IPV6_PREFIX, DEFAULT_ANSWER_BUDGET,
 	    DEFAULT_DB_MAX_SIZE, PUPPET_DEFAULT_PORT, PUPPET_DEFAULT_PROTOCOL,
-	    DEFAULT_PUPPET_INTERVAL, DEFAULT_API_HOST, API_KEYS_ENV,
+	    DEFAULT_PUPPET_INTERVAL, DEFAULT_PUPPET_MAX_SERVERS,
+	    DEFAULT_API_HOST, API_KEYS_ENV,
 	    DEFAULT_API_PORT, API_KEYS_ENV, DEFAULT_API_RATE_LIMIT);
 }

@@ -39,6 +39,7 @@
 #define OPT_PLUGINS_MAX		16	/* PLUGIN_MAX of tremmasterd.h */
 #define OPT_PLUGIN_IS_ADMIN	0x01	/* PLUGIN_ADMIN of tremmasterd.h */
 #define DEFAULT_PUPPET_INTERVAL	300	/* seconds */
+#define DEFAULT_PUPPET_MAX_SERVERS 16384	/* FETCH_ENTRIES_MAX */
 #define DEFAULT_API_HOST	"127.0.0.1"
 #define DEFAULT_API_PORT	8067
 #define DEFAULT_API_RATE_LIMIT	60	/* requests a minute per client */
@@ -106,6 +107,7 @@ struct options {
 	const char	*puppet_protocol;	/* --puppet-protocol */
 	int		 puppet_use_ws;	/* --puppet-use-websocket */
 	int		 puppet_interval;	/* --puppet-interval, seconds */
+	int		 puppet_max_servers;	/* --puppet-max-servers */
 	int		 puppet_disable;	/* --puppet-disable */
 	int		 puppet_run_once;	/* --puppet-run-once */
 	const char	*puppet_ca_file;	/* --puppet-ca-file */

@@ -94,7 +94,7 @@ struct remote {
 	int			 done;
 	/* the line of the sync */
 	size_t			 seen, added, failed, dup, s_master,
-				 s_tracked, s_label, s_unusable,
+				 s_tracked, s_label, s_unusable, s_over,
 				 names_unresolved;
 	char			 why[192];
 };
@@ -113,6 +113,7 @@ static struct table		 table = RB_INITIALIZER(&table);
 static struct syncset		 syncset = RB_INITIALIZER(&syncset);
 static const char		*protocol = PUPPET_DEFAULT_PROTOCOL;
 static int			 interval, run_once;
+static size_t			 max_servers;	/* of a remote, a sync */
 static int			 configured, initialized, have_table;
 static int			 syncing, sync_fetched, sync_due, nsyncs;
 static unsigned long		 token_seq;
@@ -247,6 +248,7 @@ puppet_config(const struct options *o)
 
 	interval = o->puppet_interval;
 	run_once = o->puppet_run_once;
+	max_servers = (size_t)o->puppet_max_servers;
 	if (o->puppet_protocol != NULL)
 		protocol = o->puppet_protocol;
 	memset(r, 0, sizeof(r));
@@ -428,7 +430,7 @@ sync_start(void)
 		r->done = 0;
 		r->have_res = 0;
 		r->seen = r->added = r->failed = r->dup = r->s_master =
-		    r->s_tracked = r->s_label = r->s_unusable =
+		    r->s_tracked = r->s_label = r->s_unusable = r->s_over =
 		    r->names_unresolved = 0;
 		r->why[0] = '\0';
 		r->res_conn = r->conn;
@@ -720,11 +722,12 @@ sync_apply(void)
 	struct sentry	*s, *next;
 	struct tserver	 key, *t;
 	struct remote	*r;
-	size_t		 i, k;
+	size_t		 i, k, queued[PUPPET_REMOTES_MAX];
 	int		 j, m, skip;
 
 	if (!syncing || !sync_fetched)
 		return;
+	memset(queued, 0, sizeof(queued));
 	sync_fetched = 0;
 	addq_reset();
 	for (j = 0; j < nremotes; j++) {
@@ -762,7 +765,13 @@ sync_apply(void)
 			r->s_tracked++;
 			skip = 1;
 		}
+		/* What we challenge on one remote's word: the lowest first. */
+		if (!skip && queued[s->remote] >= max_servers) {
+			r->s_over++;
+			skip = 1;
+		}
 		if (!skip) {
+			queued[s->remote]++;
 			if (naddq % 256 == 0) {
 				void	*p1, *p2;
 
@@ -829,11 +838,11 @@ sync_end(void)
 		r = &remotes[j];
 		log_verbose("sync %d, %s:%u over %s: %zu entries, %zu added, "
 		    "skipped %zu puppet label, %zu master address, %zu "
-		    "tracked, %zu duplicate, %zu unusable, %zu failed%s%s "
-		    "(%.2f s)",
+		    "tracked, %zu duplicate, %zu unusable, %zu over "
+		    "--puppet-max-servers, %zu failed%s%s (%.2f s)",
 		    nsyncs, r->conf.host, r->conf.port,
 		    remote_conn_name(r->res_conn), r->seen, r->added, r->s_label,
-		    r->s_master, r->s_tracked, r->dup, r->s_unusable,
+		    r->s_master, r->s_tracked, r->dup, r->s_unusable, r->s_over,
 		    r->failed +
 		    r->names_unresolved, r->why[0] != '\0' ? "; " : "",
 		    r->why, secs);

@@ -41,10 +41,11 @@ SYNC_RE = re.compile(
     r"(?P<entries>\d+) entries, (?P<added>\d+) added, skipped "
     r"(?P<label>\d+) puppet label, (?P<master>\d+) master address, "
     r"(?P<tracked>\d+) tracked, (?P<dup>\d+) duplicate, "
-    r"(?:(?P<unusable>\d+) unusable, )?(?P<failed>\d+) "
+    r"(?:(?P<unusable>\d+) unusable, )?"
+    r"(?:(?P<over>\d+) over --puppet-max-servers, )?(?P<failed>\d+) "
     r"failed(?:; (?P<why>.*))? \((?P<secs>[\d.]+) s\)$", re.M)
 SYNC_INTS = ("n", "entries", "added", "label", "master", "tracked", "dup",
-             "unusable", "failed")
+             "unusable", "over", "failed")
 
 
 def v4(host, port, sep=b"\\"):

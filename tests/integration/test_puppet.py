@@ -13,6 +13,7 @@ Python (puppetfakes.py); everything runs on loopback."""
 import os
 import re
 import shutil
+import socket
 import tempfile
 import time
 import unittest
@@ -547,6 +548,36 @@ class BadRemoteTest(Case):
 # ---------------------------------------------------------------------------
 
 class ManyServersTest(Case):
+
+    def test_max_servers(self):
+        """--puppet-max-servers 100 with a remote that lists 600: the
+        first 100 by port, then address (the puppet's order) are
+        challenged and listed, the 500 others never hear from us, and
+        the sync's line counts them."""
+        pool = self.pool()
+        servers = pool.spread(600, first_net=20, per_ip=20)
+        want = set(sorted((s.entry for s in servers), key=lambda e: (
+            e[1], socket.inet_aton(e[0])))[:100])
+        p = self.udp_remote(list_answer(plain_packets(
+            [s.entry for s in servers])))
+        m = self.local(["--puppet-master", "127.0.0.1", "--puppet-port",
+                        p.port, "--puppet-interval", 120,
+                        "--puppet-max-servers", 100], verbose=4)
+        name = "127.0.0.1:%d" % p.port
+        self.wait_plain(m, want, 15)
+        self.assertSync(self.sync_of(m, name, 1), m, entries=600,
+                        added=100, over=500, failed=0)
+        time.sleep(1)
+        asked = [s for s in servers if ("127.0.0.1", m.cport) in
+                 s.getinfo_sources()]
+        self.assertEqual({s.entry for s in asked}, want, story(m))
+        self.assertEqual(self.plain(m), want)
+        self.assertAlive(m)
+        # Out of range, with the range in the error.
+        rc, out, err = run_cmd(["--check", "--puppet-max-servers", "16385"])
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("--puppet-max-servers: \"16385\" servers is too "
+                      "large (1-16384)", err)
 
     def test_600_servers_plain_and_ext(self):
         """600 servers in three packets, plain and Ext: the 550 that

@@ -586,6 +586,7 @@ test_puppet(void **state __unused)
 	assert_int_equal(o.puppet_port, 0);
 	assert_null(o.puppet_protocol);
 	assert_int_equal(o.puppet_interval, DEFAULT_PUPPET_INTERVAL);
+	assert_int_equal(o.puppet_max_servers, 16384);
 	assert_false(o.puppet_use_ws || o.puppet_disable || o.puppet_run_once);
 	assert_null(o.puppet_opt);
 	assert_int_equal(parse(&o, "--puppet-master", "master.example.org",
@@ -605,6 +606,9 @@ test_puppet(void **state __unused)
 	assert_int_equal(parse(&o, "--puppet-disable", NULL), 0);
 	assert_true(o.puppet_disable);
 	assert_string_equal(o.puppet_opt, "puppet-disable");
+	assert_int_equal(parse(&o, "--puppet-max-servers", "1", NULL), 0);
+	assert_int_equal(o.puppet_max_servers, 1);
+	assert_string_equal(o.puppet_opt, "puppet-max-servers");
 	assert_int_equal(parse(&o, "--puppet-master", "wss://m.example:443/ws",
 	    NULL), 0);
 	assert_int_equal(parse(&o, "--puppet-master", "[2001:db8::1]", NULL),
@@ -637,6 +641,11 @@ test_puppet_bad(void **state __unused)
 	assert_err("--puppet-interval");
 	assert_int_equal(parse(&o, "--puppet-interval", "86401", NULL), -1);
 	assert_err("--puppet-interval");
+	assert_int_equal(parse(&o, "--puppet-max-servers", "0", NULL), -1);
+	assert_err("--puppet-max-servers: \"0\" servers is too small "
+	    "(1-16384)");
+	assert_int_equal(parse(&o, "--puppet-max-servers", "16385", NULL), -1);
+	assert_err("--puppet-max-servers");
 	assert_int_equal(parse(&o, "--puppet-run-once=1", NULL), -1);
 	assert_err("--puppet-run-once: takes no argument");
 }
