@@ -618,21 +618,8 @@ test_serverlist_many(void **state __unused)
 	for (i = 0; i < 1000; i++)
 		assert_int_equal(ntohs(sl.addrs[i].port), i + 1);
 	assert_int_equal(sl.dropped, 0);
-	serverlist_free(&sl);
-}
-
-/* Past SERVERLIST_MAX the list takes no more, and counts what it drops. */
-static void
-test_serverlist_bound(void **state __unused)
-{
-	struct serverlist	 sl;
-	struct ipc_addr		 a;
-	size_t			 i;
-
-	memset(&sl, 0, sizeof(sl));
-	memset(&a, 0, sizeof(a));
-	a.family = AF_INET;
-	for (i = 0; i < SERVERLIST_MAX; i++)
+	/* Past SERVERLIST_MAX it takes no more, and counts what it drops. */
+	for (; i < SERVERLIST_MAX; i++)
 		assert_int_equal(serverlist_add(&sl, &a), 0);
 	assert_int_equal(serverlist_add(&sl, &a), -1);
 	assert_int_equal(serverlist_add(&sl, &a), -1);
@@ -816,7 +803,6 @@ main(void)
 		cmocka_unit_test(test_serverlist_parse),
 		cmocka_unit_test(test_serverlist_long_line),
 		cmocka_unit_test(test_serverlist_many),
-		cmocka_unit_test(test_serverlist_bound),
 		cmocka_unit_test(test_serverlist_write_read),
 		cmocka_unit_test(test_serverlist_empty),
 		cmocka_unit_test(test_serverlist_write_fails),
