@@ -765,7 +765,7 @@ sync_apply(void)
 			r->s_tracked++;
 			skip = 1;
 		}
-		/* What we challenge on one remote's word: the lowest first. */
+		/* What we challenge on one remote's word, in the set's order. */
 		if (!skip && queued[s->remote] >= max_servers) {
 			r->s_over++;
 			skip = 1;

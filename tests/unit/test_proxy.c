@@ -131,7 +131,7 @@ v2(u_char *buf, u_char cmd, u_char fam, const void *addrs, size_t alen,
 static void
 test_v2(void **state)
 {
-	u_char		 buf[PROXY_MAX + 64], addrs[36];
+	u_char		 buf[PROXY_MAX + 64], addrs[36], v4[12];
 	struct ipc_addr	 a, want;
 	size_t		 n, len, i;
 
@@ -141,6 +141,7 @@ test_v2(void **state)
 	memcpy(addrs, want.addr, 4);
 	addrs[8] = 5000 >> 8;
 	addrs[9] = 5000 & 0xff;
+	memcpy(v4, addrs, sizeof(v4));
 	n = v2(buf, 1, 0x11, addrs, 12, 20);		/* TLVs after */
 	assert_int_equal(proxy_parse(buf, n, &len, &a), PROXY_ADDR);
 	assert_int_equal(len, n);
@@ -173,18 +174,13 @@ test_v2(void **state)
 	buf[12] = 0x31;
 	assert_int_equal(proxy_parse(buf, n, &len, &a), PROXY_BAD);
 	/* TLVs up to the bound nginx has too, and one byte more. */
-	want = unit_addr("192.0.2.9", 5000);
-	memset(addrs, 0, sizeof(addrs));
-	memcpy(addrs, want.addr, 4);
-	addrs[8] = 5000 >> 8;
-	addrs[9] = 5000 & 0xff;
-	n = v2(buf, 1, 0x11, addrs, 12, PROXY_MAX - PROXY_V2_HDR - 12);
+	n = v2(buf, 1, 0x11, v4, 12, PROXY_MAX - PROXY_V2_HDR - 12);
 	assert_int_equal(n, 4096);
 	assert_int_equal(proxy_parse(buf, n, &len, &a), PROXY_ADDR);
 	assert_int_equal(len, n);
 	assert_addr(&a, "192.0.2.9", 5000);
 	assert_int_equal(proxy_parse(buf, n - 1, &len, &a), PROXY_MORE);
-	n = v2(buf, 1, 0x11, addrs, 12, PROXY_MAX - PROXY_V2_HDR - 12 + 1);
+	n = v2(buf, 1, 0x11, v4, 12, PROXY_MAX - PROXY_V2_HDR - 12 + 1);
 	assert_int_equal(proxy_parse(buf, 16, &len, &a), PROXY_BAD);
 }
 
